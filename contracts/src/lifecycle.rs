@@ -328,14 +328,14 @@ impl Lifecycle {
     fn transition(&mut self, event: &Event) -> Result<(), TransitionError> {
         let on = event.on();
         let name = event.name();
-        if let Some(last) = self.last_event {
-            if on < last {
-                return Err(TransitionError::OutOfOrder {
-                    event: name,
-                    on,
-                    last,
-                });
-            }
+        if let Some(last) = self.last_event
+            && on < last
+        {
+            return Err(TransitionError::OutOfOrder {
+                event: name,
+                on,
+                last,
+            });
         }
         if self.status.is_final() {
             return Err(match (&self.status, event, self.crossings.last()) {

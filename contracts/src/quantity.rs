@@ -50,7 +50,7 @@ impl Quantity {
 
     /// Whether it is a whole number (a count of specimens must be).
     pub fn is_whole(self) -> bool {
-        self.0 % 1000 == 0
+        self.0.is_multiple_of(1000)
     }
 
     /// Whether it is zero.

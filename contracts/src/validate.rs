@@ -272,34 +272,34 @@ fn check_validity(c: &mut Checker) {
             ),
         );
     }
-    if let Some(from) = p.valid_from {
-        if from < p.issued.date {
-            c.add(
-                "2",
-                Rule::ValidFromBeforeIssue,
-                format!(
-                    "valid from {from} is before the date of issue {}",
-                    p.issued.date
-                ),
-            );
-        }
+    if let Some(from) = p.valid_from
+        && from < p.issued.date
+    {
+        c.add(
+            "2",
+            Rule::ValidFromBeforeIssue,
+            format!(
+                "valid from {from} is before the date of issue {}",
+                p.issued.date
+            ),
+        );
     }
     let max = p.document_type.max_validity();
-    if let Some(limit) = p.issued.date.checked_add_months(max) {
-        if p.valid_until > limit {
-            c.add(
-                "2",
-                Rule::ValidityTooLong,
-                format!(
-                    "a {} is valid at most {} months from issue ({} to {limit}); {} is too late, \
+    if let Some(limit) = p.issued.date.checked_add_months(max)
+        && p.valid_until > limit
+    {
+        c.add(
+            "2",
+            Rule::ValidityTooLong,
+            format!(
+                "a {} is valid at most {} months from issue ({} to {limit}); {} is too late, \
                      and validity cannot be extended",
-                    p.document_type.title().to_lowercase(),
-                    max.as_u32(),
-                    p.issued.date,
-                    p.valid_until
-                ),
-            );
-        }
+                p.document_type.title().to_lowercase(),
+                max.as_u32(),
+                p.issued.date,
+                p.valid_until
+            ),
+        );
     }
 }
 
@@ -476,21 +476,21 @@ fn check_purpose(c: &mut Checker) {
         ]),
         _ => None,
     };
-    if let Some(allowed) = allowed {
-        if !allowed.contains(&p.purpose) {
-            let codes: Vec<_> = allowed.iter().map(|x| x.code()).collect();
-            c.add(
-                "5a",
-                Rule::PurposeNotAllowed,
-                format!(
-                    "a {} is for non-commercial movement; purpose {} ({}) is not allowed, use {}",
-                    p.document_type.title().to_lowercase(),
-                    p.purpose,
-                    p.purpose.label(),
-                    codes.join(", ")
-                ),
-            );
-        }
+    if let Some(allowed) = allowed
+        && !allowed.contains(&p.purpose)
+    {
+        let codes: Vec<_> = allowed.iter().map(|x| x.code()).collect();
+        c.add(
+            "5a",
+            Rule::PurposeNotAllowed,
+            format!(
+                "a {} is for non-commercial movement; purpose {} ({}) is not allowed, use {}",
+                p.document_type.title().to_lowercase(),
+                p.purpose,
+                p.purpose.label(),
+                codes.join(", ")
+            ),
+        );
     }
     if p.purpose == Purpose::Commercial {
         for b in &p.blocks {
@@ -978,14 +978,14 @@ fn check_endorsements(c: &mut Checker) {
                 Some(_) => {}
             }
         }
-        if let Some(doc) = &e.transport_document {
-            if doc.len() > MAX_NUMBER_LEN {
-                c.add(
-                    "15",
-                    Rule::TextTooLong,
-                    format!("the transport document number is over {MAX_NUMBER_LEN} characters"),
-                );
-            }
+        if let Some(doc) = &e.transport_document
+            && doc.len() > MAX_NUMBER_LEN
+        {
+            c.add(
+                "15",
+                Rule::TextTooLong,
+                format!("the transport document number is over {MAX_NUMBER_LEN} characters"),
+            );
         }
     }
 }
@@ -1023,13 +1023,13 @@ fn check_text_lengths(c: &mut Checker) {
             );
         }
     }
-    if let Some(stamp) = &p.security_stamp {
-        if stamp.len() > MAX_NUMBER_LEN {
-            c.add(
-                "5b",
-                Rule::TextTooLong,
-                format!("the security stamp number is over {MAX_NUMBER_LEN} characters"),
-            );
-        }
+    if let Some(stamp) = &p.security_stamp
+        && stamp.len() > MAX_NUMBER_LEN
+    {
+        c.add(
+            "5b",
+            Rule::TextTooLong,
+            format!("the security stamp number is over {MAX_NUMBER_LEN} characters"),
+        );
     }
 }

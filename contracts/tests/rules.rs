@@ -1,6 +1,8 @@
 //! The form's rules on realistic permits: every document type passes when filled in correctly,
 //! and each of the invalid permits below, broken in one way, is rejected at the right box.
 
+#![allow(clippy::unwrap_used, clippy::expect_used)]
+
 use chrono::NaiveDate;
 use contracts::{Permit, Rule, ValidationContext, validate};
 use serde_json::{Value, json};
@@ -57,16 +59,18 @@ fn every_document_type_has_a_fixture() {
 }
 
 type Mutation = fn(&mut Value);
-
 /// (description, fixture, mutation, expected box, expected block, expected rule).
-fn cases() -> Vec<(
+type Case = (
     &'static str,
     &'static str,
     Mutation,
     &'static str,
     Option<&'static str>,
     Rule,
-)> {
+);
+
+/// (description, fixture, mutation, expected box, expected block, expected rule).
+fn cases() -> Vec<Case> {
     use Rule::*;
     vec![
         (
