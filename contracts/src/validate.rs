@@ -180,6 +180,17 @@ impl fmt::Display for Problem {
     }
 }
 
+/// "an export permit", "a re-export certificate": the title in a sentence.
+fn with_article(doc: DocumentType) -> String {
+    let title = doc.title().to_lowercase();
+    let article = if title.starts_with(['a', 'e', 'i', 'o', 'u']) {
+        "an"
+    } else {
+        "a"
+    };
+    format!("{article} {title}")
+}
+
 /// Longest free text in a box (names, addresses, descriptions, conditions).
 const MAX_TEXT: usize = 1000;
 
@@ -292,9 +303,9 @@ fn check_validity(c: &mut Checker) {
             "2",
             Rule::ValidityTooLong,
             format!(
-                "a {} is valid at most {} months from issue ({} to {limit}); {} is too late, \
+                "{} is valid at most {} months from issue ({} to {limit}); {} is too late, \
                      and validity cannot be extended",
-                p.document_type.title().to_lowercase(),
+                with_article(p.document_type),
                 max.as_u32(),
                 p.issued.date,
                 p.valid_until
@@ -346,11 +357,11 @@ fn check_parties(c: &mut Checker) {
                     "4",
                     Rule::ExporterNotIssuingParty,
                     format!(
-                        "the exporter is in {} but the document is issued by {}; a {} is issued \
+                        "the exporter is in {} but the document is issued by {}; {} is issued \
                          by the Party of export",
                         exporter.country,
                         issuing,
-                        p.document_type.title().to_lowercase()
+                        with_article(p.document_type)
                     ),
                 );
             }
@@ -361,8 +372,8 @@ fn check_parties(c: &mut Checker) {
             "3a",
             Rule::ImporterNotIssuingParty,
             format!(
-                "a {} is issued by the Party of import ({}), not by {issuing}",
-                p.document_type.title().to_lowercase(),
+                "{} is issued by the Party of import ({}), not by {issuing}",
+                with_article(p.document_type),
                 p.importer.country
             ),
         );
@@ -484,8 +495,8 @@ fn check_purpose(c: &mut Checker) {
             "5a",
             Rule::PurposeNotAllowed,
             format!(
-                "a {} is for non-commercial movement; purpose {} ({}) is not allowed, use {}",
-                p.document_type.title().to_lowercase(),
+                "{} is for non-commercial movement; purpose {} ({}) is not allowed, use {}",
+                with_article(p.document_type),
                 p.purpose,
                 p.purpose.label(),
                 codes.join(", ")
@@ -932,8 +943,8 @@ fn check_endorsements(c: &mut Checker) {
             "14",
             Rule::EndorsementOnSingleUse,
             format!(
-                "a {} covers one consignment and is endorsed once; it carries {} endorsements",
-                p.document_type.title().to_lowercase(),
+                "{} covers one consignment and is endorsed once; it carries {} endorsements",
+                with_article(p.document_type),
                 p.export_endorsements.len()
             ),
         );

@@ -1,1 +1,188 @@
-fn main() {}
+//! `cites-node`: the Management Authority node and its administration verbs.
+
+use std::path::PathBuf;
+use std::process::ExitCode;
+
+use anyhow::Context;
+use clap::{Parser, Subcommand};
+use node::config::{Config, Role};
+use node::permit_cli::{self, Format};
+
+#[derive(Parser)]
+#[command(
+    name = "cites-node",
+    version,
+    about = "CITES Management Authority node: verifiable permits anchored in a transparency log"
+)]
+struct Cli {
+    /// Log format: human-readable text or one JSON object per line.
+    #[arg(
+        long,
+        global = true,
+        value_enum,
+        default_value = "text",
+        env = "CITES_LOG_FORMAT"
+    )]
+    log_format: node::LogFormat,
+    #[command(subcommand)]
+    command: Command,
+}
+
+#[derive(Subcommand)]
+enum Command {
+    /// Start a whole local network on 127.0.0.1 (a Secretariat and two MA nodes) for trying it out.
+    Dev {
+        /// Where the nodes keep their RocksDB and keys; reused across runs.
+        #[arg(long, default_value = ".dev-data", env = "CITES_DEV_DATA")]
+        data_dir: PathBuf,
+        /// Port of the first node; the others take the next ones.
+        #[arg(long, default_value_t = 8700, env = "CITES_DEV_PORT")]
+        port: u16,
+    },
+    /// Create a node: its configuration file and log signing key.
+    Init {
+        /// Configuration file to write.
+        #[arg(long, default_value = "cites-node.toml")]
+        config: PathBuf,
+        /// Display name, e.g. "Management Authority of Ghana".
+        #[arg(long)]
+        name: String,
+        /// The Party, ISO 3166 alpha-2 (e.g. GH).
+        #[arg(long)]
+        party: String,
+        /// Secretariat or Management Authority.
+        #[arg(long, value_enum, default_value = "management-authority")]
+        role: RoleArg,
+        /// Log origin (unique in the network), e.g. cites.example/gh.
+        #[arg(long)]
+        log_origin: String,
+        /// HTTP address.
+        #[arg(long, default_value = "127.0.0.1:8701")]
+        listen: std::net::SocketAddr,
+        /// Data directory (relative to the config file).
+        #[arg(long, default_value = "data")]
+        data_dir: PathBuf,
+    },
+    /// Run a node from its configuration file.
+    Run {
+        /// Configuration file.
+        #[arg(long, default_value = "cites-node.toml", env = "CITES_CONFIG")]
+        config: PathBuf,
+    },
+    /// Permit documents.
+    Permit {
+        #[command(subcommand)]
+        command: PermitCommand,
+    },
+}
+
+#[derive(Clone, Copy, clap::ValueEnum)]
+enum RoleArg {
+    Secretariat,
+    ManagementAuthority,
+}
+
+#[derive(Subcommand)]
+enum PermitCommand {
+    /// Check permits (canonical JSON) against every rule of the standard form; prints each
+    /// problem with its box and exits non-zero if any permit has one.
+    Validate {
+        /// Permit files.
+        #[arg(required = true)]
+        files: Vec<PathBuf>,
+        /// Output format.
+        #[arg(long, value_enum, default_value = "text")]
+        format: Format,
+        /// Check as of this day (YYYY-MM-DD) instead of today.
+        #[arg(long)]
+        today: Option<chrono::NaiveDate>,
+    },
+}
+
+fn main() -> ExitCode {
+    let cli = Cli::parse();
+    node::init_tracing(cli.log_format);
+    match run(cli.command) {
+        Ok(code) => code,
+        Err(e) => {
+            eprintln!("error: {e:#}");
+            ExitCode::from(2)
+        }
+    }
+}
+
+fn run(command: Command) -> anyhow::Result<ExitCode> {
+    match command {
+        Command::Permit {
+            command:
+                PermitCommand::Validate {
+                    files,
+                    format,
+                    today,
+                },
+        } => {
+            let today = today.unwrap_or_else(|| chrono::Utc::now().date_naive());
+            let mut all_valid = true;
+            let mut out = std::io::stdout().lock();
+            for file in &files {
+                let outcome = permit_cli::check_file(file, today)?;
+                all_valid &= permit_cli::report(file, &outcome, format, &mut out)?;
+            }
+            Ok(if all_valid {
+                ExitCode::SUCCESS
+            } else {
+                ExitCode::from(1)
+            })
+        }
+        Command::Init {
+            config,
+            name,
+            party,
+            role,
+            log_origin,
+            listen,
+            data_dir,
+        } => {
+            let cfg = Config {
+                name,
+                role: match role {
+                    RoleArg::Secretariat => Role::Secretariat,
+                    RoleArg::ManagementAuthority => Role::ManagementAuthority,
+                },
+                party: party.parse().context("--party")?,
+                log_origin,
+                listen,
+                data_dir,
+                checkpoint_interval_ms: 500,
+            };
+            cfg.check()?;
+            cfg.write_new(&config)?;
+            let loaded = Config::load(&config)?;
+            let verifier = node::keys::create_log_key(&loaded)?;
+            println!("wrote {}", config.display());
+            println!("log verifier key: {verifier}");
+            println!(
+                "start it with: cites-node run --config {}",
+                config.display()
+            );
+            Ok(ExitCode::SUCCESS)
+        }
+        Command::Run { config } => {
+            let config = Config::load(&config)?;
+            runtime()?.block_on(node::run_until_signal(vec![config]))?;
+            Ok(ExitCode::SUCCESS)
+        }
+        Command::Dev { data_dir, port } => {
+            let configs = node::dev::configs(&data_dir, port)?;
+            runtime()?.block_on(node::run_until_signal(configs))?;
+            Ok(ExitCode::SUCCESS)
+        }
+    }
+}
+
+fn runtime() -> anyhow::Result<tokio::runtime::Runtime> {
+    tokio::runtime::Builder::new_multi_thread()
+        .enable_all()
+        .build()
+        .context("cannot start the async runtime")
+}

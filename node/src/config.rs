@@ -1,0 +1,180 @@
+//! Node configuration: a TOML file written by `cites-node init`, every field overridable by a
+//! `CITES_*` environment variable so a container can run the same file everywhere.
+
+use std::net::SocketAddr;
+use std::path::{Path, PathBuf};
+
+use anyhow::{Context, bail};
+use contracts::Country;
+use serde::{Deserialize, Serialize};
+
+/// What the node is in the network.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Serialize, Deserialize)]
+#[serde(rename_all = "snake_case")]
+pub enum Role {
+    /// The CITES Secretariat: root of the registry, auditor of every log.
+    Secretariat,
+    /// A Party's Management Authority: issues permits.
+    ManagementAuthority,
+}
+
+/// Everything a node needs to start.
+#[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
+#[serde(deny_unknown_fields)]
+pub struct Config {
+    /// Display name, e.g. "Management Authority of Ghana".
+    pub name: String,
+    /// Role in the network.
+    pub role: Role,
+    /// The Party (ISO 3166 alpha-2); for the Secretariat, the host country of its node.
+    pub party: Country,
+    /// The log's origin line, also its note key name: unique in the network, e.g.
+    /// `cites.example/gh`.
+    pub log_origin: String,
+    /// HTTP address.
+    pub listen: SocketAddr,
+    /// Where RocksDB and keys live. Relative paths are relative to the config file.
+    pub data_dir: PathBuf,
+    /// Longest wait between checkpoints while entries arrive, in milliseconds.
+    #[serde(default = "default_checkpoint_interval")]
+    pub checkpoint_interval_ms: u64,
+}
+
+fn default_checkpoint_interval() -> u64 {
+    500
+}
+
+impl Config {
+    /// Reads a config file, then applies `CITES_*` overrides.
+    pub fn load(path: &Path) -> anyhow::Result<Config> {
+        let text = std::fs::read_to_string(path)
+            .with_context(|| format!("cannot read config {}", path.display()))?;
+        let mut config: Config =
+            toml::from_str(&text).with_context(|| format!("invalid config {}", path.display()))?;
+        if config.data_dir.is_relative() {
+            if let Some(dir) = path.parent() {
+                config.data_dir = dir.join(&config.data_dir);
+            }
+        }
+        config.apply_env(|k| std::env::var(k).ok())?;
+        config.check()?;
+        Ok(config)
+    }
+
+    /// Applies `CITES_NAME`, `CITES_LISTEN`, `CITES_DATA_DIR`, `CITES_LOG_ORIGIN`,
+    /// `CITES_CHECKPOINT_INTERVAL_MS` from `get` (the environment, or a map in tests).
+    pub fn apply_env(&mut self, get: impl Fn(&str) -> Option<String>) -> anyhow::Result<()> {
+        if let Some(v) = get("CITES_NAME") {
+            self.name = v;
+        }
+        if let Some(v) = get("CITES_LISTEN") {
+            self.listen = v
+                .parse()
+                .with_context(|| format!("CITES_LISTEN={v:?} is not host:port"))?;
+        }
+        if let Some(v) = get("CITES_DATA_DIR") {
+            self.data_dir = v.into();
+        }
+        if let Some(v) = get("CITES_LOG_ORIGIN") {
+            self.log_origin = v;
+        }
+        if let Some(v) = get("CITES_CHECKPOINT_INTERVAL_MS") {
+            self.checkpoint_interval_ms = v
+                .parse()
+                .with_context(|| format!("CITES_CHECKPOINT_INTERVAL_MS={v:?} is not a number"))?;
+        }
+        Ok(())
+    }
+
+    /// Refuses values that would only fail later, less clearly.
+    pub fn check(&self) -> anyhow::Result<()> {
+        if !ledger::note::is_valid_key_name(&self.log_origin) {
+            bail!(
+                "log_origin {:?} is not a valid note key name (non-empty, no spaces or '+')",
+                self.log_origin
+            );
+        }
+        if self.checkpoint_interval_ms == 0 || self.checkpoint_interval_ms > 60_000 {
+            bail!(
+                "checkpoint_interval_ms must be between 1 and 60000, not {}",
+                self.checkpoint_interval_ms
+            );
+        }
+        if self.name.trim().is_empty() {
+            bail!("name is empty");
+        }
+        Ok(())
+    }
+
+    /// Writes the file (refusing to overwrite one that exists).
+    pub fn write_new(&self, path: &Path) -> anyhow::Result<()> {
+        let text = toml::to_string_pretty(self)?;
+        let mut file = std::fs::OpenOptions::new()
+            .write(true)
+            .create_new(true)
+            .open(path)
+            .with_context(|| {
+                format!("cannot create {} (does it exist already?)", path.display())
+            })?;
+        std::io::Write::write_all(&mut file, text.as_bytes())?;
+        Ok(())
+    }
+
+    /// RocksDB directory.
+    pub fn db_dir(&self) -> PathBuf {
+        self.data_dir.join("db")
+    }
+
+    /// The log's signing key file.
+    pub fn log_key_path(&self) -> PathBuf {
+        self.data_dir.join("keys").join("log.key")
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    fn sample() -> Config {
+        Config {
+            name: "Management Authority of Ghana".into(),
+            role: Role::ManagementAuthority,
+            party: "GH".parse().unwrap(),
+            log_origin: "cites.example/gh".into(),
+            listen: "127.0.0.1:8701".parse().unwrap(),
+            data_dir: "data".into(),
+            checkpoint_interval_ms: 500,
+        }
+    }
+
+    #[test]
+    fn toml_round_trips_and_env_overrides() {
+        let c = sample();
+        let text = toml::to_string_pretty(&c).unwrap();
+        let mut back: Config = toml::from_str(&text).unwrap();
+        assert_eq!(back, c);
+        back.apply_env(|k| match k {
+            "CITES_LISTEN" => Some("127.0.0.1:9999".into()),
+            "CITES_CHECKPOINT_INTERVAL_MS" => Some("50".into()),
+            _ => None,
+        })
+        .unwrap();
+        assert_eq!(back.listen.port(), 9999);
+        assert_eq!(back.checkpoint_interval_ms, 50);
+        let err = back
+            .apply_env(|k| (k == "CITES_LISTEN").then(|| "nowhere".into()))
+            .unwrap_err();
+        assert!(err.to_string().contains("CITES_LISTEN"), "{err}");
+    }
+
+    #[test]
+    fn bad_values_are_refused() {
+        let mut c = sample();
+        c.log_origin = "has space".into();
+        assert!(c.check().is_err());
+        let mut c = sample();
+        c.checkpoint_interval_ms = 0;
+        assert!(c.check().is_err());
+        assert!(toml::from_str::<Config>("name = 1").is_err());
+    }
+}

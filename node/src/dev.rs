@@ -1,0 +1,51 @@
+//! `cites-node dev`: a whole network on 127.0.0.1 in one command, for trying the system out.
+//! The data directory is kept between runs, so logs grow and keys stay the same.
+
+use std::path::Path;
+
+use anyhow::Context;
+
+use crate::config::{Config, Role};
+
+/// The nodes of the development network: the Secretariat and the MAs of Ghana and Germany
+/// (the two Parties of the example permits).
+pub fn configs(data_dir: &Path, first_port: u16) -> anyhow::Result<Vec<Config>> {
+    std::fs::create_dir_all(data_dir)
+        .with_context(|| format!("cannot create {}", data_dir.display()))?;
+    let data_dir = data_dir
+        .canonicalize()
+        .with_context(|| format!("cannot resolve {}", data_dir.display()))?;
+    let nodes = [
+        ("secretariat", "CITES Secretariat", Role::Secretariat, "CH"),
+        (
+            "gh",
+            "Management Authority of Ghana",
+            Role::ManagementAuthority,
+            "GH",
+        ),
+        (
+            "de",
+            "Management Authority of Germany",
+            Role::ManagementAuthority,
+            "DE",
+        ),
+    ];
+    let mut configs = Vec::new();
+    for (i, (id, name, role, party)) in nodes.into_iter().enumerate() {
+        let port = first_port
+            .checked_add(i as u16)
+            .context("--port is too high for three nodes")?;
+        let config = Config {
+            name: name.into(),
+            role,
+            party: party.parse()?,
+            log_origin: format!("cites.dev/{id}"),
+            listen: ([127, 0, 0, 1], port).into(),
+            data_dir: data_dir.join(id),
+            checkpoint_interval_ms: 500,
+        };
+        config.check()?;
+        configs.push(config);
+    }
+    Ok(configs)
+}

@@ -1,0 +1,157 @@
+//! The node's HTTP surface. Handlers are thin: they parse, call the anchor or the contracts, and
+//! map errors to status codes with a problem description; nothing here holds state of its own.
+
+use std::sync::Arc;
+
+use axum::Router;
+use axum::body::Bytes;
+use axum::extract::{DefaultBodyLimit, State};
+use axum::http::{HeaderValue, StatusCode, header};
+use axum::response::{Html, IntoResponse, Response};
+use axum::routing::{get, post};
+use contracts::{Permit, ValidationContext, validate};
+use serde_json::json;
+
+use crate::anchor::Anchor;
+use crate::config::Config;
+use crate::pages;
+
+/// Largest request body: a permit with a long annex is far below this.
+pub const MAX_BODY: usize = 256 * 1024;
+
+/// What every handler can reach.
+pub struct AppState {
+    /// The node's configuration.
+    pub config: Config,
+    /// The node's log.
+    pub anchor: Anchor,
+}
+
+/// The router, with its state.
+pub fn router(state: Arc<AppState>) -> Router {
+    Router::new()
+        .route("/", get(home))
+        .route("/healthz", get(|| async { "ok\n" }))
+        .route("/checkpoint", get(checkpoint))
+        .route("/log/key", get(log_key))
+        .route("/permits/validate", post(validate_json))
+        .route("/validate", post(validate_form))
+        .layer(DefaultBodyLimit::max(MAX_BODY))
+        .with_state(state)
+}
+
+/// A JSON problem description (RFC 9457 shape).
+fn problem(status: StatusCode, title: &str, detail: impl Into<String>) -> Response {
+    let body = json!({ "type": "about:blank", "title": title, "status": status.as_u16(), "detail": detail.into() });
+    (
+        status,
+        [(header::CONTENT_TYPE, "application/problem+json")],
+        body.to_string(),
+    )
+        .into_response()
+}
+
+fn internal(e: anyhow::Error) -> Response {
+    tracing::error!(error = %format!("{e:#}"), "request failed");
+    problem(
+        StatusCode::INTERNAL_SERVER_ERROR,
+        "internal error",
+        "the node could not answer; see its log",
+    )
+}
+
+fn text(body: impl Into<String>) -> Response {
+    (
+        [(header::CONTENT_TYPE, "text/plain; charset=utf-8")],
+        body.into(),
+    )
+        .into_response()
+}
+
+async fn home(State(s): State<Arc<AppState>>) -> Response {
+    match s.anchor.status() {
+        Ok(status) => {
+            Html(pages::home(&s.config, &status, &s.anchor.verifier_key(), None).into_string())
+                .into_response()
+        }
+        Err(e) => internal(e),
+    }
+}
+
+async fn checkpoint(State(s): State<Arc<AppState>>) -> Response {
+    match s.anchor.checkpoint_note() {
+        Ok(Some(note)) => {
+            let mut r = text(String::from_utf8_lossy(&note).into_owned());
+            // Checkpoints change; tiles (below) do not.
+            r.headers_mut()
+                .insert(header::CACHE_CONTROL, HeaderValue::from_static("no-store"));
+            r
+        }
+        Ok(None) => problem(
+            StatusCode::NOT_FOUND,
+            "no checkpoint yet",
+            "the log has not published a checkpoint",
+        ),
+        Err(e) => internal(e),
+    }
+}
+
+async fn log_key(State(s): State<Arc<AppState>>) -> Response {
+    text(format!("{}\n", s.anchor.verifier_key()))
+}
+
+fn today() -> chrono::NaiveDate {
+    chrono::Utc::now().date_naive()
+}
+
+async fn validate_json(body: Bytes) -> Response {
+    match Permit::from_json(&body) {
+        Ok(permit) => {
+            let problems = validate(&permit, &ValidationContext { today: today() });
+            axum::Json(json!({ "valid": problems.is_empty(), "problems": problems }))
+                .into_response()
+        }
+        Err(e) => {
+            let body = json!({
+                "type": "about:blank", "title": "not a permit", "status": 400,
+                "detail": e.to_string(), "path": e.path,
+            });
+            (
+                StatusCode::BAD_REQUEST,
+                [(header::CONTENT_TYPE, "application/problem+json")],
+                body.to_string(),
+            )
+                .into_response()
+        }
+    }
+}
+
+#[derive(serde::Deserialize)]
+struct ValidateForm {
+    permit: String,
+}
+
+async fn validate_form(
+    State(s): State<Arc<AppState>>,
+    axum::Form(form): axum::Form<ValidateForm>,
+) -> Response {
+    let outcome = match Permit::from_json(form.permit.as_bytes()) {
+        Ok(permit) => {
+            pages::Checked::Problems(validate(&permit, &ValidationContext { today: today() }))
+        }
+        Err(e) => pages::Checked::NotAPermit(e.to_string()),
+    };
+    match s.anchor.status() {
+        Ok(status) => Html(
+            pages::home(
+                &s.config,
+                &status,
+                &s.anchor.verifier_key(),
+                Some((&form.permit, &outcome)),
+            )
+            .into_string(),
+        )
+        .into_response(),
+        Err(e) => internal(e),
+    }
+}

@@ -1,0 +1,76 @@
+//! The node's log signing key on disk: created once, readable only by the node's user.
+
+use std::io::Write;
+use std::os::unix::fs::{OpenOptionsExt, PermissionsExt};
+use std::path::Path;
+
+use anyhow::{Context, bail};
+use ledger::note::NoteSigner;
+
+use crate::config::Config;
+
+/// Creates the log key (refusing to replace one) and returns the verifier key string to
+/// publish.
+pub fn create_log_key(config: &Config) -> anyhow::Result<String> {
+    let path = config.log_key_path();
+    let signer = NoteSigner::generate(&config.log_origin)
+        .with_context(|| format!("cannot create a key named {:?}", config.log_origin))?;
+    write_secret(&path, signer.to_key_string().as_bytes())?;
+    Ok(signer.verifier().to_key_string())
+}
+
+/// Loads the log key, creating it on first use when `create` is set (the `dev` network).
+pub fn load_log_key(config: &Config, create: bool) -> anyhow::Result<NoteSigner> {
+    let path = config.log_key_path();
+    if create && !path.exists() {
+        create_log_key(config)?;
+    }
+    let meta = std::fs::metadata(&path).with_context(|| {
+        format!(
+            "no log key at {}; run `cites-node init` first",
+            path.display()
+        )
+    })?;
+    if meta.permissions().mode() & 0o077 != 0 {
+        bail!(
+            "{} is readable by other users (mode {:o}); run `chmod 600 {}`",
+            path.display(),
+            meta.permissions().mode() & 0o777,
+            path.display()
+        );
+    }
+    let text = std::fs::read_to_string(&path)
+        .with_context(|| format!("cannot read {}", path.display()))?;
+    let signer = NoteSigner::from_key_string(text.trim())
+        .with_context(|| format!("{} does not hold a log signing key", path.display()))?;
+    if signer.name() != config.log_origin {
+        bail!(
+            "the key in {} is for log {:?}, but the config says {:?}",
+            path.display(),
+            signer.name(),
+            config.log_origin
+        );
+    }
+    Ok(signer)
+}
+
+fn write_secret(path: &Path, bytes: &[u8]) -> anyhow::Result<()> {
+    if let Some(dir) = path.parent() {
+        std::fs::create_dir_all(dir).with_context(|| format!("cannot create {}", dir.display()))?;
+        std::fs::set_permissions(dir, std::fs::Permissions::from_mode(0o700))?;
+    }
+    let mut file = std::fs::OpenOptions::new()
+        .write(true)
+        .create_new(true)
+        .mode(0o600)
+        .open(path)
+        .with_context(|| {
+            format!(
+                "cannot create {} (does a key exist already?)",
+                path.display()
+            )
+        })?;
+    file.write_all(bytes)?;
+    file.sync_all()?;
+    Ok(())
+}

@@ -1,0 +1,140 @@
+//! The CITES Management Authority node.
+//!
+//! - [`config`]: the TOML configuration and its `CITES_*` overrides.
+//! - [`keys`]: the log signing key on disk.
+//! - [`anchor`]: the node's own log (ledger store + sequencer) as the handlers see it.
+//! - [`http`]: the HTTP surface (log tiles, permit validation, pages).
+//! - [`dev`]: the local development network.
+//!
+//! The node owns the async runtime and the network; everything below it (`contracts`, `ledger`)
+//! is synchronous.
+
+pub mod anchor;
+pub mod config;
+pub mod dev;
+pub mod http;
+pub mod keys;
+mod pages;
+pub mod permit_cli;
+
+use std::sync::Arc;
+
+use anyhow::Context;
+use tokio::net::TcpListener;
+use tokio::sync::watch;
+
+use crate::anchor::Anchor;
+use crate::config::Config;
+
+/// How log lines are written.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, clap::ValueEnum)]
+pub enum LogFormat {
+    /// Human-readable lines.
+    Text,
+    /// One JSON object per line, for log collectors.
+    Json,
+}
+
+/// Installs the tracing subscriber; `RUST_LOG` filters (default `info`).
+pub fn init_tracing(format: LogFormat) {
+    let filter = tracing_subscriber::EnvFilter::try_from_default_env()
+        .unwrap_or_else(|_| tracing_subscriber::EnvFilter::new("info"));
+    let builder = tracing_subscriber::fmt()
+        .with_env_filter(filter)
+        .with_writer(std::io::stderr);
+    match format {
+        LogFormat::Text => builder.init(),
+        LogFormat::Json => builder.json().init(),
+    }
+}
+
+/// A started node.
+pub struct RunningNode {
+    /// Its configuration.
+    pub config: Config,
+    /// The address it listens on (the real port when the config said 0).
+    pub addr: std::net::SocketAddr,
+    state: Arc<http::AppState>,
+    server: tokio::task::JoinHandle<std::io::Result<()>>,
+}
+
+impl RunningNode {
+    /// Opens the store, starts the sequencer and serves HTTP until `shutdown` changes.
+    pub async fn start(
+        config: Config,
+        create_key: bool,
+        shutdown: watch::Receiver<bool>,
+    ) -> anyhow::Result<RunningNode> {
+        let signer = keys::load_log_key(&config, create_key)?;
+        let anchor = {
+            let config = config.clone();
+            tokio::task::spawn_blocking(move || Anchor::open(&config, signer)).await??
+        };
+        let listener = TcpListener::bind(config.listen)
+            .await
+            .with_context(|| format!("{}: cannot listen on {}", config.name, config.listen))?;
+        let addr = listener.local_addr()?;
+        let state = Arc::new(http::AppState {
+            config: config.clone(),
+            anchor,
+        });
+        let app = http::router(state.clone());
+        let mut shutdown = shutdown;
+        let server = tokio::spawn(async move {
+            axum::serve(listener, app)
+                .with_graceful_shutdown(async move {
+                    let _ = shutdown.wait_for(|stop| *stop).await;
+                })
+                .await
+        });
+        tracing::info!(node = %config.name, %addr, origin = %config.log_origin, "node started");
+        Ok(RunningNode {
+            config,
+            addr,
+            state,
+            server,
+        })
+    }
+
+    /// Waits for the HTTP server to finish (after shutdown was signalled), then flushes and
+    /// closes the log.
+    pub async fn stopped(self) -> anyhow::Result<()> {
+        self.server.await??;
+        let name = self.config.name.clone();
+        let state = self.state;
+        tokio::task::spawn_blocking(move || state.anchor.shutdown()).await??;
+        tracing::info!(node = %name, "node stopped");
+        Ok(())
+    }
+}
+
+/// Runs nodes until Ctrl-C or SIGTERM, then stops them cleanly.
+pub async fn run_until_signal(configs: Vec<Config>) -> anyhow::Result<()> {
+    let dev = configs.len() > 1;
+    let (tx, rx) = watch::channel(false);
+    let mut nodes = Vec::new();
+    for config in configs {
+        nodes.push(RunningNode::start(config, dev, rx.clone()).await?);
+    }
+    println!();
+    for n in &nodes {
+        println!("  {:<34} http://{}/", n.config.name, n.addr);
+    }
+    println!("\nPress Ctrl-C to stop.");
+    wait_for_signal().await?;
+    tracing::info!("stopping");
+    let _ = tx.send(true);
+    for n in nodes {
+        n.stopped().await?;
+    }
+    Ok(())
+}
+
+async fn wait_for_signal() -> anyhow::Result<()> {
+    let mut term = tokio::signal::unix::signal(tokio::signal::unix::SignalKind::terminate())?;
+    tokio::select! {
+        r = tokio::signal::ctrl_c() => r?,
+        _ = term.recv() => {}
+    }
+    Ok(())
+}

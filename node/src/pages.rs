@@ -1,0 +1,114 @@
+//! Server-rendered pages. Small, no JavaScript, readable on a slow link; maud escapes every
+//! value it renders.
+
+use contracts::Problem;
+use maud::{DOCTYPE, Markup, html};
+
+use crate::anchor::LogStatus;
+use crate::config::{Config, Role};
+
+/// An example the permit form starts with, so a first-time user sees what a permit looks like.
+const EXAMPLE_PERMIT: &str =
+    include_str!("../../contracts/tests/fixtures/valid/export_permit.json");
+
+/// What checking a pasted permit gave.
+pub enum Checked {
+    /// It parsed; the problems (maybe none).
+    Problems(Vec<Problem>),
+    /// It is not a permit.
+    NotAPermit(String),
+}
+
+const STYLE: &str = "body{font-family:system-ui,sans-serif;max-width:60rem;margin:1rem auto;padding:0 1rem;color:#1a1a1a;line-height:1.45}\
+h1{font-size:1.5rem}h2{font-size:1.2rem;margin-top:2rem}pre{background:#f3f3f3;padding:.6rem;overflow-x:auto;font-size:.85rem}\
+table{border-collapse:collapse}td,th{text-align:left;padding:.2rem .8rem .2rem 0;vertical-align:top}\
+textarea{width:100%;font-family:monospace;font-size:.8rem}.ok{color:#0a5d00;font-weight:bold}.bad{color:#a00000;font-weight:bold}\
+button{font-size:1rem;padding:.3rem 1rem}";
+
+/// The node's home page: who it is, its log, and a permit checker.
+pub fn home(
+    config: &Config,
+    log: &LogStatus,
+    verifier_key: &str,
+    checked: Option<(&str, &Checked)>,
+) -> Markup {
+    let role = match config.role {
+        Role::Secretariat => "CITES Secretariat",
+        Role::ManagementAuthority => "Management Authority",
+    };
+    let pasted = checked.map(|(text, _)| text).unwrap_or(EXAMPLE_PERMIT);
+    html! {
+        (DOCTYPE)
+        html lang="en" {
+            head {
+                meta charset="utf-8";
+                meta name="viewport" content="width=device-width, initial-scale=1";
+                title { (config.name) " — CITES node" }
+                style { (STYLE) }
+            }
+            body {
+                main {
+                    h1 { (config.name) }
+                    p { (role) " · Party " (config.party) " (" (config.party.name()) ")" }
+                    h2 { "Anchor log" }
+                    table {
+                        tr { th { "Origin" } td { code { (config.log_origin) } } }
+                        tr { th { "Entries" } td { (log.size) } }
+                        tr { th { "Root hash" } td { code { (log.root_hex) } } }
+                        tr { th { "Verifier key" } td { code { (verifier_key) } } }
+                    }
+                    @if let Some(note) = &log.checkpoint {
+                        p { "Latest signed checkpoint (C2SP tlog-checkpoint):" }
+                        pre { (note) }
+                    } @else {
+                        p { "No checkpoint published yet." }
+                    }
+                    p {
+                        "Read-only, in the C2SP tlog-tiles layout: "
+                        a href="/checkpoint" { "/checkpoint" } ", "
+                        a href="/log/key" { "/log/key" } ", "
+                        code { "/tile/<L>/<N>" } ", " code { "/tile/entries/<N>" } "."
+                    }
+                    h2 { "Check a permit" }
+                    @if let Some((_, outcome)) = checked {
+                        (outcome_markup(outcome))
+                    }
+                    form method="post" action="/validate" {
+                        label for="permit" { "Permit in canonical JSON (every box of the standard form):" }
+                        textarea id="permit" name="permit" rows="18" { (pasted) }
+                        p { button type="submit" { "Check against the rules" } }
+                    }
+                }
+            }
+        }
+    }
+}
+
+fn outcome_markup(outcome: &Checked) -> Markup {
+    html! {
+        section aria-live="polite" {
+            @match outcome {
+                Checked::NotAPermit(message) => {
+                    p class="bad" { "This is not a permit: " (message) }
+                }
+                Checked::Problems(problems) if problems.is_empty() => {
+                    p class="ok" { "Valid: no rule of the standard form is broken." }
+                }
+                Checked::Problems(problems) => {
+                    p class="bad" { (problems.len()) " problem(s):" }
+                    table {
+                        tr { th { "Box" } th { "Block" } th { "Problem" } th { "Rule" } }
+                        @for p in problems {
+                            tr {
+                                td { (p.form_box) }
+                                td { (p.block.as_deref().unwrap_or("")) }
+                                td { (p.message) }
+                                td { code { (p.rule) } }
+                            }
+                        }
+                    }
+                }
+            }
+        }
+    }
+}
