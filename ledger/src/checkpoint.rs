@@ -90,7 +90,12 @@ impl Checkpoint {
 
     /// The note text: origin, size, base64 root, extensions, each newline-terminated.
     pub fn to_text(&self) -> String {
-        let mut s = format!("{}\n{}\n{}\n", self.origin, self.size, self.root.to_base64());
+        let mut s = format!(
+            "{}\n{}\n{}\n",
+            self.origin,
+            self.size,
+            self.root.to_base64()
+        );
         for e in &self.extensions {
             s.push_str(e);
             s.push('\n');
@@ -278,7 +283,8 @@ mod tests {
         let other = NoteSigner::generate("example.com/log").unwrap();
         let cp = Checkpoint::new("example.com/log", 5, leaf_hash(b"x"));
         let signed = SignedCheckpoint::sign(cp.clone(), &[&signer]).unwrap();
-        let (opened, _) = SignedCheckpoint::open(signed.note_bytes(), &[&signer.verifier()]).unwrap();
+        let (opened, _) =
+            SignedCheckpoint::open(signed.note_bytes(), &[&signer.verifier()]).unwrap();
         assert_eq!(opened.checkpoint(), &cp);
         assert!(SignedCheckpoint::open(signed.note_bytes(), &[&other.verifier()]).is_err());
         assert!(matches!(

@@ -62,7 +62,11 @@ impl CosignatureSigner {
         let key = SigningKey::from_bytes(&seed);
         Ok(CosignatureSigner {
             name: name.to_owned(),
-            key_id: key_id(name, SIG_TYPE_COSIGNATURE_V1, key.verifying_key().as_bytes()),
+            key_id: key_id(
+                name,
+                SIG_TYPE_COSIGNATURE_V1,
+                key.verifying_key().as_bytes(),
+            ),
             key,
         })
     }
@@ -71,7 +75,9 @@ impl CosignatureSigner {
     pub fn from_key_string(skey: &str) -> Result<Self, CosignatureError> {
         let rest = skey
             .strip_prefix("PRIVATE+KEY+")
-            .ok_or(NoteError::MalformedKey("signer key must start with PRIVATE+KEY+"))?;
+            .ok_or(NoteError::MalformedKey(
+                "signer key must start with PRIVATE+KEY+",
+            ))?;
         let (name, id, ty, material) = parse_key_string(rest)?;
         if ty != SIG_TYPE_COSIGNATURE_V1 {
             return Err(NoteError::UnsupportedKeyType(ty).into());
@@ -189,7 +195,10 @@ impl CosignatureVerifier {
         }
         let sig = ed25519_dalek::Signature::from_bytes(&cosignature.signature);
         self.key
-            .verify_strict(&cosigned_message(checkpoint_body, cosignature.timestamp), &sig)
+            .verify_strict(
+                &cosigned_message(checkpoint_body, cosignature.timestamp),
+                &sig,
+            )
             .map_err(|_| CosignatureError::BadSignature)?;
         Ok(cosignature.timestamp)
     }
@@ -293,7 +302,10 @@ mod tests {
         assert_eq!(v.verify(&body, &parsed), Ok(1_679_315_147));
         // Another body, another time or another key: refused.
         let other = Checkpoint::new("example.com/log", 11, leaf_hash(b"r")).to_text();
-        assert_eq!(v.verify(&other, &parsed), Err(CosignatureError::BadSignature));
+        assert_eq!(
+            v.verify(&other, &parsed),
+            Err(CosignatureError::BadSignature)
+        );
         let mut later = parsed.clone();
         later.timestamp += 1;
         assert_eq!(v.verify(&body, &later), Err(CosignatureError::BadSignature));
@@ -343,7 +355,8 @@ mod tests {
 
     #[test]
     fn message_layout_matches_spec() {
-        let body = "example.com/behind-the-sofa\n20852163\nCsUYapGGPo4dkMgIAUqom/Xajj7h2fB2MPA3j2jxq2I=\n";
+        let body =
+            "example.com/behind-the-sofa\n20852163\nCsUYapGGPo4dkMgIAUqom/Xajj7h2fB2MPA3j2jxq2I=\n";
         assert_eq!(
             cosigned_message(body, 1679315147),
             format!("cosignature/v1\ntime 1679315147\n{body}").into_bytes()

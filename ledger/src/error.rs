@@ -38,7 +38,10 @@ pub enum LedgerError {
         "stored checkpoint at size {checkpoint_size} is beyond the stored tree of {tree_size} \
          leaves (entries were lost); refusing to start"
     )]
-    CheckpointBeyondTree { checkpoint_size: u64, tree_size: u64 },
+    CheckpointBeyondTree {
+        checkpoint_size: u64,
+        tree_size: u64,
+    },
     #[error("store holds log {stored:?} under the id derived from {requested:?}")]
     OriginMismatch { stored: String, requested: String },
     #[error("proof: {0}")]

@@ -180,10 +180,7 @@ mod tests {
     fn base64_round_trips_and_rejects_non_canonical() {
         let h = leaf_hash(b"x");
         assert_eq!(Hash::from_base64(&h.to_base64()), Ok(h));
-        assert_eq!(
-            Hash::from_base64("AAAA"),
-            Err(HashError::WrongLength(3))
-        );
+        assert_eq!(Hash::from_base64("AAAA"), Err(HashError::WrongLength(3)));
         assert!(matches!(
             Hash::from_base64("not base64!"),
             Err(HashError::Base64(_))

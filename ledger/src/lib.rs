@@ -14,6 +14,7 @@ pub mod hash;
 pub mod log;
 pub mod note;
 pub mod proof;
+pub mod sequencer;
 pub mod store;
 
 pub use checkpoint::{Checkpoint, CheckpointError, SignedCheckpoint};
@@ -23,7 +24,7 @@ pub use hash::{Hash, leaf_hash, node_hash};
 pub use log::{Log, LogReader};
 pub use note::{NoteError, NoteSigner, NoteVerifier, NoteVerify, OpenedNote};
 pub use proof::{
-    ConsistencyProof, HashReader, InclusionProof, ProofError, verify_consistency,
-    verify_inclusion,
+    ConsistencyProof, HashReader, InclusionProof, ProofError, verify_consistency, verify_inclusion,
 };
+pub use sequencer::{AppendReceipt, Sequencer, SequencerConfig};
 pub use store::{COLUMN_FAMILIES, LogId, SideWrite, Store};

@@ -330,7 +330,10 @@ mod tests {
         }
         let c = log.consistency_proof(600, 1000).unwrap();
         verify_consistency(600, 1000, &cp1.root(), &cp2.root(), &c).unwrap();
-        assert_eq!(log.leaves(10, 13).unwrap(), vec![entry(10), entry(11), entry(12)]);
+        assert_eq!(
+            log.leaves(10, 13).unwrap(),
+            vec![entry(10), entry(11), entry(12)]
+        );
         assert!(matches!(
             log.leaf(1000),
             Err(LedgerError::IndexOutOfRange { .. })
@@ -351,7 +354,8 @@ mod tests {
             "node_permits",
             Store::cf_options(),
         ));
-        let db = std::sync::Arc::new(rocksdb::DB::open_cf_descriptors(&opts, dir.path(), cfs).unwrap());
+        let db =
+            std::sync::Arc::new(rocksdb::DB::open_cf_descriptors(&opts, dir.path(), cfs).unwrap());
         let store = Store::from_db(db.clone()).unwrap();
         let mut log = Log::open(store, "example.com/log").unwrap();
         let w = SideWrite {
@@ -361,7 +365,10 @@ mod tests {
         };
         log.append_batch(&[b"e0".to_vec()], &[w]).unwrap();
         let cf = db.cf_handle("node_permits").unwrap();
-        assert_eq!(db.get_cf(&cf, b"permit-1").unwrap(), Some(b"issued".to_vec()));
+        assert_eq!(
+            db.get_cf(&cf, b"permit-1").unwrap(),
+            Some(b"issued".to_vec())
+        );
         // Unknown or ledger-owned column families are refused and nothing is written.
         let bad = SideWrite {
             cf: "nope".into(),
@@ -410,7 +417,8 @@ mod tests {
         let signer = NoteSigner::generate("o").unwrap();
         {
             let mut log = Log::open(Store::open(dir.path()).unwrap(), "o").unwrap();
-            log.append_batch(&[b"a".to_vec(), b"b".to_vec()], &[]).unwrap();
+            log.append_batch(&[b"a".to_vec(), b"b".to_vec()], &[])
+                .unwrap();
             log.publish_checkpoint(&signer, 1).unwrap();
         }
         // Tamper with a stored hash behind the log's back.
@@ -424,7 +432,10 @@ mod tests {
             store.db().put_cf(&cf, k, [7u8; 32]).unwrap();
         }
         let err = Log::open(Store::open(dir.path()).unwrap(), "o").unwrap_err();
-        assert!(matches!(err, LedgerError::CheckpointMismatch { size: 2, .. }), "{err}");
+        assert!(
+            matches!(err, LedgerError::CheckpointMismatch { size: 2, .. }),
+            "{err}"
+        );
     }
 
     #[test]
@@ -434,7 +445,8 @@ mod tests {
         let mut a = Log::open(store.clone(), "a.example/log").unwrap();
         let mut b = Log::open(store, "b.example/log").unwrap();
         a.append_batch(&[b"x".to_vec()], &[]).unwrap();
-        b.append_batch(&[b"y".to_vec(), b"z".to_vec()], &[]).unwrap();
+        b.append_batch(&[b"y".to_vec(), b"z".to_vec()], &[])
+            .unwrap();
         assert_eq!(a.size().unwrap(), 1);
         assert_eq!(b.size().unwrap(), 2);
         assert_eq!(a.leaf(0).unwrap(), b"x");

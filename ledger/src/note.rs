@@ -74,7 +74,10 @@ pub fn key_id(name: &str, sig_type: u8, public_key: &[u8]) -> u32 {
 
 /// Key names: non-empty, no Unicode whitespace, no '+', no control characters.
 pub fn is_valid_key_name(name: &str) -> bool {
-    !name.is_empty() && !name.chars().any(|c| c.is_whitespace() || c == '+' || c.is_control())
+    !name.is_empty()
+        && !name
+            .chars()
+            .any(|c| c.is_whitespace() || c == '+' || c.is_control())
 }
 
 fn check_name(name: &str) -> Result<(), NoteError> {
@@ -156,7 +159,9 @@ impl NoteSigner {
     pub fn from_key_string(skey: &str) -> Result<Self, NoteError> {
         let rest = skey
             .strip_prefix(PRIVATE_KEY_PREFIX)
-            .ok_or(NoteError::MalformedKey("signer key must start with PRIVATE+KEY+"))?;
+            .ok_or(NoteError::MalformedKey(
+                "signer key must start with PRIVATE+KEY+",
+            ))?;
         let (name, id, ty, material) = parse_key_string(rest)?;
         if ty != SIG_TYPE_ED25519 {
             return Err(NoteError::UnsupportedKeyType(ty));
@@ -394,11 +399,7 @@ pub fn split(note: &[u8]) -> Result<(String, Vec<NoteSignature>), NoteError> {
         });
     }
     let s = std::str::from_utf8(note).map_err(|e| NoteError::NotUtf8(e.valid_up_to()))?;
-    if let Some((offset, byte)) = s
-        .bytes()
-        .enumerate()
-        .find(|&(_, b)| b < 0x20 && b != b'\n')
-    {
+    if let Some((offset, byte)) = s.bytes().enumerate().find(|&(_, b)| b < 0x20 && b != b'\n') {
         return Err(NoteError::ControlCharacter { byte, offset });
     }
     let split = s.rfind("\n\n").ok_or(NoteError::MissingBlankLine)?;
@@ -562,11 +563,15 @@ mod tests {
             m[i] = m[i].wrapping_sub(1);
         }
         assert_eq!(
-            NoteVerifier::from_key_string("PeterNeumann+cc469956+ARpc2QcUPDhMQegwxbzhKqiBfsVkmqq/LDE4izWy10TW"),
+            NoteVerifier::from_key_string(
+                "PeterNeumann+cc469956+ARpc2QcUPDhMQegwxbzhKqiBfsVkmqq/LDE4izWy10TW"
+            ),
             Err(NoteError::KeyIdMismatch)
         );
         assert!(matches!(
-            NoteVerifier::from_key_string("PeterNeumann+c74f20a3+AhpczkcUPDhMQegwxbzhKqiBfsVkmqq/LDE4izWy10TW"),
+            NoteVerifier::from_key_string(
+                "PeterNeumann+c74f20a3+AhpczkcUPDhMQegwxbzhKqiBfsVkmqq/LDE4izWy10TW"
+            ),
             Err(NoteError::UnsupportedKeyType(2))
         ));
         assert!(matches!(

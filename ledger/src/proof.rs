@@ -696,9 +696,7 @@ mod tests {
             Err(ProofError::IndexOutOfRange { index: 3, size: 3 })
         ));
         let leaf = leaf_hash(b"");
-        assert!(
-            verify_inclusion(&leaf, 0, 0, &InclusionProof::default(), &empty_root()).is_err()
-        );
+        assert!(verify_inclusion(&leaf, 0, 0, &InclusionProof::default(), &empty_root()).is_err());
         // A single-leaf tree: the leaf is the root, with an empty proof.
         verify_inclusion(&leaf, 0, 1, &InclusionProof::default(), &leaf).unwrap();
     }

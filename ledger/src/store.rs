@@ -323,7 +323,9 @@ impl Store {
     pub fn read_hashes(&self, log: &LogId, ids: &[NodeId]) -> Result<Vec<Hash>, LedgerError> {
         let h = self.cf(CF_HASHES)?;
         let keys: Vec<Vec<u8>> = ids.iter().map(|id| hash_key(log, *id)).collect();
-        let values = self.db.multi_get_cf(keys.iter().map(|k| (&h, k.as_slice())));
+        let values = self
+            .db
+            .multi_get_cf(keys.iter().map(|k| (&h, k.as_slice())));
         ids.iter()
             .zip(values)
             .map(|(id, v)| match v? {
@@ -615,8 +617,8 @@ impl Store {
 }
 
 fn decode_checkpoint(v: &[u8]) -> Result<StoredCheckpoint, LedgerError> {
-    let published_at = be_u64(v)
-        .ok_or_else(|| LedgerError::Corrupt("checkpoint record is too short".into()))?;
+    let published_at =
+        be_u64(v).ok_or_else(|| LedgerError::Corrupt("checkpoint record is too short".into()))?;
     Ok(StoredCheckpoint {
         published_at,
         note: v[8..].to_vec(),
