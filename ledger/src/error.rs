@@ -50,6 +50,8 @@ pub enum LedgerError {
     Note(#[from] NoteError),
     #[error("checkpoint: {0}")]
     Checkpoint(#[from] CheckpointError),
+    #[error("tile {path} needs leaves beyond the tree of size {tree_size}")]
+    TileBeyondTree { path: String, tree_size: u64 },
     #[error("the sequencer has stopped")]
     SequencerStopped,
     #[error("appending the batch failed: {0}")]

@@ -16,6 +16,7 @@ pub mod note;
 pub mod proof;
 pub mod sequencer;
 pub mod store;
+pub mod tile;
 
 pub use checkpoint::{Checkpoint, CheckpointError, SignedCheckpoint};
 pub use cosignature::{Cosignature, CosignatureError, CosignatureSigner, CosignatureVerifier};
@@ -28,3 +29,4 @@ pub use proof::{
 };
 pub use sequencer::{AppendReceipt, Sequencer, SequencerConfig};
 pub use store::{COLUMN_FAMILIES, LogId, SideWrite, Store};
+pub use tile::{TileError, TileKind, TileRequest};
