@@ -17,6 +17,7 @@ pub mod proof;
 pub mod sequencer;
 pub mod store;
 pub mod tile;
+pub mod witness;
 
 pub use checkpoint::{Checkpoint, CheckpointError, SignedCheckpoint};
 pub use cosignature::{Cosignature, CosignatureError, CosignatureSigner, CosignatureVerifier};
@@ -30,3 +31,4 @@ pub use proof::{
 pub use sequencer::{AppendReceipt, Sequencer, SequencerConfig};
 pub use store::{COLUMN_FAMILIES, LogId, SideWrite, Store};
 pub use tile::{TileError, TileKind, TileRequest};
+pub use witness::{Witness, WitnessError};
