@@ -14,6 +14,7 @@ pub mod hash;
 pub mod log;
 pub mod note;
 pub mod proof;
+pub mod replica;
 pub mod sequencer;
 pub mod store;
 pub mod tile;
@@ -28,6 +29,7 @@ pub use note::{NoteError, NoteSigner, NoteVerifier, NoteVerify, OpenedNote};
 pub use proof::{
     ConsistencyProof, HashReader, InclusionProof, ProofError, verify_consistency, verify_inclusion,
 };
+pub use replica::{CheckpointUpdate, Replica, ReplicaError};
 pub use sequencer::{AppendReceipt, Sequencer, SequencerConfig};
 pub use store::{COLUMN_FAMILIES, LogId, SideWrite, Store};
 pub use tile::{TileError, TileKind, TileRequest};

@@ -246,10 +246,10 @@ impl Log {
         now: u64,
     ) -> Result<SignedCheckpoint, LedgerError> {
         let size = self.frontier.size();
-        if let Some(cp) = &self.latest {
-            if cp.size() == size {
-                return Ok(cp.clone());
-            }
+        if let Some(cp) = &self.latest
+            && cp.size() == size
+        {
+            return Ok(cp.clone());
         }
         let cp = SignedCheckpoint::sign(
             Checkpoint::new(&self.reader.origin, size, self.frontier.root()),

@@ -545,10 +545,10 @@ mod tests {
         let b = VKEY.as_bytes();
         for i in 0..b.len() {
             for j in i + 1..=b.len() {
-                if i != 0 || j != b.len() {
-                    if let Ok(s) = std::str::from_utf8(&b[i..j]) {
-                        assert!(NoteVerifier::from_key_string(s).is_err(), "{s}");
-                    }
+                if (i != 0 || j != b.len())
+                    && let Ok(s) = std::str::from_utf8(&b[i..j])
+                {
+                    assert!(NoteVerifier::from_key_string(s).is_err(), "{s}");
                 }
             }
         }

@@ -212,10 +212,10 @@ impl Sequencer {
         let deadline = Instant::now() + timeout;
         let mut p = lock(&self.shared.published);
         loop {
-            if let Some(cp) = &p.latest {
-                if cp.size() >= min_size {
-                    return Ok(cp.clone());
-                }
+            if let Some(cp) = &p.latest
+                && cp.size() >= min_size
+            {
+                return Ok(cp.clone());
             }
             if p.stopped {
                 return Err(LedgerError::SequencerStopped);

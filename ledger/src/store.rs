@@ -503,22 +503,6 @@ impl Store {
         Ok(cp.clone())
     }
 
-    /// Adds a batch-write of a checkpoint (used by replicas to store entries and checkpoint
-    /// together).
-    pub(crate) fn batch_put_checkpoint(
-        &self,
-        batch: &mut WriteBatch,
-        log: &LogId,
-        size: u64,
-        cp: &StoredCheckpoint,
-    ) -> Result<(), LedgerError> {
-        let h = self.cf(CF_CHECKPOINTS)?;
-        let mut v = cp.published_at.to_be_bytes().to_vec();
-        v.extend_from_slice(&cp.note);
-        batch.put_cf(&h, key(log, &[&size.to_be_bytes()]), v);
-        Ok(())
-    }
-
     /// Attaches a cosignature line to the checkpoint of `size` (one per cosigner key).
     pub fn put_cosignature(
         &self,

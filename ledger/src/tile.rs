@@ -82,7 +82,10 @@ impl TileRequest {
                 let width = parse_decimal(w)
                     .filter(|w| (1..=255).contains(w))
                     .ok_or_else(|| TileError::InvalidWidth(w.to_owned()))?;
-                (idx, u16::try_from(width).map_err(|_| TileError::InvalidWidth(w.to_owned()))?)
+                (
+                    idx,
+                    u16::try_from(width).map_err(|_| TileError::InvalidWidth(w.to_owned()))?,
+                )
             }
             None => (index_part, 256),
         };
@@ -241,7 +244,12 @@ mod tests {
     #[test]
     fn paths_round_trip_and_match_spec_examples() {
         let cases = [
-            ("tile/0/x001/x234/067", TileKind::Hashes { level: 0 }, 1_234_067, 256),
+            (
+                "tile/0/x001/x234/067",
+                TileKind::Hashes { level: 0 },
+                1_234_067,
+                256,
+            ),
             ("tile/1/000.p/17", TileKind::Hashes { level: 1 }, 0, 17),
             ("tile/entries/x001/234", TileKind::Entries, 1234, 256),
             ("tile/entries/273.p/112", TileKind::Entries, 273, 112),
@@ -260,7 +268,8 @@ mod tests {
     #[test]
     fn malformed_paths_are_refused() {
         use TileError::*;
-        let cases: &[(&str, fn(&TileError) -> bool)] = &[
+        type Check = fn(&TileError) -> bool;
+        let cases: &[(&str, Check)] = &[
             ("tiles/0/000", |e| matches!(e, NotATilePath(_))),
             ("tile/0", |e| matches!(e, NotATilePath(_))),
             ("tile/64/000", |e| matches!(e, InvalidLevel(_))),
@@ -275,7 +284,9 @@ mod tests {
             ("tile/0/000.p/256", |e| matches!(e, InvalidWidth(_))),
             ("tile/0/000.p/05", |e| matches!(e, InvalidWidth(_))),
             ("tile/0/000.p/", |e| matches!(e, InvalidWidth(_))),
-            ("tile/0/x018/x446/x744/x073/x709/x551/616", |e| matches!(e, InvalidIndex(_))),
+            ("tile/0/x018/x446/x744/x073/x709/x551/616", |e| {
+                matches!(e, InvalidIndex(_))
+            }),
         ];
         for (path, ok) in cases {
             let err = TileRequest::parse(path).unwrap_err();
@@ -302,7 +313,10 @@ mod tests {
         log.append_batch(&entries, &[]).unwrap();
         // Nothing is published yet: every tile is beyond the published tree.
         let t0 = TileRequest::full(TileKind::Hashes { level: 0 }, 0);
-        assert!(matches!(log.tile(&t0), Err(LedgerError::TileBeyondTree { .. })));
+        assert!(matches!(
+            log.tile(&t0),
+            Err(LedgerError::TileBeyondTree { .. })
+        ));
         log.publish_checkpoint(&signer, 0).unwrap();
         let mut mem = MemoryTree::new();
         for e in &entries {
@@ -310,9 +324,7 @@ mod tests {
         }
         // The spec's example: size 70,000 has 273 full level-0 tiles, a partial of width 112,
         // a full level-1 tile, a partial level-1 tile of width 17 and a level-2 tile of width 1.
-        let get = |kind, index, width| {
-            log.tile(&TileRequest { kind, index, width })
-        };
+        let get = |kind, index, width| log.tile(&TileRequest { kind, index, width });
         let l0 = TileKind::Hashes { level: 0 };
         let l1 = TileKind::Hashes { level: 1 };
         let l2 = TileKind::Hashes { level: 2 };
@@ -334,7 +346,10 @@ mod tests {
         }
         assert_eq!(h, sub.root());
         let first = get(l0, 0, 256).unwrap();
-        assert_eq!(Hash::from_slice(&first[..32]).unwrap(), leaf_hash(&entries[0]));
+        assert_eq!(
+            Hash::from_slice(&first[..32]).unwrap(),
+            leaf_hash(&entries[0])
+        );
         let l2t = get(l2, 0, 1).unwrap();
         assert_eq!(
             Hash::from_slice(&l2t).unwrap(),
@@ -342,7 +357,10 @@ mod tests {
         );
         // Entry bundles.
         let bundle = get(TileKind::Entries, 273, 112).unwrap();
-        assert_eq!(decode_entry_bundle(&bundle).unwrap(), entries[273 * 256..].to_vec());
+        assert_eq!(
+            decode_entry_bundle(&bundle).unwrap(),
+            entries[273 * 256..].to_vec()
+        );
         assert!(get(TileKind::Entries, 274, 1).is_err());
     }
 }

@@ -180,10 +180,11 @@ impl Witness {
             .logs
             .get(&origin)
             .ok_or_else(|| WitnessError::UnknownOrigin(origin.clone()))?;
-        let (cp, _) = SignedCheckpoint::open(signed_checkpoint, &[verifier]).map_err(|e| match e {
-            CheckpointError::Note(n) => WitnessError::Unauthenticated(n),
-            other => WitnessError::BadCheckpoint(other),
-        })?;
+        let (cp, _) =
+            SignedCheckpoint::open(signed_checkpoint, &[verifier]).map_err(|e| match e {
+                CheckpointError::Note(n) => WitnessError::Unauthenticated(n),
+                other => WitnessError::BadCheckpoint(other),
+            })?;
         if old_size > cp.size() {
             return Err(WitnessError::OldSizeTooLarge {
                 old: old_size,
@@ -308,14 +309,17 @@ mod tests {
         let f = Fixture::new();
         {
             let w = f.witness();
-            let line = w.add_checkpoint(0, &ConsistencyProof::default(), &f.checkpoint(10), 1000).unwrap();
+            let line = w
+                .add_checkpoint(0, &ConsistencyProof::default(), &f.checkpoint(10), 1000)
+                .unwrap();
             let cosig = Cosignature::parse_line(&line).unwrap();
             let body = SignedCheckpoint::from_trusted_bytes(&f.checkpoint(10))
                 .unwrap()
                 .checkpoint()
                 .to_text();
             assert_eq!(w.verifier().verify(&body, &cosig), Ok(1000));
-            w.add_checkpoint(10, &f.proof(10, 50), &f.checkpoint(50), 1001).unwrap();
+            w.add_checkpoint(10, &f.proof(10, 50), &f.checkpoint(50), 1001)
+                .unwrap();
         }
         // After a restart the witness still holds size 50.
         let w = f.witness();
@@ -326,22 +330,29 @@ mod tests {
         assert!(matches!(err, WitnessError::Conflict { held_size: 50 }));
         assert_eq!(err.http_status(), 409);
         assert_eq!(err.conflict_body().unwrap(), "50\n");
-        w.add_checkpoint(50, &f.proof(50, 60), &f.checkpoint(60), 1003).unwrap();
+        w.add_checkpoint(50, &f.proof(50, 60), &f.checkpoint(60), 1003)
+            .unwrap();
         // Same size, same root: cosigned again.
-        w.add_checkpoint(60, &ConsistencyProof::default(), &f.checkpoint(60), 1004).unwrap();
+        w.add_checkpoint(60, &ConsistencyProof::default(), &f.checkpoint(60), 1004)
+            .unwrap();
     }
 
     #[test]
     fn refuses_bad_proofs_keys_origins_and_sizes() {
         let f = Fixture::new();
         let w = f.witness();
-        w.add_checkpoint(0, &ConsistencyProof::default(), &f.checkpoint(10), 1).unwrap();
+        w.add_checkpoint(0, &ConsistencyProof::default(), &f.checkpoint(10), 1)
+            .unwrap();
         // Wrong proof: 422, and the state does not move.
-        let err = w.add_checkpoint(10, &f.proof(11, 20), &f.checkpoint(20), 2).unwrap_err();
+        let err = w
+            .add_checkpoint(10, &f.proof(11, 20), &f.checkpoint(20), 2)
+            .unwrap_err();
         assert_eq!(err.http_status(), 422, "{err}");
         assert_eq!(w.latest(ORIGIN).unwrap().unwrap().size, 10);
         // Old size above the checkpoint size: 400.
-        let err = w.add_checkpoint(30, &f.proof(10, 20), &f.checkpoint(20), 2).unwrap_err();
+        let err = w
+            .add_checkpoint(30, &f.proof(10, 20), &f.checkpoint(20), 2)
+            .unwrap_err();
         assert_eq!(err.http_status(), 400);
         // Signed by another key: 403.
         let rogue = NoteSigner::from_seed(ORIGIN, [9; 32]).unwrap();
@@ -350,7 +361,9 @@ mod tests {
             &[&rogue],
         )
         .unwrap();
-        let err = w.add_checkpoint(10, &f.proof(10, 20), forged.note_bytes(), 2).unwrap_err();
+        let err = w
+            .add_checkpoint(10, &f.proof(10, 20), forged.note_bytes(), 2)
+            .unwrap_err();
         assert_eq!(err.http_status(), 403, "{err}");
         // Unknown origin: 404.
         let other = NoteSigner::from_seed("other.example/log", [9; 32]).unwrap();
@@ -366,7 +379,9 @@ mod tests {
         // Non-empty proof from size 0: 422.
         let f2 = Fixture::new();
         let w2 = f2.witness();
-        let err = w2.add_checkpoint(0, &f2.proof(5, 10), &f2.checkpoint(10), 1).unwrap_err();
+        let err = w2
+            .add_checkpoint(0, &f2.proof(5, 10), &f2.checkpoint(10), 1)
+            .unwrap_err();
         assert_eq!(err.http_status(), 422);
     }
 
@@ -375,7 +390,8 @@ mod tests {
         let f = Fixture::new();
         let w = f.witness();
         let honest = f.checkpoint(10);
-        w.add_checkpoint(0, &ConsistencyProof::default(), &honest, 1).unwrap();
+        w.add_checkpoint(0, &ConsistencyProof::default(), &honest, 1)
+            .unwrap();
         let fork = SignedCheckpoint::sign(
             Checkpoint::new(ORIGIN, 10, leaf_hash(b"other history")),
             &[&f.log_key],
@@ -418,7 +434,10 @@ mod tests {
             let err = parse_add_checkpoint_request(bad).unwrap_err();
             assert_eq!(err.http_status(), 400, "{:?}", String::from_utf8_lossy(bad));
         }
-        let many = format!("old 1\n{}\n", format!("{}\n", leaf_hash(b"").to_base64()).repeat(64));
+        let many = format!(
+            "old 1\n{}\n",
+            format!("{}\n", leaf_hash(b"").to_base64()).repeat(64)
+        );
         assert!(parse_add_checkpoint_request(many.as_bytes()).is_err());
     }
 }

@@ -89,7 +89,9 @@ fn acknowledged_entries_survive_sigkill() {
         let parts: Vec<&str> = line.split(' ').collect();
         match parts.as_slice() {
             ["ack", index, seq] => acks.push((index.parse().unwrap(), seq.parse().unwrap())),
-            ["cp", size, root] => cps.push((size.parse().unwrap(), Hash::from_base64(root).unwrap())),
+            ["cp", size, root] => {
+                cps.push((size.parse().unwrap(), Hash::from_base64(root).unwrap()))
+            }
             _ => {}
         }
     };
@@ -117,14 +119,20 @@ fn acknowledged_entries_survive_sigkill() {
     let log = Log::open(Store::open(dir.path()).unwrap(), ORIGIN).unwrap();
     let size = log.tree_size();
     for &(index, seq) in &acks {
-        assert!(index < size, "acknowledged index {index} lost (size {size})");
+        assert!(
+            index < size,
+            "acknowledged index {index} lost (size {size})"
+        );
         assert_eq!(log.leaf(index).unwrap(), entry(seq), "content of {index}");
     }
     let verifier = signer().verifier();
     let final_root = log.root();
     for &(cp_size, root) in &checkpoints {
         assert_eq!(log.root_at(cp_size).unwrap(), root, "checkpoint {cp_size}");
-        let stored = log.checkpoint_at(cp_size).unwrap().expect("printed checkpoint stored");
+        let stored = log
+            .checkpoint_at(cp_size)
+            .unwrap()
+            .expect("printed checkpoint stored");
         SignedCheckpoint::open(stored.note_bytes(), &[&verifier]).unwrap();
         assert_eq!(stored.root(), root);
         let proof = log.consistency_proof(cp_size, size).unwrap();
