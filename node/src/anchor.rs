@@ -7,6 +7,7 @@ use std::time::Duration;
 use anyhow::Context;
 use ledger::note::NoteSigner;
 use ledger::sequencer::{Sequencer, SequencerConfig};
+use ledger::tile::TileRequest;
 use ledger::{Log, LogReader, Store};
 
 use crate::config::Config;
@@ -19,6 +20,20 @@ pub struct LogStatus {
     pub root_hex: String,
     /// The latest checkpoint note, with any cosignatures.
     pub checkpoint: Option<String>,
+}
+
+/// Why a tile could not be served.
+#[derive(Debug, thiserror::Error)]
+pub enum TileError {
+    /// Not a tile path (400).
+    #[error("{0}")]
+    BadPath(String),
+    /// Beyond the published tree (404).
+    #[error("{0}")]
+    NotFound(String),
+    /// Storage failed (500).
+    #[error(transparent)]
+    Internal(anyhow::Error),
 }
 
 /// The node's log.
@@ -90,6 +105,19 @@ impl Anchor {
             return Ok(None);
         };
         Ok(self.reader.cosigned_checkpoint(latest.size())?)
+    }
+
+    /// A tile of the tree of the latest checkpoint, at `path` (`tile/<L>/<N>[.p/<W>]` or
+    /// `tile/entries/<N>[.p/<W>]`); returns whether the tile is partial with its bytes.
+    pub fn tile(&self, path: &str) -> Result<(bool, Vec<u8>), TileError> {
+        let request = TileRequest::parse(path).map_err(|e| TileError::BadPath(e.to_string()))?;
+        match self.reader.tile(&request) {
+            Ok(bytes) => Ok((request.is_partial(), bytes)),
+            Err(e @ ledger::LedgerError::TileBeyondTree { .. }) => {
+                Err(TileError::NotFound(e.to_string()))
+            }
+            Err(e) => Err(TileError::Internal(e.into())),
+        }
     }
 
     /// Appends an entry and returns its index once it is durable. Entries from concurrent

@@ -51,11 +51,10 @@ impl Config {
             .with_context(|| format!("cannot read config {}", path.display()))?;
         let mut config: Config =
             toml::from_str(&text).with_context(|| format!("invalid config {}", path.display()))?;
-        if config.data_dir.is_relative() {
-            if let Some(dir) = path.parent() {
+        if config.data_dir.is_relative()
+            && let Some(dir) = path.parent() {
                 config.data_dir = dir.join(&config.data_dir);
             }
-        }
         config.apply_env(|k| std::env::var(k).ok())?;
         config.check()?;
         Ok(config)

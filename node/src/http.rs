@@ -5,14 +5,14 @@ use std::sync::Arc;
 
 use axum::Router;
 use axum::body::Bytes;
-use axum::extract::{DefaultBodyLimit, State};
+use axum::extract::{DefaultBodyLimit, Path, State};
 use axum::http::{HeaderValue, StatusCode, header};
 use axum::response::{Html, IntoResponse, Response};
 use axum::routing::{get, post};
 use contracts::{Permit, ValidationContext, validate};
 use serde_json::json;
 
-use crate::anchor::Anchor;
+use crate::anchor::{Anchor, TileError};
 use crate::config::Config;
 use crate::pages;
 
@@ -34,6 +34,7 @@ pub fn router(state: Arc<AppState>) -> Router {
         .route("/healthz", get(|| async { "ok\n" }))
         .route("/checkpoint", get(checkpoint))
         .route("/log/key", get(log_key))
+        .route("/tile/{*path}", get(tile))
         .route("/permits/validate", post(validate_json))
         .route("/validate", post(validate_form))
         .layer(DefaultBodyLimit::max(MAX_BODY))
@@ -98,6 +99,34 @@ async fn checkpoint(State(s): State<Arc<AppState>>) -> Response {
 
 async fn log_key(State(s): State<Arc<AppState>>) -> Response {
     text(format!("{}\n", s.anchor.verifier_key()))
+}
+
+async fn tile(State(s): State<Arc<AppState>>, Path(path): Path<String>) -> Response {
+    let state = s.clone();
+    let result =
+        tokio::task::spawn_blocking(move || state.anchor.tile(&format!("tile/{path}"))).await;
+    match result {
+        Ok(Ok((partial, bytes))) => {
+            // A full tile never changes; a partial one is superseded as the log grows.
+            let cache = if partial {
+                "public, max-age=5"
+            } else {
+                "public, max-age=31536000, immutable"
+            };
+            (
+                [
+                    (header::CONTENT_TYPE, "application/octet-stream"),
+                    (header::CACHE_CONTROL, cache),
+                ],
+                bytes,
+            )
+                .into_response()
+        }
+        Ok(Err(TileError::BadPath(msg))) => problem(StatusCode::BAD_REQUEST, "bad tile path", msg),
+        Ok(Err(TileError::NotFound(msg))) => problem(StatusCode::NOT_FOUND, "no such tile", msg),
+        Ok(Err(TileError::Internal(e))) => internal(e),
+        Err(e) => internal(e.into()),
+    }
 }
 
 fn today() -> chrono::NaiveDate {

@@ -96,6 +96,11 @@ impl RunningNode {
         })
     }
 
+    /// The node's log, for in-process tests and tools.
+    pub fn anchor(&self) -> &Anchor {
+        &self.state.anchor
+    }
+
     /// Waits for the HTTP server to finish (after shutdown was signalled), then flushes and
     /// closes the log.
     pub async fn stopped(self) -> anyhow::Result<()> {

@@ -30,6 +30,16 @@ fn node_serves_a_signed_checkpoint_and_tiles() {
     let verifiers: [&dyn NoteVerify; 1] = [&verifier];
     let (cp, _) = SignedCheckpoint::open_with_origin(&note, "cites.test/gh", &verifiers).unwrap();
     assert_eq!(cp.size(), 0);
+
+    // Tiles beyond the tree are 404, malformed paths 400, both as problem documents.
+    let r = http
+        .get(format!("{}/tile/0/000.p/1", node.url))
+        .call()
+        .unwrap();
+    assert_eq!(r.status(), 404);
+    let r = http.get(format!("{}/tile/0/x", node.url)).call().unwrap();
+    assert_eq!(r.status(), 400);
+    assert_eq!(r.headers()["content-type"], "application/problem+json");
 }
 
 #[test]

@@ -5,6 +5,7 @@
 
 mod cli;
 mod log_http;
+mod tiles;
 
 use std::path::PathBuf;
 
