@@ -52,9 +52,10 @@ impl Config {
         let mut config: Config =
             toml::from_str(&text).with_context(|| format!("invalid config {}", path.display()))?;
         if config.data_dir.is_relative()
-            && let Some(dir) = path.parent() {
-                config.data_dir = dir.join(&config.data_dir);
-            }
+            && let Some(dir) = path.parent()
+        {
+            config.data_dir = dir.join(&config.data_dir);
+        }
         config.apply_env(|k| std::env::var(k).ok())?;
         config.check()?;
         Ok(config)
