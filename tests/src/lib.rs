@@ -96,9 +96,10 @@ impl Node {
         let agent = agent();
         while Instant::now() < deadline {
             if let Ok(r) = agent.get(format!("{}/healthz", self.url)).call()
-                && r.status() == 200 {
-                    return;
-                }
+                && r.status() == 200
+            {
+                return;
+            }
             if let Some(Ok(Some(status))) = self.child.as_mut().map(|c| c.try_wait()) {
                 panic!("cites-node exited early with {status}");
             }
