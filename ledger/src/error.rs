@@ -1,6 +1,7 @@
 //! The error type of the stored log, the sequencer and the store.
 
 use crate::checkpoint::CheckpointError;
+use crate::cosignature::CosignatureError;
 use crate::hash::Hash;
 use crate::note::NoteError;
 use crate::proof::ProofError;
@@ -52,6 +53,10 @@ pub enum LedgerError {
     Checkpoint(#[from] CheckpointError),
     #[error("tile {path} needs leaves beyond the tree of size {tree_size}")]
     TileBeyondTree { path: String, tree_size: u64 },
+    #[error("no checkpoint is published at size {0}")]
+    NoCheckpoint(u64),
+    #[error("cosignature: {0}")]
+    Cosignature(#[from] CosignatureError),
     #[error("the sequencer has stopped")]
     SequencerStopped,
     #[error("appending the batch failed: {0}")]

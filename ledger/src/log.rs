@@ -4,6 +4,7 @@
 use std::ops::{Deref, Range};
 
 use crate::checkpoint::{Checkpoint, SignedCheckpoint};
+use crate::cosignature::{Cosignature, CosignatureVerifier};
 use crate::error::LedgerError;
 use crate::hash::{Hash, leaf_hash};
 use crate::note::NoteSigner;
@@ -128,6 +129,24 @@ impl LogReader {
             .store
             .checkpoint_at(&self.id, size)?
             .map(|c| c.published_at))
+    }
+
+    /// Verifies a witness's cosignature line on the checkpoint published at `size` and keeps
+    /// it with that checkpoint (one per witness key); returns the cosignature's timestamp.
+    pub fn attach_cosignature(
+        &self,
+        size: u64,
+        line: &str,
+        witness: &CosignatureVerifier,
+    ) -> Result<u64, LedgerError> {
+        let cp = self
+            .checkpoint_at(size)?
+            .ok_or(LedgerError::NoCheckpoint(size))?;
+        let cosig = Cosignature::parse_line(line)?;
+        let timestamp = witness.verify(&cp.checkpoint().to_text(), &cosig)?;
+        self.store
+            .put_cosignature(&self.id, size, &cosig.name, cosig.key_id, &cosig.to_line())?;
+        Ok(timestamp)
     }
 
     /// The checkpoint at `size` with every cosignature collected for it appended.
@@ -343,6 +362,47 @@ mod tests {
             Err(LedgerError::SizeOutOfRange { .. })
         ));
         assert_eq!(log.index_of(&leaf_hash(b"nope")).unwrap(), None);
+    }
+
+    #[test]
+    fn witness_cosignatures_are_verified_and_served_with_the_checkpoint() {
+        use crate::cosignature::CosignatureSigner;
+        use crate::proof::ConsistencyProof;
+        use crate::witness::Witness;
+        let dir = tempfile::tempdir().unwrap();
+        let wdir = tempfile::tempdir().unwrap();
+        let signer = NoteSigner::generate("example.com/log").unwrap();
+        let mut log = Log::open(Store::open(dir.path()).unwrap(), "example.com/log").unwrap();
+        log.append_batch(&[b"a".to_vec(), b"b".to_vec()], &[])
+            .unwrap();
+        let cp = log.publish_checkpoint(&signer, 1).unwrap();
+        let mut witness = Witness::new(
+            Store::open(wdir.path()).unwrap(),
+            CosignatureSigner::generate("witness.example/w").unwrap(),
+        );
+        witness.add_log("example.com/log", signer.verifier());
+        let line = witness
+            .add_checkpoint(0, &ConsistencyProof::default(), cp.note_bytes(), 77)
+            .unwrap();
+        assert_eq!(
+            log.attach_cosignature(2, &line, &witness.verifier())
+                .unwrap(),
+            77
+        );
+        let other = CosignatureSigner::generate("witness.example/other").unwrap();
+        assert!(matches!(
+            log.attach_cosignature(2, &line, &other.verifier()),
+            Err(LedgerError::Cosignature(_))
+        ));
+        assert!(matches!(
+            log.attach_cosignature(1, &line, &witness.verifier()),
+            Err(LedgerError::NoCheckpoint(1))
+        ));
+        let note = log.cosigned_checkpoint(2).unwrap().unwrap();
+        let wv = witness.verifier();
+        let lv = signer.verifier();
+        let opened = crate::note::open(&note, &[&lv, &wv]).unwrap();
+        assert_eq!(opened.verified.len(), 2);
     }
 
     #[test]
