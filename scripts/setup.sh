@@ -10,8 +10,11 @@ if ! ls /usr/lib/llvm-*/lib/libclang*.so* >/dev/null 2>&1 && ! ls /usr/lib/x86_6
   missing+=(libclang-dev)
 fi
 command -v c++ >/dev/null 2>&1 || missing+=(g++)
+# josekit links the system OpenSSL through openssl-sys.
+command -v pkg-config >/dev/null 2>&1 || missing+=(pkg-config)
+[ -e /usr/include/openssl/ssl.h ] || missing+=(libssl-dev)
 if [ ${#missing[@]} -gt 0 ]; then
-  echo "setup: installing ${missing[*]} (needed to build RocksDB)" >&2
+  echo "setup: installing ${missing[*]} (needed to build RocksDB and OpenSSL bindings)" >&2
   SUDO=""
   if [ "$(id -u)" -ne 0 ]; then SUDO="sudo"; fi
   $SUDO apt-get update -qq
