@@ -222,6 +222,9 @@ impl Store {
         o.create_missing_column_families(true);
         o.set_compression_type(DBCompressionType::Lz4);
         o.increase_parallelism(2);
+        // Memtables dominate the process's memory under sustained appends; one budget for all
+        // column families keeps a node at a predictable size (the log itself holds O(log n)).
+        o.set_db_write_buffer_size(64 << 20);
         o
     }
 
@@ -229,6 +232,7 @@ impl Store {
     pub fn cf_options() -> Options {
         let mut o = Options::default();
         o.set_compression_type(DBCompressionType::Lz4);
+        o.set_write_buffer_size(16 << 20);
         o
     }
 
