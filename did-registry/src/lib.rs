@@ -1,0 +1,1 @@
+//! The network trust registry (in progress).
