@@ -30,7 +30,10 @@ pub use proof::{
     ConsistencyProof, HashReader, InclusionProof, ProofError, verify_consistency, verify_inclusion,
 };
 pub use replica::{CheckpointUpdate, Replica, ReplicaError};
-pub use sequencer::{AppendReceipt, Sequencer, SequencerConfig};
-pub use store::{COLUMN_FAMILIES, LogId, SideWrite, Store};
+pub use sequencer::{Ack, AppendReceipt, CheckpointHook, Sequencer, SequencerConfig};
+pub use store::{
+    COLUMN_FAMILIES, Evidence, LogId, MAX_ENTRY_SIZE, SideWrite, Store, StoredCheckpoint,
+    WitnessRecord,
+};
 pub use tile::{TileError, TileKind, TileRequest};
 pub use witness::{Witness, WitnessError};

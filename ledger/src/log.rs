@@ -460,6 +460,32 @@ mod tests {
     }
 
     #[test]
+    fn a_stored_checkpoint_is_never_overwritten() {
+        let dir = tempfile::tempdir().unwrap();
+        let store = Store::open(dir.path()).unwrap();
+        let id = LogId::for_origin("o");
+        let first = StoredCheckpoint {
+            published_at: 1,
+            note: b"first".to_vec(),
+        };
+        let second = StoredCheckpoint {
+            published_at: 2,
+            note: b"second".to_vec(),
+        };
+        assert_eq!(
+            store.put_checkpoint_if_absent(&id, 5, &first).unwrap(),
+            first
+        );
+        assert_eq!(
+            store.put_checkpoint_if_absent(&id, 5, &second).unwrap(),
+            first
+        );
+        drop(store);
+        let store = Store::open(dir.path()).unwrap();
+        assert_eq!(store.checkpoint_at(&id, 5).unwrap(), Some(first));
+    }
+
+    #[test]
     fn oversized_entries_are_refused() {
         let dir = tempfile::tempdir().unwrap();
         let mut log = Log::open(Store::open(dir.path()).unwrap(), "o").unwrap();

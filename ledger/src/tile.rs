@@ -225,10 +225,11 @@ impl LogReader {
         }
     }
 
-    /// The tile's content for the tree of the latest published checkpoint.
+    /// The tile's content for the tree of the latest checkpoint, limited to the entries
+    /// stored (a replica may hold a checkpoint before all of its entries).
     pub fn tile(&self, req: &TileRequest) -> Result<Vec<u8>, LedgerError> {
         let size = self.latest_checkpoint()?.map(|c| c.size()).unwrap_or(0);
-        self.tile_at(req, size)
+        self.tile_at(req, size.min(self.size()?))
     }
 }
 
