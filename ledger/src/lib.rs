@@ -13,6 +13,7 @@ pub mod error;
 pub mod hash;
 pub mod log;
 pub mod note;
+pub mod offline;
 pub mod proof;
 pub mod replica;
 pub mod sequencer;
@@ -26,6 +27,7 @@ pub use error::LedgerError;
 pub use hash::{Hash, leaf_hash, node_hash};
 pub use log::{Log, LogReader};
 pub use note::{NoteError, NoteSigner, NoteVerifier, NoteVerify, OpenedNote};
+pub use offline::{LogTrust, OfflineError, VerifiedInclusion, verify_entry};
 pub use proof::{
     ConsistencyProof, HashReader, InclusionProof, ProofError, verify_consistency, verify_inclusion,
 };

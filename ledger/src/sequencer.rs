@@ -22,7 +22,8 @@ use crate::store::{COLUMN_FAMILIES, MAX_ENTRY_SIZE, SideWrite};
 /// witnesses and peers). Runs on the writer thread: keep it short.
 pub type CheckpointHook = Arc<dyn Fn(&SignedCheckpoint) + Send + Sync>;
 
-/// Receives the outcome of one submitted entry.
+/// Receives the outcome of one submitted entry. Runs on the writer thread: it must be quick
+/// and must not wait on the sequencer itself (e.g. call `append`), or the writer deadlocks.
 pub type Ack = Box<dyn FnOnce(Result<AppendReceipt, LedgerError>) + Send>;
 
 #[derive(Clone)]
