@@ -76,7 +76,10 @@ pub fn sign(document: &Value, key: &SecretKey, options: &ProofOptions) -> Result
     proof.insert("type".into(), "DataIntegrityProof".into());
     proof.insert("cryptosuite".into(), CRYPTOSUITE.into());
     proof.insert("created".into(), options.created.clone().into());
-    proof.insert("verificationMethod".into(), options.verification_method.clone().into());
+    proof.insert(
+        "verificationMethod".into(),
+        options.verification_method.clone().into(),
+    );
     proof.insert("proofPurpose".into(), options.proof_purpose.clone().into());
     if let Some(c) = &options.challenge {
         proof.insert("challenge".into(), c.clone().into());
@@ -120,7 +123,8 @@ pub fn proof_of(secured: &Value) -> Result<VerifiedProof, JcsError> {
     }
     let text = |name: &'static str| proof.get(name).and_then(Value::as_str).map(str::to_owned);
     Ok(VerifiedProof {
-        verification_method: text("verificationMethod").ok_or(JcsError::ProofField("verificationMethod"))?,
+        verification_method: text("verificationMethod")
+            .ok_or(JcsError::ProofField("verificationMethod"))?,
         proof_purpose: text("proofPurpose").ok_or(JcsError::ProofField("proofPurpose"))?,
         created: text("created"),
         challenge: text("challenge"),

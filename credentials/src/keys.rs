@@ -189,10 +189,18 @@ mod tests {
     #[test]
     fn w3c_key_pair_decodes() {
         // vc-di-eddsa TestVectors/keyPair.json.
-        let secret = SecretKey::from_multibase("z3u2en7t5LR2WtQH5PfFqMqwVHBeXouLzo6haApm8XHqvjxq").unwrap();
-        assert_eq!(secret.public().to_multikey(), "z6MkrJVnaZkeFzdQyMZu1cgjg7k1pZZ6pvBQ7XJPt4swbTQ2");
-        assert_eq!(secret.to_multibase(), "z3u2en7t5LR2WtQH5PfFqMqwVHBeXouLzo6haApm8XHqvjxq");
-        let public = PublicKey::from_multikey("z6MkrJVnaZkeFzdQyMZu1cgjg7k1pZZ6pvBQ7XJPt4swbTQ2").unwrap();
+        let secret =
+            SecretKey::from_multibase("z3u2en7t5LR2WtQH5PfFqMqwVHBeXouLzo6haApm8XHqvjxq").unwrap();
+        assert_eq!(
+            secret.public().to_multikey(),
+            "z6MkrJVnaZkeFzdQyMZu1cgjg7k1pZZ6pvBQ7XJPt4swbTQ2"
+        );
+        assert_eq!(
+            secret.to_multibase(),
+            "z3u2en7t5LR2WtQH5PfFqMqwVHBeXouLzo6haApm8XHqvjxq"
+        );
+        let public =
+            PublicKey::from_multikey("z6MkrJVnaZkeFzdQyMZu1cgjg7k1pZZ6pvBQ7XJPt4swbTQ2").unwrap();
         assert_eq!(PublicKey::from_jwk(&public.to_jwk()).unwrap(), public);
         assert!(format!("{secret:?}").starts_with("SecretKey(z6Mk"));
     }

@@ -52,7 +52,10 @@ fn proof_config(document: &Value, options: &ProofOptions) -> Result<Value, Proof
     proof.insert("type".into(), "DataIntegrityProof".into());
     proof.insert("cryptosuite".into(), CRYPTOSUITE.into());
     proof.insert("created".into(), options.created.clone().into());
-    proof.insert("verificationMethod".into(), options.verification_method.clone().into());
+    proof.insert(
+        "verificationMethod".into(),
+        options.verification_method.clone().into(),
+    );
     proof.insert("proofPurpose".into(), options.proof_purpose.clone().into());
     if let Some(c) = &options.challenge {
         proof.insert("challenge".into(), c.clone().into());
@@ -64,7 +67,11 @@ fn proof_config(document: &Value, options: &ProofOptions) -> Result<Value, Proof
 }
 
 /// Adds an `eddsa-rdfc-2022` proof.
-pub fn sign(document: &Value, key: &SecretKey, options: &ProofOptions) -> Result<Value, ProofError> {
+pub fn sign(
+    document: &Value,
+    key: &SecretKey,
+    options: &ProofOptions,
+) -> Result<Value, ProofError> {
     if document.get("proof").is_some() {
         return Err(ProofError::NoProof);
     }
@@ -160,7 +167,10 @@ mod tests {
         let mut unsigned = signed.clone();
         unsigned.as_object_mut().unwrap().remove("proof");
         let options = ProofOptions {
-            verification_method: signed["proof"]["verificationMethod"].as_str().unwrap().into(),
+            verification_method: signed["proof"]["verificationMethod"]
+                .as_str()
+                .unwrap()
+                .into(),
             proof_purpose: "assertionMethod".into(),
             created: "2023-02-24T23:36:38Z".into(),
             challenge: None,
@@ -178,7 +188,10 @@ mod tests {
         assert_eq!(verify(&t, &key().public()), Err(ProofError::BadSignature));
         let mut t = signed.clone();
         t["@context"][1] = "https://unknown.example/context".into();
-        assert!(matches!(verify(&t, &key().public()), Err(ProofError::Canonical(_))));
+        assert!(matches!(
+            verify(&t, &key().public()),
+            Err(ProofError::Canonical(_))
+        ));
         // The examples context maps unknown terms with @vocab, so an added term changes the
         // canonical form rather than disappearing from it.
         let mut t = signed;

@@ -1,0 +1,208 @@
+//! VC-JOSE (W3C "Securing Verifiable Credentials using JOSE and COSE", §3.1.1): the credential
+//! is the JWS payload, compact serialisation, EdDSA, media type `application/vc+jwt`.
+//!
+//! We produce `typ: vc+jwt` as the Recommendation says and accept the older `vc-ld+jwt` on
+//! input. Signers and verifiers are built once per key: building them costs more than signing.
+
+use base64::Engine as _;
+use base64::engine::general_purpose::URL_SAFE_NO_PAD;
+use josekit::jwk::Jwk;
+use josekit::jws::{EdDSA, JwsHeader};
+use serde_json::Value;
+
+use crate::keys::{PublicKey, SecretKey};
+
+/// `typ` of a credential.
+pub const TYP_CREDENTIAL: &str = "vc+jwt";
+/// `typ` of a presentation.
+pub const TYP_PRESENTATION: &str = "vp+jwt";
+
+/// Why a JWS could not be made or checked.
+#[derive(Debug, Clone, PartialEq, Eq, thiserror::Error)]
+pub enum JoseError {
+    /// Not three base64url parts with a JSON header and payload.
+    #[error("not a compact JWS: {0}")]
+    Malformed(String),
+    /// A header we do not accept.
+    #[error("unacceptable JOSE header: {0}")]
+    Header(String),
+    /// Signature check failed.
+    #[error("the JWS signature does not verify")]
+    BadSignature,
+    /// The JOSE library refused the key.
+    #[error("key error: {0}")]
+    Key(String),
+}
+
+/// The protected header and payload, before any check.
+#[derive(Debug, Clone, PartialEq)]
+pub struct Unverified {
+    /// Protected header.
+    pub header: Value,
+    /// Payload (the credential or presentation).
+    pub payload: Value,
+}
+
+/// Splits and decodes a compact JWS without checking it (to learn `kid` and the issuer).
+pub fn decode(token: &str) -> Result<Unverified, JoseError> {
+    let parts: Vec<&str> = token.trim().split('.').collect();
+    let [header, payload, _sig] = parts.as_slice() else {
+        return Err(JoseError::Malformed(
+            "expected three '.'-separated parts".into(),
+        ));
+    };
+    let json = |part: &str, what: &str| -> Result<Value, JoseError> {
+        let bytes = URL_SAFE_NO_PAD
+            .decode(part)
+            .map_err(|_| JoseError::Malformed(format!("{what} is not base64url")))?;
+        serde_json::from_slice(&bytes)
+            .map_err(|_| JoseError::Malformed(format!("{what} is not JSON")))
+    };
+    Ok(Unverified {
+        header: json(header, "header")?,
+        payload: json(payload, "payload")?,
+    })
+}
+
+/// A JOSE signer for one key and verification method.
+pub struct JoseSigner {
+    signer: josekit::jws::alg::eddsa::EddsaJwsSigner,
+    kid: String,
+}
+
+impl std::fmt::Debug for JoseSigner {
+    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
+        write!(f, "JoseSigner({})", self.kid)
+    }
+}
+
+fn jwk_of(value: Value) -> Result<Jwk, JoseError> {
+    match value {
+        Value::Object(map) => Jwk::from_map(map).map_err(|e| JoseError::Key(e.to_string())),
+        _ => Err(JoseError::Key("JWK is not an object".into())),
+    }
+}
+
+impl JoseSigner {
+    /// A signer for `key`, naming `kid` (the verification method id) in every header.
+    pub fn new(key: &SecretKey, kid: &str) -> Result<JoseSigner, JoseError> {
+        let signer = EdDSA
+            .signer_from_jwk(&jwk_of(key.to_jwk())?)
+            .map_err(|e| JoseError::Key(e.to_string()))?;
+        Ok(JoseSigner {
+            signer,
+            kid: kid.to_owned(),
+        })
+    }
+
+    /// Signs a credential (`typ: vc+jwt`) or presentation (`typ: vp+jwt`).
+    pub fn sign(&self, payload: &Value, typ: &str) -> Result<String, JoseError> {
+        let mut header = JwsHeader::new();
+        header.set_token_type(typ);
+        header.set_key_id(&self.kid);
+        let bytes = serde_json::to_vec(payload).map_err(|e| JoseError::Malformed(e.to_string()))?;
+        josekit::jws::serialize_compact(&bytes, &header, &self.signer)
+            .map_err(|e| JoseError::Key(e.to_string()))
+    }
+
+    /// The `kid` this signer writes.
+    pub fn kid(&self) -> &str {
+        &self.kid
+    }
+}
+
+/// Checks a compact JWS with `key`: EdDSA only, `typ` one of `accepted`, signature valid.
+/// Returns the verified header and payload. The caller checks that `kid` belongs to the issuer.
+pub fn verify(token: &str, key: &PublicKey, accepted: &[&str]) -> Result<Unverified, JoseError> {
+    let unverified = decode(token)?;
+    if unverified.header["alg"] != "EdDSA" {
+        return Err(JoseError::Header(format!(
+            "alg {} (only EdDSA is accepted)",
+            unverified.header["alg"]
+        )));
+    }
+    let typ = unverified.header["typ"].as_str().unwrap_or("");
+    if !accepted.contains(&typ) {
+        return Err(JoseError::Header(format!(
+            "typ {typ:?} (expected one of {accepted:?})"
+        )));
+    }
+    if unverified.header.get("crit").is_some() || unverified.header.get("b64").is_some() {
+        return Err(JoseError::Header(
+            "crit/b64 extensions are not accepted".into(),
+        ));
+    }
+    let verifier = EdDSA
+        .verifier_from_jwk(&jwk_of(key.to_jwk())?)
+        .map_err(|e| JoseError::Key(e.to_string()))?;
+    let (payload, _) = josekit::jws::deserialize_compact(token.trim(), &verifier)
+        .map_err(|_| JoseError::BadSignature)?;
+    let payload: Value = serde_json::from_slice(&payload)
+        .map_err(|_| JoseError::Malformed("payload is not JSON".into()))?;
+    if payload != unverified.payload {
+        return Err(JoseError::BadSignature);
+    }
+    Ok(unverified)
+}
+
+/// Accepted `typ` values for credentials (the Recommendation's, and the draft's that `ssi` and
+/// others still emit).
+pub const CREDENTIAL_TYPS: &[&str] = &["vc+jwt", "vc-ld+jwt"];
+/// Accepted `typ` values for presentations.
+pub const PRESENTATION_TYPS: &[&str] = &["vp+jwt", "vp-ld+jwt"];
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    fn key() -> SecretKey {
+        SecretKey::from_seed(&[7; 32])
+    }
+
+    #[test]
+    fn signs_and_verifies_with_the_recommendations_header() {
+        let kid = "did:web:ma.example#key-1";
+        let signer = JoseSigner::new(&key(), kid).unwrap();
+        let vc = serde_json::json!({"@context": ["https://www.w3.org/ns/credentials/v2"], "type": ["VerifiableCredential"], "issuer": "did:web:ma.example"});
+        let token = signer.sign(&vc, TYP_CREDENTIAL).unwrap();
+        let v = verify(&token, &key().public(), CREDENTIAL_TYPS).unwrap();
+        assert_eq!(v.header["typ"], "vc+jwt");
+        assert_eq!(v.header["alg"], "EdDSA");
+        assert_eq!(v.header["kid"], kid);
+        assert_eq!(v.payload, vc);
+    }
+
+    #[test]
+    fn tampered_or_foreign_tokens_fail() {
+        let signer = JoseSigner::new(&key(), "did:web:ma.example#key-1").unwrap();
+        let token = signer
+            .sign(&serde_json::json!({"a": 1}), TYP_CREDENTIAL)
+            .unwrap();
+        let other = SecretKey::from_seed(&[8; 32]).public();
+        assert_eq!(
+            verify(&token, &other, CREDENTIAL_TYPS),
+            Err(JoseError::BadSignature)
+        );
+        let parts: Vec<&str> = token.split('.').collect();
+        let forged_payload = URL_SAFE_NO_PAD.encode(br#"{"a":2}"#);
+        let forged = format!("{}.{}.{}", parts[0], forged_payload, parts[2]);
+        assert_eq!(
+            verify(&forged, &key().public(), CREDENTIAL_TYPS),
+            Err(JoseError::BadSignature)
+        );
+        assert!(matches!(
+            verify(&token, &key().public(), PRESENTATION_TYPS),
+            Err(JoseError::Header(_))
+        ));
+        assert!(matches!(
+            verify("a.b", &key().public(), CREDENTIAL_TYPS),
+            Err(JoseError::Malformed(_))
+        ));
+        let none_header = URL_SAFE_NO_PAD.encode(br#"{"alg":"none","typ":"vc+jwt"}"#);
+        let unsigned = format!("{none_header}.{}.", parts[1]);
+        assert!(matches!(
+            verify(&unsigned, &key().public(), CREDENTIAL_TYPS),
+            Err(JoseError::Header(_))
+        ));
+    }
+}
