@@ -1,0 +1,322 @@
+//! One interface over the three securing mechanisms, so issuance, presentation and verification
+//! do not care which one a node chose: VC-JOSE (enveloping, a compact JWS string) and Data
+//! Integrity `eddsa-rdfc-2022` / `eddsa-jcs-2022` (embedded `proof`).
+
+use serde::{Deserialize, Serialize};
+use serde_json::Value;
+use sha2::{Digest as _, Sha256};
+
+use crate::jcs::{self, JcsError, ProofOptions, VerifiedProof};
+use crate::jose::{self, JoseError, JoseSigner};
+use crate::keys::{PublicKey, SecretKey};
+use crate::rdfc;
+
+/// How a credential or presentation is secured.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Hash, Serialize, Deserialize)]
+pub enum Mechanism {
+    /// VC-JOSE: `application/vc+jwt`.
+    #[serde(rename = "jose")]
+    Jose,
+    /// Data Integrity with RDF canonicalisation.
+    #[serde(rename = "eddsa-rdfc-2022")]
+    EddsaRdfc2022,
+    /// Data Integrity with JSON canonicalisation.
+    #[serde(rename = "eddsa-jcs-2022")]
+    EddsaJcs2022,
+}
+
+impl Mechanism {
+    /// Every mechanism.
+    pub const ALL: [Mechanism; 3] = [
+        Mechanism::Jose,
+        Mechanism::EddsaRdfc2022,
+        Mechanism::EddsaJcs2022,
+    ];
+}
+
+impl std::str::FromStr for Mechanism {
+    type Err = String;
+    fn from_str(s: &str) -> Result<Self, String> {
+        match s {
+            "jose" | "vc+jwt" => Ok(Mechanism::Jose),
+            "eddsa-rdfc-2022" => Ok(Mechanism::EddsaRdfc2022),
+            "eddsa-jcs-2022" => Ok(Mechanism::EddsaJcs2022),
+            other => Err(format!(
+                "unknown securing mechanism {other:?} (use jose, eddsa-rdfc-2022 or eddsa-jcs-2022)"
+            )),
+        }
+    }
+}
+
+/// A secured credential or presentation, as it travels.
+#[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
+#[serde(untagged)]
+pub enum Secured {
+    /// A compact JWS.
+    Jwt(String),
+    /// A JSON-LD document with an embedded proof.
+    Embedded(Value),
+}
+
+/// Why securing or checking failed.
+#[derive(Debug, Clone, PartialEq, Eq, thiserror::Error)]
+pub enum SecureError {
+    /// JOSE failure.
+    #[error(transparent)]
+    Jose(#[from] JoseError),
+    /// Data Integrity failure.
+    #[error(transparent)]
+    Proof(#[from] JcsError),
+    /// An embedded document with no proof we know.
+    #[error(
+        "the document has no proof of a supported cryptosuite (eddsa-rdfc-2022, eddsa-jcs-2022)"
+    )]
+    UnknownProof,
+}
+
+/// What a verified signature tells.
+#[derive(Debug, Clone, PartialEq)]
+pub struct Proven {
+    /// The payload without its proof.
+    pub document: Value,
+    /// The mechanism.
+    pub mechanism: Mechanism,
+    /// The verification method (`kid` or `verificationMethod`).
+    pub method: String,
+    /// `assertionMethod` / `authentication` (Data Integrity); for JOSE, implied by `typ`.
+    pub purpose: String,
+    /// Challenge (DI `challenge`, JOSE `nonce`).
+    pub challenge: Option<String>,
+    /// Domain (DI `domain`, JOSE `aud`).
+    pub domain: Option<String>,
+}
+
+impl Secured {
+    /// Reads a secured value from text: a JWS or a JSON document.
+    pub fn parse(text: &str) -> Result<Secured, SecureError> {
+        let trimmed = text.trim();
+        if trimmed.starts_with('{') {
+            serde_json::from_str(trimmed)
+                .map(Secured::Embedded)
+                .map_err(|e| SecureError::Jose(JoseError::Malformed(format!("not JSON: {e}"))))
+        } else {
+            jose::decode(trimmed)?;
+            Ok(Secured::Jwt(trimmed.to_owned()))
+        }
+    }
+
+    /// The mechanism, from the token or the proof.
+    pub fn mechanism(&self) -> Result<Mechanism, SecureError> {
+        match self {
+            Secured::Jwt(_) => Ok(Mechanism::Jose),
+            Secured::Embedded(doc) => match doc["proof"]["cryptosuite"].as_str() {
+                Some(rdfc::CRYPTOSUITE) => Ok(Mechanism::EddsaRdfc2022),
+                Some(jcs::CRYPTOSUITE) => Ok(Mechanism::EddsaJcs2022),
+                _ => Err(SecureError::UnknownProof),
+            },
+        }
+    }
+
+    /// The claims before any check (to find the issuer and key).
+    pub fn unverified_document(&self) -> Result<Value, SecureError> {
+        match self {
+            Secured::Jwt(t) => Ok(jose::decode(t)?.payload),
+            Secured::Embedded(doc) => {
+                let mut doc = doc.clone();
+                if let Some(o) = doc.as_object_mut() {
+                    o.remove("proof");
+                }
+                Ok(doc)
+            }
+        }
+    }
+
+    /// The verification method named, before any check.
+    pub fn unverified_method(&self) -> Result<String, SecureError> {
+        match self {
+            Secured::Jwt(t) => jose::decode(t)?.header["kid"]
+                .as_str()
+                .map(str::to_owned)
+                .ok_or(SecureError::Jose(JoseError::Header("no kid".into()))),
+            Secured::Embedded(doc) => Ok(match self.mechanism()? {
+                Mechanism::EddsaRdfc2022 => rdfc::proof_of(doc)?.verification_method,
+                _ => jcs::proof_of(doc)?.verification_method,
+            }),
+        }
+    }
+
+    /// SHA-256 of the exact secured bytes: the JWS text, or the JCS form of the document with
+    /// its proof. This is the digest anchored in the issuer's log.
+    pub fn digest(&self) -> [u8; 32] {
+        let bytes = match self {
+            Secured::Jwt(t) => t.as_bytes().to_vec(),
+            Secured::Embedded(doc) => serde_json_canonicalizer::to_vec(doc).unwrap_or_default(),
+        };
+        Sha256::digest(bytes).into()
+    }
+
+    /// Checks the signature with `key`. `presentation` selects the accepted JOSE `typ`.
+    pub fn verify(&self, key: &PublicKey, presentation: bool) -> Result<Proven, SecureError> {
+        match self {
+            Secured::Jwt(token) => {
+                let typs = if presentation {
+                    jose::PRESENTATION_TYPS
+                } else {
+                    jose::CREDENTIAL_TYPS
+                };
+                let v = jose::verify(token, key, typs)?;
+                let text = |v: &Value| v.as_str().map(str::to_owned);
+                Ok(Proven {
+                    challenge: text(&v.payload["nonce"]),
+                    domain: text(&v.payload["aud"]),
+                    method: text(&v.header["kid"]).ok_or(JoseError::Header("no kid".into()))?,
+                    purpose: if presentation {
+                        "authentication"
+                    } else {
+                        "assertionMethod"
+                    }
+                    .into(),
+                    document: v.payload,
+                    mechanism: Mechanism::Jose,
+                })
+            }
+            Secured::Embedded(doc) => {
+                let mechanism = self.mechanism()?;
+                let VerifiedProof {
+                    verification_method,
+                    proof_purpose,
+                    challenge,
+                    domain,
+                    ..
+                } = match mechanism {
+                    Mechanism::EddsaRdfc2022 => rdfc::verify(doc, key)?,
+                    _ => jcs::verify(doc, key)?,
+                };
+                Ok(Proven {
+                    document: self.unverified_document()?,
+                    mechanism,
+                    method: verification_method,
+                    purpose: proof_purpose,
+                    challenge,
+                    domain,
+                })
+            }
+        }
+    }
+}
+
+/// Signs with one key and verification method, in any mechanism.
+pub struct Signer {
+    key: SecretKey,
+    method: String,
+    jose: JoseSigner,
+}
+
+impl std::fmt::Debug for Signer {
+    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
+        write!(f, "Signer({})", self.method)
+    }
+}
+
+impl Signer {
+    /// A signer for `key` under verification method `method` (`did:...#...`).
+    pub fn new(key: SecretKey, method: &str) -> Result<Signer, SecureError> {
+        let jose = JoseSigner::new(&key, method)?;
+        Ok(Signer {
+            key,
+            method: method.to_owned(),
+            jose,
+        })
+    }
+
+    /// A holder signer for a did:key.
+    pub fn holder(key: SecretKey) -> Result<Signer, SecureError> {
+        let method = key.public().did_key_method();
+        Signer::new(key, &method)
+    }
+
+    /// The verification method.
+    pub fn method(&self) -> &str {
+        &self.method
+    }
+
+    /// The public key.
+    pub fn public(&self) -> PublicKey {
+        self.key.public()
+    }
+
+    /// Secures a credential (`assertionMethod`).
+    pub fn issue(
+        &self,
+        credential: &Value,
+        mechanism: Mechanism,
+        created: &str,
+    ) -> Result<Secured, SecureError> {
+        self.secure(
+            credential,
+            mechanism,
+            "assertionMethod",
+            created,
+            None,
+            None,
+        )
+    }
+
+    /// Secures a presentation (`authentication`), bound to the verifier's challenge and domain.
+    pub fn present(
+        &self,
+        presentation: &Value,
+        mechanism: Mechanism,
+        created: &str,
+        challenge: &str,
+        domain: &str,
+    ) -> Result<Secured, SecureError> {
+        self.secure(
+            presentation,
+            mechanism,
+            "authentication",
+            created,
+            Some(challenge),
+            Some(domain),
+        )
+    }
+
+    fn secure(
+        &self,
+        document: &Value,
+        mechanism: Mechanism,
+        purpose: &str,
+        created: &str,
+        challenge: Option<&str>,
+        domain: Option<&str>,
+    ) -> Result<Secured, SecureError> {
+        let options = ProofOptions {
+            verification_method: self.method.clone(),
+            proof_purpose: purpose.to_owned(),
+            created: created.to_owned(),
+            challenge: challenge.map(str::to_owned),
+            domain: domain.map(str::to_owned),
+        };
+        Ok(match mechanism {
+            Mechanism::Jose => {
+                let mut payload = document.clone();
+                if let Some(c) = challenge {
+                    payload["nonce"] = c.into();
+                }
+                if let Some(d) = domain {
+                    payload["aud"] = d.into();
+                }
+                let typ = if purpose == "authentication" {
+                    jose::TYP_PRESENTATION
+                } else {
+                    jose::TYP_CREDENTIAL
+                };
+                Secured::Jwt(self.jose.sign(&payload, typ)?)
+            }
+            Mechanism::EddsaRdfc2022 => {
+                Secured::Embedded(rdfc::sign(document, &self.key, &options)?)
+            }
+            Mechanism::EddsaJcs2022 => Secured::Embedded(jcs::sign(document, &self.key, &options)?),
+        })
+    }
+}
