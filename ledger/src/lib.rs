@@ -25,7 +25,7 @@ pub use checkpoint::{Checkpoint, CheckpointError, SignedCheckpoint};
 pub use cosignature::{Cosignature, CosignatureError, CosignatureSigner, CosignatureVerifier};
 pub use error::LedgerError;
 pub use hash::{Hash, leaf_hash, node_hash};
-pub use log::{Log, LogReader};
+pub use log::{AuditReport, Log, LogReader};
 pub use note::{NoteError, NoteSigner, NoteVerifier, NoteVerify, OpenedNote};
 pub use offline::{LogTrust, OfflineError, VerifiedInclusion, verify_entry};
 pub use proof::{

@@ -490,6 +490,25 @@ impl Store {
         }
     }
 
+    /// Sizes of all checkpoints stored for `log`, ascending.
+    pub fn checkpoint_sizes(&self, log: &LogId) -> Result<Vec<u64>, LedgerError> {
+        let h = self.cf(CF_CHECKPOINTS)?;
+        let mut out = Vec::new();
+        for item in self
+            .db
+            .iterator_cf(&h, IteratorMode::From(&log.0, Direction::Forward))
+        {
+            let (k, _) = item?;
+            if !k.starts_with(&log.0) {
+                break;
+            }
+            out.push(
+                be_u64(&k[16..]).ok_or_else(|| LedgerError::Corrupt("checkpoint key".into()))?,
+            );
+        }
+        Ok(out)
+    }
+
     /// Stores a checkpoint unless one is already stored at that size; returns the one that
     /// is stored afterwards (a published checkpoint is never rewritten).
     pub(crate) fn put_checkpoint_if_absent(
