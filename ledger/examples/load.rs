@@ -1,7 +1,10 @@
 //! Appends 1,000,000 entries through the sequencer as fast as acknowledgements allow, then
 //! reports durable entries/s, proof sizes at 10^6 entries and peak RSS.
 //!
-//! cargo run --release -p ledger --example load [-- <entries> [<db dir>]]
+//! cargo run --release -p ledger --example load [-- <entries> [<db dir> [<log key file>]]]
+//!
+//! With a node's `db` directory and its `keys/log.key`, this fills a node's own log (used to
+//! measure the node's memory with a 10^6-entry log; see BENCHMARKS.md).
 #![allow(clippy::unwrap_used, clippy::expect_used)]
 
 use std::sync::Arc;
@@ -35,9 +38,14 @@ fn main() {
         .get(2)
         .map(std::path::PathBuf::from)
         .unwrap_or_else(|| tmp.path().to_owned());
-    let origin = "load.example/log";
-    let signer = NoteSigner::from_seed(origin, [3; 32]).unwrap();
-    let log = Log::open(Store::open(&path).unwrap(), origin).unwrap();
+    let signer = match args.get(3) {
+        Some(key_file) => {
+            NoteSigner::from_key_string(std::fs::read_to_string(key_file).unwrap().trim()).unwrap()
+        }
+        None => NoteSigner::from_seed("load.example/log", [3; 32]).unwrap(),
+    };
+    let origin = signer.name().to_owned();
+    let log = Log::open(Store::open(&path).unwrap(), &origin).unwrap();
     let start_size = log.tree_size();
     let verifier = signer.verifier();
     let seq = Sequencer::start(log, signer, SequencerConfig::default()).unwrap();
