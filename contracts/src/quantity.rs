@@ -8,7 +8,7 @@
 use std::fmt;
 use std::str::FromStr;
 
-use serde::de::{self, Visitor};
+use serde::de;
 use serde::{Deserialize, Deserializer, Serialize, Serializer};
 
 /// A non-negative decimal quantity with at most three fractional digits.
@@ -125,27 +125,16 @@ impl Serialize for Quantity {
 
 impl<'de> Deserialize<'de> for Quantity {
     fn deserialize<D: Deserializer<'de>>(d: D) -> Result<Self, D::Error> {
-        struct QuantityVisitor;
-        impl Visitor<'_> for QuantityVisitor {
-            type Value = Quantity;
-            fn expecting(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
-                f.write_str("a non-negative decimal with at most three decimal places")
-            }
-            fn visit_str<E: de::Error>(self, v: &str) -> Result<Quantity, E> {
-                v.parse().map_err(E::custom)
-            }
-            fn visit_u64<E: de::Error>(self, v: u64) -> Result<Quantity, E> {
-                v.to_string().parse().map_err(E::custom)
-            }
-            fn visit_i64<E: de::Error>(self, v: i64) -> Result<Quantity, E> {
-                v.to_string().parse().map_err(E::custom)
-            }
-            fn visit_f64<E: de::Error>(self, v: f64) -> Result<Quantity, E> {
-                // Rust prints the shortest text that round-trips, so 12.5 reads as "12.5".
-                v.to_string().parse().map_err(E::custom)
-            }
+        // Through `serde_json::Value` rather than a visitor: when a dependency turns on
+        // serde_json's `arbitrary_precision`, numbers arrive as a private map, and a `Number`
+        // then prints exactly the digits that were sent.
+        match serde_json::Value::deserialize(d)? {
+            serde_json::Value::String(s) => s.parse().map_err(de::Error::custom),
+            serde_json::Value::Number(n) => n.to_string().parse().map_err(de::Error::custom),
+            other => Err(de::Error::custom(format!(
+                "expected a non-negative decimal with at most three decimal places, not {other}"
+            ))),
         }
-        d.deserialize_any(QuantityVisitor)
     }
 }
 
