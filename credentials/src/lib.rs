@@ -17,5 +17,6 @@ pub mod presentation;
 pub mod rdfc;
 pub mod secure;
 pub mod status;
+pub mod verify;
 
 pub use secure::{Mechanism, Proven, Secured, Signer};
