@@ -8,6 +8,7 @@
 //! - [`context`]: every JSON-LD context, built in; nothing is fetched.
 //! - [`keys`]: Ed25519 keys as Multikey, JWK and did:key.
 
+pub mod bundle;
 pub mod context;
 pub mod credential;
 pub mod jcs;

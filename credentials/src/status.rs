@@ -62,6 +62,20 @@ impl StatusList {
         StatusList::default()
     }
 
+    /// From stored bytes (as [`StatusList::as_bytes`] gave them); `None` if the length is not a
+    /// whole number of minimum-size lists or too large.
+    pub fn from_bytes(bytes: Vec<u8>) -> Option<StatusList> {
+        let ok = !bytes.is_empty()
+            && bytes.len().is_multiple_of(MIN_BITS / 8)
+            && bytes.len() <= MAX_BITS / 8;
+        ok.then_some(StatusList { bytes })
+    }
+
+    /// The raw bitstring, for storage.
+    pub fn as_bytes(&self) -> &[u8] {
+        &self.bytes
+    }
+
     /// Entries in the list.
     pub fn len(&self) -> u64 {
         self.bytes.len() as u64 * 8

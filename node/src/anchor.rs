@@ -1,14 +1,14 @@
 //! The node's own anchor log as the rest of the node sees it: one RocksDB, one sequencer that
 //! owns the writer, and read handles for the HTTP handlers.
 
-use std::sync::Mutex;
+use std::sync::{Arc, RwLock};
 use std::time::Duration;
 
 use anyhow::Context;
 use ledger::note::NoteSigner;
 use ledger::sequencer::{Sequencer, SequencerConfig};
 use ledger::tile::TileRequest;
-use ledger::{Log, LogReader, Store};
+use ledger::{InclusionProof, Log, LogReader, SideWrite, SignedCheckpoint, Store};
 
 use crate::config::Config;
 
@@ -40,17 +40,13 @@ pub enum TileError {
 pub struct Anchor {
     reader: LogReader,
     verifier_key: String,
-    sequencer: Mutex<Option<Sequencer>>,
+    sequencer: RwLock<Option<Arc<Sequencer>>>,
 }
 
 impl Anchor {
     /// Opens (or creates) the store and starts the sequencer.
     pub fn open(config: &Config, signer: NoteSigner) -> anyhow::Result<Anchor> {
-        let dir = config.db_dir();
-        std::fs::create_dir_all(&dir)
-            .with_context(|| format!("cannot create {}", dir.display()))?;
-        let store = Store::open(&dir)
-            .with_context(|| format!("cannot open the store in {}", dir.display()))?;
+        let store = crate::store::open(&config.db_dir())?;
         let mut log = Log::open(store, &config.log_origin)
             .with_context(|| format!("cannot open log {}", config.log_origin))?;
         if log.latest().is_none() {
@@ -76,7 +72,7 @@ impl Anchor {
         Ok(Anchor {
             reader,
             verifier_key,
-            sequencer: Mutex::new(Some(sequencer)),
+            sequencer: RwLock::new(Some(Arc::new(sequencer))),
         })
     }
 
@@ -120,38 +116,108 @@ impl Anchor {
         }
     }
 
+    fn sequencer(&self) -> anyhow::Result<Arc<Sequencer>> {
+        let guard = self
+            .sequencer
+            .read()
+            .map_err(|_| anyhow::anyhow!("sequencer lock poisoned"))?;
+        guard.clone().context("the node is shutting down")
+    }
+
+    /// The store shared with the rest of the node.
+    pub fn store(&self) -> &Store {
+        self.reader.store()
+    }
+
+    /// The log's origin.
+    pub fn origin(&self) -> &str {
+        self.reader.origin()
+    }
+
     /// Appends an entry and returns its index once it is durable. Entries from concurrent
     /// callers share one synced batch (group commit).
     pub async fn append(&self, entry: Vec<u8>) -> anyhow::Result<u64> {
+        self.append_with(entry, Vec::new()).await
+    }
+
+    /// Appends an entry together with writes to the node's own column families, in one synced
+    /// batch: both are durable, or neither.
+    pub async fn append_with(
+        &self,
+        entry: Vec<u8>,
+        side_writes: Vec<SideWrite>,
+    ) -> anyhow::Result<u64> {
         let (tx, rx) = tokio::sync::oneshot::channel();
-        {
-            let guard = self
-                .sequencer
-                .lock()
-                .map_err(|_| anyhow::anyhow!("sequencer lock poisoned"))?;
-            let sequencer = guard.as_ref().context("the node is shutting down")?;
-            sequencer.submit(
-                entry,
-                Vec::new(),
-                Box::new(move |r| {
-                    let _ = tx.send(r);
-                }),
-            );
-        }
+        self.sequencer()?.submit(
+            entry,
+            side_writes,
+            Box::new(move |r| {
+                let _ = tx.send(r);
+            }),
+        );
         let receipt = rx.await.context("the sequencer stopped")??;
         Ok(receipt.index)
     }
 
-    /// Flushes pending entries and stops the sequencer.
+    /// Waits (without blocking the async runtime) for a checkpoint of at least `size` entries.
+    pub async fn checkpoint_covering(
+        &self,
+        size: u64,
+        timeout: Duration,
+    ) -> anyhow::Result<SignedCheckpoint> {
+        let sequencer = self.sequencer()?;
+        tokio::task::spawn_blocking(move || sequencer.wait_for_checkpoint(size, timeout))
+            .await?
+            .with_context(|| format!("no checkpoint covering {size} entries within {timeout:?}"))
+    }
+
+    /// Inclusion proof of leaf `index` in the tree of `size`, and that checkpoint's note with
+    /// its cosignatures.
+    pub fn inclusion(&self, index: u64, size: u64) -> anyhow::Result<(InclusionProof, Vec<u8>)> {
+        let proof = self.reader.inclusion_proof(index, size)?;
+        let note = self
+            .reader
+            .cosigned_checkpoint(size)?
+            .with_context(|| format!("no checkpoint of size {size}"))?;
+        Ok((proof, note))
+    }
+
+    /// The index of an entry, by its RFC 6962 leaf hash.
+    pub fn index_of(&self, leaf_hash: &ledger::Hash) -> anyhow::Result<Option<u64>> {
+        Ok(self.reader.index_of(leaf_hash)?)
+    }
+
+    /// The reader, for replay and proofs.
+    pub fn reader(&self) -> &LogReader {
+        &self.reader
+    }
+
+    /// Flushes pending entries and stops the sequencer, once in-flight callers are done with it.
     pub fn shutdown(&self) -> anyhow::Result<()> {
-        let sequencer = self
+        let taken = self
             .sequencer
-            .lock()
+            .write()
             .map_err(|_| anyhow::anyhow!("sequencer lock poisoned"))?
             .take();
-        if let Some(s) = sequencer {
-            s.shutdown().context("the sequencer did not stop cleanly")?;
+        let Some(mut sequencer) = taken else {
+            return Ok(());
+        };
+        // Callers still waiting for a checkpoint hold a clone for at most their timeout.
+        let deadline = std::time::Instant::now() + Duration::from_secs(15);
+        loop {
+            match Arc::try_unwrap(sequencer) {
+                Ok(s) => {
+                    s.shutdown().context("the sequencer did not stop cleanly")?;
+                    return Ok(());
+                }
+                Err(shared) if std::time::Instant::now() < deadline => {
+                    sequencer = shared;
+                    std::thread::sleep(Duration::from_millis(10));
+                }
+                Err(_) => anyhow::bail!(
+                    "the sequencer is still in use after 15 s; pending entries were not flushed"
+                ),
+            }
         }
-        Ok(())
     }
 }

@@ -38,6 +38,17 @@ pub struct Config {
     /// Longest wait between checkpoints while entries arrive, in milliseconds.
     #[serde(default = "default_checkpoint_interval")]
     pub checkpoint_interval_ms: u64,
+    /// The node's DID (did:web). Default: `did:web:HOST%3APORT` of `listen`.
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub did: Option<String>,
+    /// How credentials are secured when a request does not say: `jose` (VC-JOSE, the UNTP
+    /// profile), `eddsa-rdfc-2022` or `eddsa-jcs-2022`.
+    #[serde(default = "default_securing")]
+    pub securing: credentials::Mechanism,
+}
+
+fn default_securing() -> credentials::Mechanism {
+    credentials::Mechanism::Jose
 }
 
 fn default_checkpoint_interval() -> u64 {
@@ -78,6 +89,14 @@ impl Config {
         if let Some(v) = get("CITES_LOG_ORIGIN") {
             self.log_origin = v;
         }
+        if let Some(v) = get("CITES_DID") {
+            self.did = Some(v);
+        }
+        if let Some(v) = get("CITES_SECURING") {
+            self.securing = v
+                .parse()
+                .map_err(|e: String| anyhow::anyhow!("CITES_SECURING: {e}"))?;
+        }
         if let Some(v) = get("CITES_CHECKPOINT_INTERVAL_MS") {
             self.checkpoint_interval_ms = v
                 .parse()
@@ -103,6 +122,10 @@ impl Config {
         if self.name.trim().is_empty() {
             bail!("name is empty");
         }
+        let did = self.did();
+        if !did.starts_with("did:web:") || did.len() <= "did:web:".len() {
+            bail!("did {did:?} is not a did:web DID");
+        }
         Ok(())
     }
 
@@ -125,6 +148,23 @@ impl Config {
         self.data_dir.join("db")
     }
 
+    /// The node's DID.
+    pub fn did(&self) -> String {
+        self.did
+            .clone()
+            .unwrap_or_else(|| format!("did:web:{}%3A{}", self.listen.ip(), self.listen.port()))
+    }
+
+    /// The issuer (assertion) key file.
+    pub fn issuer_key_path(&self) -> PathBuf {
+        self.data_dir.join("keys").join("issuer.key")
+    }
+
+    /// The bearer token that machines present to issue credentials.
+    pub fn api_token_path(&self) -> PathBuf {
+        self.data_dir.join("keys").join("api.token")
+    }
+
     /// The log's signing key file.
     pub fn log_key_path(&self) -> PathBuf {
         self.data_dir.join("keys").join("log.key")
@@ -144,6 +184,8 @@ mod tests {
             listen: "127.0.0.1:8701".parse().unwrap(),
             data_dir: "data".into(),
             checkpoint_interval_ms: 500,
+            did: None,
+            securing: credentials::Mechanism::Jose,
         }
     }
 

@@ -43,6 +43,8 @@ pub fn configs(data_dir: &Path, first_port: u16) -> anyhow::Result<Vec<Config>> 
             listen: ([127, 0, 0, 1], port).into(),
             data_dir: data_dir.join(id),
             checkpoint_interval_ms: 500,
+            did: None,
+            securing: credentials::Mechanism::Jose,
         };
         config.check()?;
         configs.push(config);

@@ -25,6 +25,20 @@ pub struct AppState {
     pub config: Config,
     /// The node's log.
     pub anchor: Anchor,
+    /// The node's issuing identity.
+    pub issuer: crate::issuer::Issuer,
+    /// Status lists and permits in flight.
+    pub issuance: crate::issuance::Issuance,
+    /// Signed status list credentials (revocation, suspension), re-signed on change.
+    pub status_credentials: Vec<credentials::Secured>,
+    /// Bearer token for machine clients that issue.
+    pub api_token: String,
+    /// The node's public base URL (`http://HOST:PORT`).
+    pub base_url: String,
+    /// The domain presentations to this node are bound to.
+    pub domain: String,
+    /// Challenges handed out.
+    pub challenges: crate::vcapi::Challenges,
 }
 
 /// The router, with its state.
@@ -36,13 +50,19 @@ pub fn router(state: Arc<AppState>) -> Router {
         .route("/log/key", get(log_key))
         .route("/tile/{*path}", get(tile))
         .route("/permits/validate", post(validate_json))
+        .route("/credentials/issue", post(crate::vcapi::issue))
+        .route("/credentials/verify", post(crate::vcapi::verify_vc))
+        .route("/presentations/verify", post(crate::vcapi::verify_vp))
+        .route("/challenges", post(crate::vcapi::challenge))
+        .route("/status/{purpose}", get(crate::vcapi::status_list))
+        .route("/.well-known/did.json", get(crate::vcapi::did_document))
         .route("/validate", post(validate_form))
         .layer(DefaultBodyLimit::max(MAX_BODY))
         .with_state(state)
 }
 
 /// A JSON problem description (RFC 9457 shape).
-fn problem(status: StatusCode, title: &str, detail: impl Into<String>) -> Response {
+pub(crate) fn problem(status: StatusCode, title: &str, detail: impl Into<String>) -> Response {
     let body = json!({ "type": "about:blank", "title": title, "status": status.as_u16(), "detail": detail.into() });
     (
         status,
@@ -52,7 +72,7 @@ fn problem(status: StatusCode, title: &str, detail: impl Into<String>) -> Respon
         .into_response()
 }
 
-fn internal(e: anyhow::Error) -> Response {
+pub(crate) fn internal(e: anyhow::Error) -> Response {
     tracing::error!(error = %format!("{e:#}"), "request failed");
     problem(
         StatusCode::INTERNAL_SERVER_ERROR,

@@ -54,6 +54,46 @@ pub fn load_log_key(config: &Config, create: bool) -> anyhow::Result<NoteSigner>
     Ok(signer)
 }
 
+/// The bearer token machine clients present to issue (created on first use when `create`).
+pub fn load_api_token(config: &Config, create: bool) -> anyhow::Result<String> {
+    let path = config.api_token_path();
+    if create && !path.exists() {
+        create_api_token(config)?;
+    }
+    let meta = std::fs::metadata(&path).with_context(|| {
+        format!(
+            "no API token at {}; run `cites-node init` first",
+            path.display()
+        )
+    })?;
+    if meta.permissions().mode() & 0o077 != 0 {
+        bail!(
+            "{} is readable by other users; run `chmod 600 {}`",
+            path.display(),
+            path.display()
+        );
+    }
+    let token = std::fs::read_to_string(&path)
+        .with_context(|| format!("cannot read {}", path.display()))?;
+    let token = token.trim().to_owned();
+    if token.len() < 32 {
+        bail!(
+            "the API token in {} is too short (at least 32 characters)",
+            path.display()
+        );
+    }
+    Ok(token)
+}
+
+/// Creates a random API token file and returns the token.
+pub fn create_api_token(config: &Config) -> anyhow::Result<String> {
+    let mut bytes = [0u8; 32];
+    getrandom::getrandom(&mut bytes).map_err(|e| anyhow::anyhow!("no randomness: {e}"))?;
+    let token: String = bytes.iter().map(|b| format!("{b:02x}")).collect();
+    write_secret(&config.api_token_path(), token.as_bytes())?;
+    Ok(token)
+}
+
 fn write_secret(path: &Path, bytes: &[u8]) -> anyhow::Result<()> {
     if let Some(dir) = path.parent() {
         std::fs::create_dir_all(dir).with_context(|| format!("cannot create {}", dir.display()))?;

@@ -13,9 +13,14 @@ pub mod anchor;
 pub mod config;
 pub mod dev;
 pub mod http;
+pub mod issuance;
+pub mod issuer;
 pub mod keys;
 mod pages;
 pub mod permit_cli;
+pub mod store;
+pub mod trust;
+pub mod vcapi;
 
 use std::sync::Arc;
 
@@ -74,9 +79,21 @@ impl RunningNode {
             .await
             .with_context(|| format!("{}: cannot listen on {}", config.name, config.listen))?;
         let addr = listener.local_addr()?;
+        let issuer = issuer::Issuer::load(&config, create_key)?;
+        let issuance = issuance::Issuance::load(anchor.store())?;
+        let base_url = format!("http://{addr}");
+        let status_credentials = vcapi::sign_status_lists(&issuer, &issuance, &base_url)?;
+        let api_token = keys::load_api_token(&config, create_key)?;
         let state = Arc::new(http::AppState {
             config: config.clone(),
             anchor,
+            issuer,
+            issuance,
+            status_credentials,
+            api_token,
+            domain: addr.to_string(),
+            base_url,
+            challenges: vcapi::Challenges::default(),
         });
         let app = http::router(state.clone());
         let mut shutdown = shutdown;

@@ -154,13 +154,22 @@ fn run(command: Command) -> anyhow::Result<ExitCode> {
                 listen,
                 data_dir,
                 checkpoint_interval_ms: 500,
+                did: None,
+                securing: credentials::Mechanism::Jose,
             };
             cfg.check()?;
             cfg.write_new(&config)?;
             let loaded = Config::load(&config)?;
             let verifier = node::keys::create_log_key(&loaded)?;
+            node::issuer::create_key(&loaded)?;
+            node::keys::create_api_token(&loaded)?;
             println!("wrote {}", config.display());
+            println!("node DID: {}", loaded.did());
             println!("log verifier key: {verifier}");
+            println!(
+                "API token for issuing: {}",
+                loaded.api_token_path().display()
+            );
             println!(
                 "start it with: cites-node run --config {}",
                 config.display()

@@ -36,6 +36,8 @@ fn config(dir: &std::path::Path) -> Config {
         listen: "127.0.0.1:0".parse().unwrap(),
         data_dir: dir.to_owned(),
         checkpoint_interval_ms: 20,
+        did: None,
+        securing: credentials::Mechanism::Jose,
     }
 }
 

@@ -1,0 +1,306 @@
+//! Issuing a permit credential: validate, sign, anchor, and hand back the credential with its
+//! evidence bundle.
+//!
+//! The permit record and the log entry go to disk in one synced batch; the credential leaves
+//! only after a checkpoint covers its entry, so the holder gets an inclusion proof with it.
+
+use std::collections::BTreeSet;
+use std::sync::Mutex;
+use std::time::Duration;
+
+use base64::Engine as _;
+use base64::engine::general_purpose::{STANDARD, URL_SAFE_NO_PAD};
+use chrono::Utc;
+use contracts::entry::commit;
+use contracts::{
+    Digest, EntryKind, LogEntry, Permit, PermitKey, Problem, ValidationContext, validate,
+};
+use credentials::bundle::{Bundle, LogEvidence};
+use credentials::credential::{self, Draft, StatusEntry, StatusPurpose};
+use credentials::keys::PublicKey;
+use credentials::status::StatusList;
+use credentials::{Mechanism, Secured};
+use ledger::{SideWrite, leaf_hash};
+
+use crate::anchor::Anchor;
+use crate::issuer::Issuer;
+use crate::store::{self, CF_PERMITS, CF_STATUS, PermitRecord};
+
+/// Longest wait for the checkpoint that covers a new credential.
+const CHECKPOINT_WAIT: Duration = Duration::from_secs(10);
+
+/// Why a permit was not issued. Nothing was written.
+#[derive(Debug, thiserror::Error)]
+pub enum IssueError {
+    /// The permit breaks rules of the standard form (422).
+    #[error("the permit breaks {} rule(s) of the standard form", .0.len())]
+    Invalid(Vec<Problem>),
+    /// Another Party's permit (422).
+    #[error("this node issues permits of {ours}; the permit's issuing authority is in {theirs}")]
+    WrongParty {
+        /// This node's Party.
+        ours: String,
+        /// The permit's.
+        theirs: String,
+    },
+    /// The number was used already (409).
+    #[error("permit {0} was already issued")]
+    AlreadyIssued(PermitKey),
+    /// The holder is not a did:key (400).
+    #[error("holder {0:?} is not an Ed25519 did:key")]
+    BadHolder(String),
+    /// Storage, signing or the log failed (500).
+    #[error(transparent)]
+    Internal(#[from] anyhow::Error),
+}
+
+/// A permit issued.
+#[derive(Debug, Clone)]
+pub struct Issued {
+    /// The credential.
+    pub credential: Secured,
+    /// Its evidence bundle.
+    pub bundle: Bundle,
+}
+
+/// The node's status lists and the permits being issued right now.
+pub struct Issuance {
+    status: Mutex<StatusState>,
+    in_flight: Mutex<BTreeSet<PermitKey>>,
+}
+
+struct StatusState {
+    next: u64,
+    lists: Vec<(StatusPurpose, StatusList)>,
+}
+
+impl Issuance {
+    /// Loads the status lists and counter from the store.
+    pub fn load(store: &ledger::Store) -> anyhow::Result<Issuance> {
+        let next = match store::status_value(store, "next")? {
+            Some(b) => u64::from_be_bytes(
+                b.try_into()
+                    .map_err(|_| anyhow::anyhow!("corrupt status counter"))?,
+            ),
+            None => 0,
+        };
+        let mut lists = Vec::new();
+        for purpose in [StatusPurpose::Revocation, StatusPurpose::Suspension] {
+            let list = match store::status_value(store, purpose.as_str())? {
+                Some(bytes) => StatusList::from_bytes(bytes)
+                    .ok_or_else(|| anyhow::anyhow!("corrupt {} list", purpose.as_str()))?,
+                None => StatusList::new(),
+            };
+            lists.push((purpose, list));
+        }
+        Ok(Issuance {
+            status: Mutex::new(StatusState { next, lists }),
+            in_flight: Mutex::new(BTreeSet::new()),
+        })
+    }
+
+    /// The status list of `purpose`.
+    pub fn list(&self, purpose: StatusPurpose) -> anyhow::Result<StatusList> {
+        let state = self
+            .status
+            .lock()
+            .map_err(|_| anyhow::anyhow!("status lock poisoned"))?;
+        state
+            .lists
+            .iter()
+            .find(|(p, _)| *p == purpose)
+            .map(|(_, l)| l.clone())
+            .ok_or_else(|| anyhow::anyhow!("no {} list", purpose.as_str()))
+    }
+
+    fn claim(&self, key: &PermitKey) -> anyhow::Result<bool> {
+        Ok(self
+            .in_flight
+            .lock()
+            .map_err(|_| anyhow::anyhow!("lock poisoned"))?
+            .insert(key.clone()))
+    }
+
+    fn release(&self, key: &PermitKey) {
+        if let Ok(mut set) = self.in_flight.lock() {
+            set.remove(key);
+        }
+    }
+
+    fn allocate(&self) -> anyhow::Result<u64> {
+        let mut state = self
+            .status
+            .lock()
+            .map_err(|_| anyhow::anyhow!("status lock poisoned"))?;
+        let index = state.next;
+        state.next += 1;
+        Ok(index)
+    }
+}
+
+/// The status list URL of this node for `purpose`.
+pub fn status_url(base: &str, purpose: StatusPurpose) -> String {
+    format!("{base}/status/{}", purpose.as_str())
+}
+
+/// Issues `permit` to `holder`, anchors it and returns the credential with its bundle.
+#[allow(clippy::too_many_arguments)]
+pub async fn issue(
+    anchor: &Anchor,
+    issuer: &Issuer,
+    issuance: &Issuance,
+    party: contracts::Country,
+    base_url: &str,
+    status_snapshot: Vec<Secured>,
+    permit: Permit,
+    holder: &str,
+    mechanism: Option<Mechanism>,
+) -> Result<Issued, IssueError> {
+    let holder_key = holder
+        .strip_prefix("did:key:")
+        .and_then(|k| PublicKey::from_multikey(k).ok());
+    if holder_key.is_none() {
+        return Err(IssueError::BadHolder(holder.to_owned()));
+    }
+    if permit.authority.country != party {
+        return Err(IssueError::WrongParty {
+            ours: party.to_string(),
+            theirs: permit.authority.country.to_string(),
+        });
+    }
+    let problems = validate(
+        &permit,
+        &ValidationContext {
+            today: Utc::now().date_naive(),
+        },
+    );
+    if !problems.is_empty() {
+        return Err(IssueError::Invalid(problems));
+    }
+    let key = permit.key();
+    if !issuance.claim(&key)? {
+        return Err(IssueError::AlreadyIssued(key));
+    }
+    let result = issue_claimed(
+        anchor,
+        issuer,
+        issuance,
+        base_url,
+        status_snapshot,
+        &permit,
+        holder,
+        mechanism,
+    )
+    .await;
+    issuance.release(&key);
+    result
+}
+
+#[allow(clippy::too_many_arguments)]
+async fn issue_claimed(
+    anchor: &Anchor,
+    issuer: &Issuer,
+    issuance: &Issuance,
+    base_url: &str,
+    status_snapshot: Vec<Secured>,
+    permit: &Permit,
+    holder: &str,
+    mechanism: Option<Mechanism>,
+) -> Result<Issued, IssueError> {
+    let key = permit.key();
+    if store::permit(anchor.store(), &key)?.is_some() {
+        return Err(IssueError::AlreadyIssued(key));
+    }
+    let index = issuance.allocate()?;
+    let mut salt = [0u8; 32];
+    getrandom::getrandom(&mut salt).map_err(|e| anyhow::anyhow!("no randomness: {e}"))?;
+    let salt_text = URL_SAFE_NO_PAD.encode(salt);
+    let status: Vec<StatusEntry> = [StatusPurpose::Revocation, StatusPurpose::Suspension]
+        .into_iter()
+        .map(|purpose| StatusEntry {
+            purpose,
+            list: status_url(base_url, purpose),
+            index,
+        })
+        .collect();
+    let vc = credential::build(&Draft {
+        permit,
+        issuer: &issuer.did,
+        holder,
+        salt: &salt_text,
+        status: &status,
+    })
+    .map_err(|e| anyhow::anyhow!(e))?;
+    let now = Utc::now();
+    let credential = issuer
+        .signer
+        .issue(
+            &vc,
+            mechanism.unwrap_or(issuer.mechanism),
+            &now.format("%Y-%m-%dT%H:%M:%SZ").to_string(),
+        )
+        .map_err(|e| anyhow::anyhow!(e))?;
+
+    let entry = LogEntry::new(
+        now,
+        EntryKind::Issued {
+            permit: key.clone(),
+            document_type: permit.document_type,
+            valid_from: permit.first_valid_day(),
+            valid_until: permit.valid_until,
+            credential: Digest(credential.digest()),
+            commitment: commit(permit, &salt).map_err(|e| anyhow::anyhow!(e))?,
+            replaces: None,
+        },
+    )
+    .encode()
+    .map_err(|e| anyhow::anyhow!(e))?;
+    let leaf = leaf_hash(&entry);
+    let record = PermitRecord {
+        permit: permit.clone(),
+        holder: holder.to_owned(),
+        salt: salt_text,
+        credential: credential.clone(),
+        status_index: index,
+        leaf_hash: leaf.to_hex(),
+    };
+    let side_writes = vec![
+        SideWrite {
+            cf: CF_PERMITS.into(),
+            key: store::permit_key(&key),
+            value: serde_json::to_vec(&record).map_err(anyhow::Error::from)?,
+        },
+        SideWrite {
+            cf: CF_STATUS.into(),
+            key: b"next".to_vec(),
+            value: (index + 1).to_be_bytes().to_vec(),
+        },
+    ];
+    let leaf_index = anchor.append_with(entry.clone(), side_writes).await?;
+    tracing::info!(permit = %key, leaf = leaf_index, "permit issued");
+
+    let bundle = bundle_for(anchor, &credential, &entry, leaf_index, status_snapshot).await?;
+    Ok(Issued { credential, bundle })
+}
+
+/// The evidence bundle of an issued credential, against the newest checkpoint that covers it.
+pub async fn bundle_for(
+    anchor: &Anchor,
+    credential: &Secured,
+    entry: &[u8],
+    leaf_index: u64,
+    status: Vec<Secured>,
+) -> anyhow::Result<Bundle> {
+    let checkpoint = anchor
+        .checkpoint_covering(leaf_index + 1, CHECKPOINT_WAIT)
+        .await?;
+    let (proof, note) = anchor.inclusion(leaf_index, checkpoint.size())?;
+    let log = LogEvidence {
+        origin: anchor.origin().to_owned(),
+        index: leaf_index,
+        entry: STANDARD.encode(entry),
+        inclusion_proof: proof.hashes.iter().map(|h| STANDARD.encode(h.0)).collect(),
+        checkpoint: String::from_utf8_lossy(&note).into_owned(),
+    };
+    Ok(Bundle::new(credential.clone(), log, status, Vec::new()))
+}

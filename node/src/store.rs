@@ -1,0 +1,82 @@
+//! The node's one RocksDB: the ledger's column families plus the node's own, so an issued
+//! permit's record and its log entry are written in one synced batch (a crash keeps both or
+//! neither).
+
+use std::path::Path;
+use std::sync::Arc;
+
+use anyhow::Context;
+use credentials::Secured;
+use rocksdb::{ColumnFamilyDescriptor, DB};
+use serde::{Deserialize, Serialize};
+
+/// Issued permits: key `PARTY/NUMBER`, value [`PermitRecord`] JSON.
+pub const CF_PERMITS: &str = "node_permits";
+/// Status lists: key `revocation` / `suspension` (bitstrings) and `next` (next free index).
+pub const CF_STATUS: &str = "node_status";
+
+const NODE_COLUMN_FAMILIES: &[&str] = &[CF_PERMITS, CF_STATUS];
+
+/// Opens (creating) the node's database with every column family.
+pub fn open(dir: &Path) -> anyhow::Result<ledger::Store> {
+    std::fs::create_dir_all(dir).with_context(|| format!("cannot create {}", dir.display()))?;
+    let opts = ledger::Store::db_options();
+    let mut cfs = ledger::Store::column_family_descriptors();
+    cfs.extend(
+        NODE_COLUMN_FAMILIES
+            .iter()
+            .map(|n| ColumnFamilyDescriptor::new(*n, ledger::Store::cf_options())),
+    );
+    let db = DB::open_cf_descriptors(&opts, dir, cfs)
+        .with_context(|| format!("cannot open the database in {}", dir.display()))?;
+    Ok(ledger::Store::from_db(Arc::new(db))?)
+}
+
+/// What the node keeps of a permit it issued (home data: it never leaves the node except to
+/// the holder and, encrypted, over EPIX).
+#[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
+pub struct PermitRecord {
+    /// The permit as issued.
+    pub permit: contracts::Permit,
+    /// The holder's DID.
+    pub holder: String,
+    /// Salt of the commitment on the log (base64url).
+    pub salt: String,
+    /// The secured credential as handed to the holder.
+    pub credential: Secured,
+    /// Index of the permit's bits in the status lists.
+    pub status_index: u64,
+    /// SHA-256 of the issuance entry's leaf (RFC 6962 leaf hash), to find it in the log.
+    pub leaf_hash: String,
+}
+
+/// The record key of a permit.
+pub fn permit_key(key: &contracts::PermitKey) -> Vec<u8> {
+    format!("{}/{}", key.party, key.number).into_bytes()
+}
+
+/// Reads a permit record.
+pub fn permit(
+    store: &ledger::Store,
+    key: &contracts::PermitKey,
+) -> anyhow::Result<Option<PermitRecord>> {
+    let cf = store
+        .db()
+        .cf_handle(CF_PERMITS)
+        .context("missing permits column family")?;
+    match store.db().get_cf(&cf, permit_key(key))? {
+        Some(bytes) => Ok(Some(
+            serde_json::from_slice(&bytes).context("corrupt permit record")?,
+        )),
+        None => Ok(None),
+    }
+}
+
+/// Reads a value of the status column family.
+pub fn status_value(store: &ledger::Store, key: &str) -> anyhow::Result<Option<Vec<u8>>> {
+    let cf = store
+        .db()
+        .cf_handle(CF_STATUS)
+        .context("missing status column family")?;
+    Ok(store.db().get_cf(&cf, key.as_bytes())?)
+}

@@ -1,0 +1,400 @@
+//! W3C VC API endpoints: `POST /credentials/issue`, `POST /credentials/verify`,
+//! `POST /presentations/verify`, `POST /challenges`, plus the node's status lists and DID
+//! document. Bad input answers 400, a failed verification 422 with the checklist, never 500.
+
+// The helpers return a ready HTTP response as their error, the axum way; its size is irrelevant
+// next to a network round trip.
+#![allow(clippy::result_large_err)]
+
+use std::collections::BTreeMap;
+use std::sync::Arc;
+use std::time::{Duration, Instant};
+
+use axum::Json;
+use axum::body::Bytes;
+use axum::extract::{Path, State};
+use axum::http::{HeaderMap, StatusCode, header};
+use axum::response::{IntoResponse, Response};
+use base64::Engine as _;
+use base64::engine::general_purpose::URL_SAFE_NO_PAD;
+use chrono::Utc;
+use contracts::Permit;
+use credentials::credential::StatusPurpose;
+use credentials::verify::{Expectations, Use, Verdict, verify_credential, verify_presentation};
+use credentials::{Mechanism, Secured};
+use serde::Deserialize;
+use serde_json::{Value, json};
+use subtle::ConstantTimeEq;
+
+use crate::http::{AppState, internal, problem};
+use crate::issuance::{self, IssueError};
+use crate::trust::NodeTrust;
+
+/// How long a challenge may be answered.
+const CHALLENGE_TTL: Duration = Duration::from_secs(600);
+/// Oldest status a verification accepts (the node's own lists are always current).
+const MAX_STATUS_AGE: i64 = 3600;
+
+/// Challenges handed out and not yet used: each answers one presentation, once.
+#[derive(Default)]
+pub struct Challenges(std::sync::Mutex<BTreeMap<String, Instant>>);
+
+impl Challenges {
+    fn create(&self) -> Result<String, String> {
+        let mut bytes = [0u8; 18];
+        getrandom::getrandom(&mut bytes).map_err(|e| e.to_string())?;
+        let challenge = URL_SAFE_NO_PAD.encode(bytes);
+        let mut map = self.0.lock().map_err(|_| "lock poisoned".to_owned())?;
+        let now = Instant::now();
+        map.retain(|_, expires| *expires > now);
+        map.insert(challenge.clone(), now + CHALLENGE_TTL);
+        Ok(challenge)
+    }
+
+    /// Consumes a challenge; false if unknown, used or expired.
+    fn take(&self, challenge: &str) -> bool {
+        let Ok(mut map) = self.0.lock() else {
+            return false;
+        };
+        matches!(map.remove(challenge), Some(expires) if expires > Instant::now())
+    }
+}
+
+fn bad_request(detail: impl Into<String>) -> Response {
+    problem(StatusCode::BAD_REQUEST, "invalid request", detail)
+}
+
+fn parse_json<T: serde::de::DeserializeOwned>(body: &Bytes) -> Result<T, Response> {
+    let de = &mut serde_json::Deserializer::from_slice(body);
+    serde_path_to_error::deserialize(de)
+        .map_err(|e| bad_request(format!("{}: {}", e.path(), e.inner())))
+}
+
+fn authorized(state: &AppState, headers: &HeaderMap) -> bool {
+    let Some(token) = headers
+        .get(header::AUTHORIZATION)
+        .and_then(|v| v.to_str().ok())
+        .and_then(|v| v.strip_prefix("Bearer "))
+    else {
+        return false;
+    };
+    token.as_bytes().ct_eq(state.api_token.as_bytes()).into()
+}
+
+#[derive(Deserialize)]
+#[serde(deny_unknown_fields)]
+struct IssueRequest {
+    credential: Value,
+    #[serde(default)]
+    options: IssueOptions,
+}
+
+#[derive(Deserialize, Default)]
+#[serde(deny_unknown_fields)]
+struct IssueOptions {
+    #[serde(default)]
+    securing: Option<String>,
+}
+
+/// `POST /credentials/issue`: the request's credential names the holder
+/// (`credentialSubject.id`) and carries the permit (`credentialSubject.permit`); the node builds,
+/// signs and anchors the credential and answers with it and its evidence bundle.
+pub async fn issue(State(s): State<Arc<AppState>>, headers: HeaderMap, body: Bytes) -> Response {
+    if !authorized(&s, &headers) {
+        return problem(
+            StatusCode::UNAUTHORIZED,
+            "unauthorized",
+            "issuing needs `Authorization: Bearer <api token>`",
+        );
+    }
+    let request: IssueRequest = match parse_json(&body) {
+        Ok(r) => r,
+        Err(r) => return r,
+    };
+    let subject = &request.credential["credentialSubject"];
+    let Some(holder) = subject["id"].as_str() else {
+        return bad_request("credential.credentialSubject.id (the holder's did:key) is required");
+    };
+    let permit = match serde_json::to_vec(&subject["permit"]).map(|b| Permit::from_json(&b)) {
+        Ok(Ok(p)) => p,
+        Ok(Err(e)) => return bad_request(format!("credential.credentialSubject.permit.{e}")),
+        Err(e) => return bad_request(e.to_string()),
+    };
+    let mechanism = match request
+        .options
+        .securing
+        .as_deref()
+        .map(str::parse::<Mechanism>)
+    {
+        None => None,
+        Some(Ok(m)) => Some(m),
+        Some(Err(e)) => return bad_request(format!("options.securing: {e}")),
+    };
+    let snapshot = s.status_credentials.clone();
+    match issuance::issue(
+        &s.anchor,
+        &s.issuer,
+        &s.issuance,
+        s.config.party,
+        &s.base_url,
+        snapshot,
+        permit,
+        holder,
+        mechanism,
+    )
+    .await
+    {
+        Ok(issued) => (
+            StatusCode::CREATED,
+            Json(json!({ "verifiableCredential": issued.credential, "evidence": issued.bundle })),
+        )
+            .into_response(),
+        Err(IssueError::Invalid(problems)) => {
+            let body = json!({
+                "type": "about:blank", "title": "the permit breaks rules of the standard form",
+                "status": 422, "detail": format!("{} problem(s)", problems.len()), "problems": problems,
+            });
+            (
+                StatusCode::UNPROCESSABLE_ENTITY,
+                [(header::CONTENT_TYPE, "application/problem+json")],
+                body.to_string(),
+            )
+                .into_response()
+        }
+        Err(e @ IssueError::WrongParty { .. }) => problem(
+            StatusCode::UNPROCESSABLE_ENTITY,
+            "wrong Party",
+            e.to_string(),
+        ),
+        Err(e @ IssueError::AlreadyIssued(_)) => {
+            problem(StatusCode::CONFLICT, "already issued", e.to_string())
+        }
+        Err(e @ IssueError::BadHolder(_)) => bad_request(e.to_string()),
+        Err(IssueError::Internal(e)) => internal(e),
+    }
+}
+
+#[derive(Deserialize, Default)]
+#[serde(deny_unknown_fields)]
+struct VerifyOptions {
+    #[serde(default)]
+    challenge: Option<String>,
+    #[serde(default)]
+    domain: Option<String>,
+    /// `export`, `import` or `inspect` (default).
+    #[serde(default)]
+    purpose: Option<String>,
+}
+
+#[derive(Deserialize)]
+#[serde(deny_unknown_fields, rename_all = "camelCase")]
+struct VerifyCredentialRequest {
+    verifiable_credential: Value,
+    #[serde(default)]
+    options: VerifyOptions,
+}
+
+#[derive(Deserialize)]
+#[serde(deny_unknown_fields, rename_all = "camelCase")]
+struct VerifyPresentationRequest {
+    verifiable_presentation: Value,
+    #[serde(default)]
+    options: VerifyOptions,
+}
+
+fn purpose_of(options: &VerifyOptions) -> Result<Use, Response> {
+    match options.purpose.as_deref() {
+        None | Some("inspect") => Ok(Use::Inspect),
+        Some("export") => Ok(Use::Export),
+        Some("import") => Ok(Use::Import),
+        Some(other) => Err(bad_request(format!(
+            "options.purpose {other:?}: use export, import or inspect"
+        ))),
+    }
+}
+
+fn secured_of(value: Value) -> Result<Secured, Response> {
+    match value {
+        Value::String(s) => Secured::parse(&s).map_err(|e| bad_request(e.to_string())),
+        v @ Value::Object(_) => Ok(Secured::Embedded(v)),
+        _ => Err(bad_request("expected a JWS string or a JSON-LD object")),
+    }
+}
+
+fn answer(verdicts: Vec<Verdict>) -> Response {
+    let verified = !verdicts.is_empty() && verdicts.iter().all(|v| v.valid);
+    let errors: Vec<String> = verdicts
+        .iter()
+        .flat_map(|v| v.checks.iter())
+        .filter(|c| c.outcome == credentials::verify::Outcome::Fail)
+        .map(|c| c.reason.clone())
+        .collect();
+    let body =
+        json!({ "verified": verified, "results": verdicts, "errors": errors, "warnings": [] });
+    let status = if verified {
+        StatusCode::OK
+    } else {
+        StatusCode::UNPROCESSABLE_ENTITY
+    };
+    (status, Json(body)).into_response()
+}
+
+/// `POST /credentials/verify`.
+pub async fn verify_vc(State(s): State<Arc<AppState>>, body: Bytes) -> Response {
+    let request: VerifyCredentialRequest = match parse_json(&body) {
+        Ok(r) => r,
+        Err(r) => return r,
+    };
+    let purpose = match purpose_of(&request.options) {
+        Ok(p) => p,
+        Err(r) => return r,
+    };
+    let secured = match secured_of(request.verifiable_credential) {
+        Ok(v) => v,
+        Err(r) => return r,
+    };
+    let expect = Expectations {
+        challenge: None,
+        domain: None,
+        now: Utc::now(),
+        purpose,
+        max_status_age: MAX_STATUS_AGE,
+    };
+    let state = s.clone();
+    let result = tokio::task::spawn_blocking(move || {
+        verify_credential(
+            &secured,
+            &NodeTrust {
+                state: &state,
+                now: expect.now,
+            },
+            &expect,
+        )
+    })
+    .await;
+    match result {
+        Ok(verdict) => answer(vec![verdict]),
+        Err(e) => internal(e.into()),
+    }
+}
+
+/// `POST /presentations/verify`: the challenge must be one this node issued, unused.
+pub async fn verify_vp(State(s): State<Arc<AppState>>, body: Bytes) -> Response {
+    let request: VerifyPresentationRequest = match parse_json(&body) {
+        Ok(r) => r,
+        Err(r) => return r,
+    };
+    let purpose = match purpose_of(&request.options) {
+        Ok(p) => p,
+        Err(r) => return r,
+    };
+    let Some(challenge) = request.options.challenge.clone() else {
+        return bad_request("options.challenge is required (get one from POST /challenges)");
+    };
+    if !s.challenges.take(&challenge) {
+        return problem(
+            StatusCode::UNPROCESSABLE_ENTITY,
+            "unknown challenge",
+            "the challenge was not issued by this node, was used already, or expired",
+        );
+    }
+    let domain = request
+        .options
+        .domain
+        .clone()
+        .unwrap_or_else(|| s.domain.clone());
+    let secured = match secured_of(request.verifiable_presentation) {
+        Ok(v) => v,
+        Err(r) => return r,
+    };
+    let expect = Expectations {
+        challenge: Some(challenge),
+        domain: Some(domain),
+        now: Utc::now(),
+        purpose,
+        max_status_age: MAX_STATUS_AGE,
+    };
+    let state = s.clone();
+    let result = tokio::task::spawn_blocking(move || {
+        verify_presentation(
+            &secured,
+            &NodeTrust {
+                state: &state,
+                now: expect.now,
+            },
+            &expect,
+        )
+    })
+    .await;
+    match result {
+        Ok(verdicts) => answer(verdicts),
+        Err(e) => internal(e.into()),
+    }
+}
+
+/// `POST /challenges`: a single-use challenge for a holder's presentation.
+pub async fn challenge(State(s): State<Arc<AppState>>) -> Response {
+    match s.challenges.create() {
+        Ok(c) => (
+            StatusCode::CREATED,
+            Json(
+                json!({ "challenge": c, "domain": s.domain, "expiresIn": CHALLENGE_TTL.as_secs() }),
+            ),
+        )
+            .into_response(),
+        Err(e) => internal(anyhow::anyhow!(e)),
+    }
+}
+
+/// `GET /status/{purpose}`: the signed Bitstring Status List credential.
+pub async fn status_list(State(s): State<Arc<AppState>>, Path(purpose): Path<String>) -> Response {
+    let index = match purpose.as_str() {
+        "revocation" => 0,
+        "suspension" => 1,
+        _ => {
+            return problem(
+                StatusCode::NOT_FOUND,
+                "no such status list",
+                "use /status/revocation or /status/suspension",
+            );
+        }
+    };
+    match &s.status_credentials[index] {
+        Secured::Jwt(t) => {
+            ([(header::CONTENT_TYPE, "application/vc+jwt")], t.clone()).into_response()
+        }
+        Secured::Embedded(doc) => {
+            ([(header::CONTENT_TYPE, "application/vc")], doc.to_string()).into_response()
+        }
+    }
+}
+
+/// `GET /.well-known/did.json`: the node's did:web document.
+pub async fn did_document(State(s): State<Arc<AppState>>) -> Response {
+    (
+        [(header::CONTENT_TYPE, "application/did+json")],
+        s.issuer.did_document().to_string(),
+    )
+        .into_response()
+}
+
+/// Signs the current status lists (at start, and after every status change).
+pub fn sign_status_lists(
+    state_issuer: &crate::issuer::Issuer,
+    issuance: &issuance::Issuance,
+    base_url: &str,
+) -> anyhow::Result<Vec<Secured>> {
+    let now = Utc::now().format("%Y-%m-%dT%H:%M:%SZ").to_string();
+    let mut out = Vec::new();
+    for purpose in [StatusPurpose::Revocation, StatusPurpose::Suspension] {
+        let list = issuance.list(purpose)?;
+        let vc = list.credential(
+            &issuance::status_url(base_url, purpose),
+            &state_issuer.did,
+            purpose,
+            &now,
+        );
+        out.push(state_issuer.signer.issue(&vc, Mechanism::Jose, &now)?);
+    }
+    Ok(out)
+}

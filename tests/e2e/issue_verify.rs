@@ -1,0 +1,271 @@
+//! A Management Authority issues a permit credential over the VC API; the credential comes back
+//! anchored (its evidence bundle checks against the log's signed checkpoint), verifies on the
+//! node in every securing mechanism, and a holder's presentation verifies once, for its
+//! challenge only. Bad requests get 4xx and change nothing.
+
+use credentials::bundle::Bundle;
+use credentials::keys::SecretKey;
+use credentials::{Secured, Signer, presentation};
+use e2e_support::{Node, agent};
+use ledger::{InclusionProof, LogTrust, NoteVerifier};
+use serde_json::{Value, json};
+
+use crate::{bin, fixture};
+
+struct Ma {
+    node: Node,
+    token: String,
+}
+
+fn start() -> (tempfile::TempDir, Ma) {
+    let dir = tempfile::tempdir().unwrap();
+    let node = Node::init_and_start(&bin(), dir.path(), "GH");
+    let token = std::fs::read_to_string(dir.path().join("data/keys/api.token"))
+        .unwrap()
+        .trim()
+        .to_owned();
+    (dir, Ma { node, token })
+}
+
+fn post(url: &str, token: Option<&str>, body: &Value) -> (u16, Value) {
+    let mut req = agent().post(url).header("content-type", "application/json");
+    if let Some(t) = token {
+        req = req.header("authorization", &format!("Bearer {t}"));
+    }
+    let mut r = req.send_json(body).unwrap();
+    let status = r.status().as_u16();
+    (status, r.body_mut().read_json().unwrap_or(Value::Null))
+}
+
+fn permit(number: &str) -> Value {
+    let mut p: Value =
+        serde_json::from_slice(&std::fs::read(fixture("export_permit")).unwrap()).unwrap();
+    p["number"] = number.into();
+    // Issue today: validity runs from the date of issue.
+    let today = chrono::Utc::now().date_naive();
+    p["issued"]["date"] = today.to_string().into();
+    p["valid_until"] = (today + chrono::Months::new(6) - chrono::Days::new(1))
+        .to_string()
+        .into();
+    p
+}
+
+fn holder() -> Signer {
+    Signer::holder(SecretKey::from_seed(&[42; 32])).unwrap()
+}
+
+fn issue_request(number: &str, securing: &str) -> Value {
+    json!({
+        "credential": { "credentialSubject": { "id": holder().public().did_key(), "permit": permit(number) } },
+        "options": { "securing": securing },
+    })
+}
+
+#[test]
+fn issue_anchor_and_verify_in_every_mechanism() {
+    let (_dir, ma) = start();
+    let url = &ma.node.url;
+    let key = agent()
+        .get(format!("{url}/log/key"))
+        .call()
+        .unwrap()
+        .into_body()
+        .read_to_string()
+        .unwrap();
+    let log_key = NoteVerifier::from_key_string(key.trim()).unwrap();
+
+    for (i, securing) in ["jose", "eddsa-rdfc-2022", "eddsa-jcs-2022"]
+        .iter()
+        .enumerate()
+    {
+        let number = format!("GH26E2E{i:05}");
+        let (status, body) = post(
+            &format!("{url}/credentials/issue"),
+            Some(&ma.token),
+            &issue_request(&number, securing),
+        );
+        assert_eq!(status, 201, "{securing}: {body}");
+
+        // The bundle proves the issuance entry is in the log under a signed checkpoint.
+        let bundle = Bundle::from_json(&serde_json::to_vec(&body["evidence"]).unwrap()).unwrap();
+        let entry = bundle.log.entry_bytes().unwrap();
+        let proof = InclusionProof {
+            hashes: bundle
+                .log
+                .proof_hashes()
+                .unwrap()
+                .into_iter()
+                .map(ledger::Hash)
+                .collect(),
+        };
+        let trust = LogTrust {
+            origin: "cites.test/gh".into(),
+            log_key: log_key.clone(),
+            witnesses: vec![],
+            quorum: 0,
+        };
+        ledger::verify_entry(
+            &entry,
+            bundle.log.index,
+            &proof,
+            bundle.log.checkpoint.as_bytes(),
+            &trust,
+        )
+        .unwrap();
+        let logged = contracts::LogEntry::decode(&entry).unwrap();
+        let contracts::EntryKind::Issued { credential, .. } = logged.event else {
+            panic!("not an issuance")
+        };
+        let vc: Secured = serde_json::from_value(body["verifiableCredential"].clone()).unwrap();
+        assert_eq!(
+            credential.0,
+            vc.digest(),
+            "the log anchors exactly this credential"
+        );
+
+        // The node verifies it.
+        let (status, verdict) = post(
+            &format!("{url}/credentials/verify"),
+            None,
+            &json!({ "verifiableCredential": body["verifiableCredential"] }),
+        );
+        assert_eq!(status, 200, "{securing}: {verdict:#}");
+        assert_eq!(verdict["verified"], true);
+
+        // A holder presentation for a fresh challenge verifies once.
+        let (_, ch) = post(&format!("{url}/challenges"), None, &json!({}));
+        let challenge = ch["challenge"].as_str().unwrap().to_owned();
+        let domain = ch["domain"].as_str().unwrap().to_owned();
+        let h = holder();
+        let vp = presentation::build(&h.public().did_key(), &[vc]);
+        let vp = h
+            .present(
+                &vp,
+                credentials::Mechanism::EddsaJcs2022,
+                "2026-11-25T10:00:00Z",
+                &challenge,
+                &domain,
+            )
+            .unwrap();
+        let request = json!({ "verifiablePresentation": vp, "options": { "challenge": challenge, "domain": domain, "purpose": "export" } });
+        let (status, verdict) = post(&format!("{url}/presentations/verify"), None, &request);
+        assert_eq!(status, 200, "{verdict:#}");
+        let (status, again) = post(&format!("{url}/presentations/verify"), None, &request);
+        assert_eq!(status, 422, "a challenge answers once: {again}");
+    }
+}
+
+#[test]
+fn bad_issue_requests_are_refused_and_change_nothing() {
+    let (_dir, ma) = start();
+    let url = format!("{}/credentials/issue", ma.node.url);
+    let size = |url: &str| -> u64 {
+        let cp = agent()
+            .get(format!("{url}/checkpoint"))
+            .call()
+            .unwrap()
+            .into_body()
+            .read_to_string()
+            .unwrap();
+        cp.lines().nth(1).unwrap().parse().unwrap()
+    };
+
+    assert_eq!(
+        post(&url, None, &issue_request("GH26BAD00001", "jose")).0,
+        401
+    );
+    assert_eq!(
+        post(
+            &url,
+            Some("wrong-token-wrong-token-wrong-token"),
+            &issue_request("GH26BAD00001", "jose")
+        )
+        .0,
+        401
+    );
+
+    let mut invalid = issue_request("GH26BAD00002", "jose");
+    invalid["credential"]["credentialSubject"]["permit"]["blocks"][0]["quantity"] = "0".into();
+    let (status, body) = post(&url, Some(&ma.token), &invalid);
+    assert_eq!(status, 422);
+    assert_eq!(body["problems"][0]["rule"], "quantity-not-positive");
+
+    let mut foreign = issue_request("GH26BAD00003", "jose");
+    foreign["credential"]["credentialSubject"]["permit"]["authority"]["country"] = "TG".into();
+    foreign["credential"]["credentialSubject"]["permit"]["exporter"]["country"] = "TG".into();
+    assert_eq!(post(&url, Some(&ma.token), &foreign).0, 422);
+
+    let mut bad_holder = issue_request("GH26BAD00004", "jose");
+    bad_holder["credential"]["credentialSubject"]["id"] = "did:web:someone.example".into();
+    assert_eq!(post(&url, Some(&ma.token), &bad_holder).0, 400);
+
+    assert_eq!(
+        post(&url, Some(&ma.token), &issue_request("GH26BAD00005", "rsa")).0,
+        400
+    );
+    assert_eq!(
+        post(&url, Some(&ma.token), &json!({"credential": 5})).0,
+        400
+    );
+    assert_eq!(post(&url, Some(&ma.token), &json!({"nope": 1})).0, 400);
+    assert_eq!(size(&ma.node.url), 0, "nothing was anchored");
+
+    assert_eq!(
+        post(
+            &url,
+            Some(&ma.token),
+            &issue_request("GH26OK000001", "jose")
+        )
+        .0,
+        201
+    );
+    let (status, body) = post(
+        &url,
+        Some(&ma.token),
+        &issue_request("GH26OK000001", "eddsa-jcs-2022"),
+    );
+    assert_eq!(status, 409, "{body}");
+    assert_eq!(size(&ma.node.url), 1);
+
+    // Verification of garbage is a 400, of a forged credential a 422, never a 500.
+    let verify = format!("{}/credentials/verify", ma.node.url);
+    assert_eq!(
+        post(&verify, None, &json!({"verifiableCredential": "not.a.jws"})).0,
+        400
+    );
+    let forged = {
+        let s = Signer::new(
+            SecretKey::from_seed(&[3; 32]),
+            "did:web:127.0.0.1%3A1#key-1",
+        )
+        .unwrap();
+        let vc = json!({"@context": ["https://www.w3.org/ns/credentials/v2"], "type": ["VerifiableCredential"], "issuer": "did:web:127.0.0.1%3A1"});
+        s.issue(&vc, credentials::Mechanism::Jose, "2026-01-01T00:00:00Z")
+            .unwrap()
+    };
+    let (status, body) = post(&verify, None, &json!({"verifiableCredential": forged}));
+    assert_eq!(status, 422, "{body}");
+    assert_eq!(body["verified"], false);
+
+    // The DID document and status lists are published.
+    let did: Value = agent()
+        .get(format!("{}/.well-known/did.json", ma.node.url))
+        .call()
+        .unwrap()
+        .body_mut()
+        .read_json()
+        .unwrap();
+    assert_eq!(
+        did["assertionMethod"][0],
+        format!("{}#key-1", did["id"].as_str().unwrap())
+    );
+    let list = agent()
+        .get(format!("{}/status/revocation", ma.node.url))
+        .call()
+        .unwrap()
+        .into_body()
+        .read_to_string()
+        .unwrap();
+    let payload = credentials::jose::decode(&list).unwrap().payload;
+    assert_eq!(payload["credentialSubject"]["statusPurpose"], "revocation");
+}
