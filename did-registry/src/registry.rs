@@ -933,7 +933,10 @@ impl Registry {
                 .find(|k| k.key.id.as_str() == fragment)
                 .cloned()
         };
-        let Some(record) = history.at(self.cut(as_of)).and_then(find) else {
+        let state = history
+            .at(self.cut(as_of))
+            .ok_or_else(|| RegistryError::UnknownDid(did.to_owned()))?;
+        let Some(record) = find(state) else {
             if history.latest().and_then(find).is_some() {
                 return Err(RegistryError::KeyNotValid {
                     key: full,
