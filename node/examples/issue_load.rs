@@ -98,7 +98,7 @@ fn main() {
                                 let t = Instant::now();
                                 let ok = agent
                                     .post(format!("{url}/credentials/verify"))
-                                    .send_json(&json!({"verifiableCredential": v["verifiableCredential"]}))
+                                    .send_json(json!({"verifiableCredential": v["verifiableCredential"]}))
                                     .map(|r| r.status() == 200)
                                     .unwrap_or(false);
                                 if ok {
