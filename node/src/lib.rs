@@ -21,6 +21,7 @@ pub mod permit_cli;
 pub mod store;
 pub mod trust;
 pub mod vcapi;
+pub mod verify_cli;
 
 use std::sync::Arc;
 

@@ -69,6 +69,24 @@ enum Command {
         #[arg(long, default_value = "cites-node.toml", env = "CITES_CONFIG")]
         config: PathBuf,
     },
+    /// Verify a credential, presentation or evidence bundle with a node; prints the checklist and
+    /// exits 0 only when valid.
+    Verify {
+        /// The file (JWS, JSON-LD credential or presentation, or evidence bundle).
+        file: PathBuf,
+        /// The node that verifies (its replica of the issuer's log decides).
+        #[arg(long, default_value = "http://127.0.0.1:8701", env = "CITES_NODE_URL")]
+        node: String,
+        /// For a presentation: the challenge it answers (from POST /challenges).
+        #[arg(long)]
+        challenge: Option<String>,
+        /// For a presentation: the domain it is bound to (default: the node's).
+        #[arg(long)]
+        domain: Option<String>,
+        /// export, import or inspect.
+        #[arg(long, default_value = "inspect")]
+        purpose: String,
+    },
     /// Permit documents.
     Permit {
         #[command(subcommand)]
@@ -129,6 +147,27 @@ fn run(command: Command) -> anyhow::Result<ExitCode> {
                 all_valid &= permit_cli::report(file, &outcome, format, &mut out)?;
             }
             Ok(if all_valid {
+                ExitCode::SUCCESS
+            } else {
+                ExitCode::from(1)
+            })
+        }
+        Command::Verify {
+            file,
+            node,
+            challenge,
+            domain,
+            purpose,
+        } => {
+            let valid = node::verify_cli::run(
+                &file,
+                &node,
+                challenge.as_deref(),
+                domain.as_deref(),
+                &purpose,
+                &mut std::io::stdout().lock(),
+            )?;
+            Ok(if valid {
                 ExitCode::SUCCESS
             } else {
                 ExitCode::from(1)

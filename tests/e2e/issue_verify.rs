@@ -269,3 +269,63 @@ fn bad_issue_requests_are_refused_and_change_nothing() {
     let payload = credentials::jose::decode(&list).unwrap().payload;
     assert_eq!(payload["credentialSubject"]["statusPurpose"], "revocation");
 }
+
+#[test]
+fn the_verify_command_prints_the_checklist() {
+    let (dir, ma) = start();
+    let url = &ma.node.url;
+    let (status, body) = post(
+        &format!("{url}/credentials/issue"),
+        Some(&ma.token),
+        &issue_request("GH26CLI00001", "eddsa-rdfc-2022"),
+    );
+    assert_eq!(status, 201, "{body}");
+    let bundle = dir.path().join("bundle.json");
+    std::fs::write(&bundle, serde_json::to_vec(&body["evidence"]).unwrap()).unwrap();
+    let out = e2e_support::run(&bin(), &["verify", "--node", url, bundle.to_str().unwrap()]);
+    let stdout = String::from_utf8_lossy(&out.stdout);
+    assert!(
+        out.status.success(),
+        "{stdout}{}",
+        String::from_utf8_lossy(&out.stderr)
+    );
+    assert!(stdout.contains("permit GH/GH26CLI00001: VALID"), "{stdout}");
+    assert!(stdout.contains("[pass] issuer_signature"), "{stdout}");
+    assert!(stdout.contains("[pass] anchored"), "{stdout}");
+
+    // A presentation needs its challenge; with the wrong one it is not valid (exit 1).
+    let (_, ch) = post(&format!("{url}/challenges"), None, &json!({}));
+    let vc: Secured = serde_json::from_value(body["verifiableCredential"].clone()).unwrap();
+    let h = holder();
+    let vp = presentation::build(&h.public().did_key(), &[vc]);
+    let vp = h
+        .present(
+            &vp,
+            credentials::Mechanism::Jose,
+            "2026-11-25T10:00:00Z",
+            "not-the-challenge",
+            ch["domain"].as_str().unwrap(),
+        )
+        .unwrap();
+    let file = dir.path().join("vp.jwt");
+    let Secured::Jwt(token) = vp else {
+        panic!("JOSE presentation")
+    };
+    std::fs::write(&file, token).unwrap();
+    let out = e2e_support::run(&bin(), &["verify", "--node", url, file.to_str().unwrap()]);
+    assert_eq!(out.status.code(), Some(2), "no challenge given");
+    let out = e2e_support::run(
+        &bin(),
+        &[
+            "verify",
+            "--node",
+            url,
+            "--challenge",
+            ch["challenge"].as_str().unwrap(),
+            file.to_str().unwrap(),
+        ],
+    );
+    let stdout = String::from_utf8_lossy(&out.stdout);
+    assert_eq!(out.status.code(), Some(1), "{stdout}");
+    assert!(stdout.contains("[FAIL] challenge_domain"), "{stdout}");
+}
