@@ -12,6 +12,57 @@
 //! - [`registry`]: [`Registry::apply`], [`Registry::resolve`], [`Registry::key_valid_at`],
 //!   [`Registry::accreditation_at`].
 //! - [`trust_list`]: [`TrustList`], the active authorities per Party.
+//!
+//! ```
+//! use did_registry::genesis::{Witness, WitnessPolicy};
+//! use did_registry::{AsOf, Body, Genesis, Position, Registry, Role, SecretKey, UnsignedEntry};
+//! # fn main() -> Result<(), Box<dyn std::error::Error>> {
+//! let policy = WitnessPolicy {
+//!     witnesses: vec![Witness { name: "w1".parse()?, key: "w1+00000000+AAAA".parse()? }],
+//!     quorum: 1,
+//! };
+//! let (genesis, secretariat_key) = Genesis::new_network(
+//!     "dev", "did:web:registry.example".parse()?, "registry.example/log",
+//!     "registry.example/log+00000000+AAAA", policy, &[],
+//! )?;
+//! let mut registry = Registry::new(&genesis);
+//!
+//! // The Secretariat accredits Ghana's Management Authority on its own log.
+//! let ma_key = SecretKey::generate()?;
+//! let accredit = Body::Accredit {
+//!     subject: "did:web:ma.gh.example".parse()?,
+//!     party: "GH".parse()?,
+//!     role: Role::ManagementAuthority,
+//!     verification_methods: vec![did_registry::did::VerificationKey {
+//!         id: "key-1".parse()?,
+//!         public_key_multibase: ma_key.public(),
+//!     }],
+//!     key_agreement: did_registry::did::AgreementKey {
+//!         id: "ka-1".parse()?,
+//!         public_key_multibase: did_registry::X25519PublicKey::from_bytes([9; 32]),
+//!     },
+//!     log_origin: "ma.gh.example/log".parse()?,
+//!     log_key: "ma.gh.example/log+00000000+AAAA".parse()?,
+//!     peer_id: "12D3KooWExample".parse()?,
+//!     services: vec![],
+//! };
+//! let now = chrono::Utc::now();
+//! let secretariat = &genesis.secretariat;
+//! let leaf = UnsignedEntry::new(secretariat.did.clone(), 1, secretariat.log_origin.clone(), now, accredit)
+//!     .sign("key-1".parse()?, &secretariat_key)?
+//!     .encode()?;
+//! let position = Position { log: "registry.example/log".into(), index: 0, time: now };
+//! registry.apply(position, &leaf)?;
+//!
+//! // A verifier's questions.
+//! let ma = "did:web:ma.gh.example";
+//! assert_eq!(registry.key_valid_at(ma, "#key-1", &AsOf::Now)?, ma_key.public());
+//! assert_eq!(registry.accreditation_at(ma, &AsOf::Now)?.party.as_str(), "GH");
+//! let doc = registry.resolve(ma, &AsOf::Now)?.did_document;
+//! assert_eq!(doc.assertion_method, ["did:web:ma.gh.example#key-1"]);
+//! # Ok(())
+//! # }
+//! ```
 
 pub mod did;
 pub mod entry;

@@ -50,6 +50,13 @@ pub struct Position {
     pub time: DateTime<Utc>,
 }
 
+impl Position {
+    /// `<log origin>#<index>`, the form used in `versionId` and in messages.
+    pub fn id(&self) -> String {
+        format!("{}#{}", self.log, self.index)
+    }
+}
+
 /// A point in the registry's history.
 #[derive(Debug, Clone, PartialEq, Eq)]
 pub enum AsOf {
@@ -155,9 +162,12 @@ pub struct DocumentMetadata {
     pub updated: Option<DateTime<Utc>>,
     /// Whether the accreditation was withdrawn.
     pub deactivated: bool,
-    /// The position of the last entry about this DID that was applied.
+    /// The last entry about this DID that was applied, as `<log origin>#<index>`.
     #[serde(skip_serializing_if = "Option::is_none")]
-    pub version_id: Option<Position>,
+    pub version_id: Option<String>,
+    /// The same entry's full position.
+    #[serde(skip)]
+    pub version: Option<Position>,
     /// The accreditation then (authorities only).
     #[serde(skip_serializing_if = "Option::is_none")]
     pub accreditation: Option<Accreditation>,
@@ -487,6 +497,7 @@ impl History {
 /// The trust registry of one network.
 #[derive(Debug, Clone)]
 pub struct Registry {
+    genesis: Genesis,
     secretariat: DidWeb,
     secretariat_log: String,
     histories: BTreeMap<String, History>,
@@ -523,6 +534,7 @@ impl Registry {
         };
         let did = s.did.to_string();
         Registry {
+            genesis: genesis.clone(),
             secretariat: s.did.clone(),
             secretariat_log: s.log_origin.to_string(),
             histories: BTreeMap::from([(
@@ -537,6 +549,11 @@ impl Registry {
             applied: Vec::new(),
             per_log: BTreeMap::new(),
         }
+    }
+
+    /// The genesis the registry started from.
+    pub fn genesis(&self) -> &Genesis {
+        &self.genesis
     }
 
     /// The root of trust.
@@ -564,6 +581,26 @@ impl Registry {
     /// How many entries were applied.
     pub fn applied_count(&self) -> usize {
         self.applied.len()
+    }
+
+    /// Builds the registry from registry leaves of any number of logs, in any order: they are
+    /// applied merged by (time, log origin, index), the order [`Registry::apply`] requires.
+    /// Refused leaves are returned with their reasons (the caller flags them); the others apply.
+    /// Registry entries are few, so a node that receives an old entry late can simply rebuild.
+    pub fn replay(
+        genesis: &Genesis,
+        leaves: impl IntoIterator<Item = (Position, Vec<u8>)>,
+    ) -> (Registry, Vec<(Position, RegistryError)>) {
+        let mut leaves: Vec<(Position, Vec<u8>)> = leaves.into_iter().collect();
+        leaves.sort_by(|(a, _), (b, _)| (a.time, &a.log, a.index).cmp(&(b.time, &b.log, b.index)));
+        let mut registry = Registry::new(genesis);
+        let mut refused = Vec::new();
+        for (position, bytes) in leaves {
+            if let Err(e) = registry.apply(position.clone(), &bytes) {
+                refused.push((position, e));
+            }
+        }
+        (registry, refused)
     }
 
     /// Checks an entry against the current state and applies it. On error nothing changes.
@@ -614,7 +651,7 @@ impl Registry {
         if let Some((at, why)) = &record.validity.until {
             return Err(RegistryError::KeyNotValid {
                 key: key_id,
-                why: format!("{why} at {}#{} ({})", at.log, at.index, at.time),
+                why: format!("{why} at {} ({})", at.id(), at.time),
             });
         }
         if !record
@@ -876,6 +913,7 @@ impl Registry {
                         updated: None,
                         deactivated: false,
                         version_id: None,
+                        version: None,
                         accreditation: None,
                     },
                 });
@@ -890,7 +928,8 @@ impl Registry {
                 created: state.created.as_ref().map(|p| p.time),
                 updated: state.updated.as_ref().map(|p| p.time),
                 deactivated: state.status == Status::Withdrawn,
-                version_id: state.updated.clone(),
+                version_id: state.updated.as_ref().map(Position::id),
+                version: state.updated.clone(),
                 accreditation: accreditation_of(state),
             },
         })
@@ -949,7 +988,7 @@ impl Registry {
             None => Ok(record.key.public_key_multibase),
             Some((at, why)) => Err(RegistryError::KeyNotValid {
                 key: full,
-                why: format!("{why} at {}#{} ({})", at.log, at.index, at.time),
+                why: format!("{why} at {} ({})", at.id(), at.time),
             }),
         }
     }

@@ -11,7 +11,7 @@ use serde::Serialize;
 
 use crate::did::{AgreementKey, DidWeb, Service, Token, VerificationKey};
 use crate::entry::{Party, Role};
-use crate::genesis::{Genesis, GenesisError, GenesisId};
+use crate::genesis::{GenesisError, GenesisId};
 use crate::registry::{AsOf, Position, Registry, Status};
 
 /// Accredited authorities per Party.
@@ -51,12 +51,9 @@ pub struct TrustedAuthority {
 }
 
 impl TrustList {
-    /// The list at a point of the registry built from `genesis`.
-    pub fn build(
-        genesis: &Genesis,
-        registry: &Registry,
-        as_of: &AsOf,
-    ) -> Result<TrustList, GenesisError> {
+    /// The list at a point of the registry.
+    pub fn build(registry: &Registry, as_of: &AsOf) -> Result<TrustList, GenesisError> {
+        let genesis = registry.genesis();
         let mut parties: BTreeMap<Party, Vec<TrustedAuthority>> = BTreeMap::new();
         for a in registry.authorities_at(as_of) {
             if a.status != Status::Active {

@@ -35,16 +35,33 @@ fn status(reg: &Registry, did: &str, as_of: AsOf) -> Status {
     reg.accreditation_at(did, &as_of).unwrap().status
 }
 
-fn build() -> Registry {
-    let mut reg = network();
+fn history() -> (Registry, Vec<(Position, Vec<u8>)>) {
+    let mut reg = Registry::new(&genesis());
+    let mut leaves = Vec::new();
     let gh1 = secret(10);
     let gh2 = secret(30);
     let gh3 = secret(31);
     let sec = secret(1);
     let sec_leaf = |seq, m, body| leaf(SEC, seq, SEC_LOG, t(m), body, "key-1", &sec);
 
+    // S#0, t1 and S#1, t2: GH and DE accredited.
+    put(
+        &mut reg,
+        &mut leaves,
+        pos(SEC_LOG, 0, t(1)),
+        &sec_leaf(1, 1, accredit_gh()),
+    );
+    put(
+        &mut reg,
+        &mut leaves,
+        pos(SEC_LOG, 1, t(2)),
+        &sec_leaf(2, 2, accredit_de()),
+    );
+
     // G#5, t10: first rotation, signed by key-1.
-    reg.apply(
+    put(
+        &mut reg,
+        &mut leaves,
         pos(GH_LOG, 5, t(10)),
         &leaf(
             GH,
@@ -59,10 +76,11 @@ fn build() -> Registry {
             "key-1",
             &gh1,
         ),
-    )
-    .unwrap();
+    );
     // G#8, t20: an official, signed by key-2.
-    reg.apply(
+    put(
+        &mut reg,
+        &mut leaves,
         pos(GH_LOG, 8, t(20)),
         &leaf(
             GH,
@@ -77,10 +95,11 @@ fn build() -> Registry {
             "key-2",
             &gh2,
         ),
-    )
-    .unwrap();
+    );
     // G#12, t30: second rotation, new key-agreement key too.
-    reg.apply(
+    put(
+        &mut reg,
+        &mut leaves,
         pos(GH_LOG, 12, t(30)),
         &leaf(
             GH,
@@ -95,11 +114,12 @@ fn build() -> Registry {
             "key-2",
             &gh2,
         ),
-    )
-    .unwrap();
+    );
     // S#2, t40: suspend; S#3, t50: reinstate.
     let reason = "Art. XIII compliance procedure".parse().unwrap();
-    reg.apply(
+    put(
+        &mut reg,
+        &mut leaves,
         pos(SEC_LOG, 2, t(40)),
         &sec_leaf(
             3,
@@ -109,15 +129,17 @@ fn build() -> Registry {
                 reason,
             },
         ),
-    )
-    .unwrap();
-    reg.apply(
+    );
+    put(
+        &mut reg,
+        &mut leaves,
         pos(SEC_LOG, 3, t(50)),
         &sec_leaf(4, 50, Body::Reinstate { subject: did(GH) }),
-    )
-    .unwrap();
+    );
     // G#20, t60: new endpoints.
-    reg.apply(
+    put(
+        &mut reg,
+        &mut leaves,
         pos(GH_LOG, 20, t(60)),
         &leaf(
             GH,
@@ -131,11 +153,12 @@ fn build() -> Registry {
             "key-3",
             &gh3,
         ),
-    )
-    .unwrap();
+    );
     // S#4, t70: withdraw.
     let reason = "Designation withdrawn by the Party".parse().unwrap();
-    reg.apply(
+    put(
+        &mut reg,
+        &mut leaves,
         pos(SEC_LOG, 4, t(70)),
         &sec_leaf(
             5,
@@ -145,10 +168,11 @@ fn build() -> Registry {
                 reason,
             },
         ),
-    )
-    .unwrap();
+    );
     // S#5, t80: DE lost key-1; the Secretariat gives it key-r1.
-    reg.apply(
+    put(
+        &mut reg,
+        &mut leaves,
         pos(SEC_LOG, 5, t(80)),
         &sec_leaf(
             6,
@@ -159,10 +183,11 @@ fn build() -> Registry {
                 key_agreement: ka("ka-r1", 42),
             },
         ),
-    )
-    .unwrap();
+    );
     // D#3, t90: DE rotates with its recovered key.
-    reg.apply(
+    put(
+        &mut reg,
+        &mut leaves,
         pos(DE_LOG, 3, t(90)),
         &leaf(
             DE,
@@ -177,10 +202,11 @@ fn build() -> Registry {
             "key-r1",
             &secret(40),
         ),
-    )
-    .unwrap();
+    );
     // S#6, t100: the Secretariat rotates its genesis key.
-    reg.apply(
+    put(
+        &mut reg,
+        &mut leaves,
         pos(SEC_LOG, 6, t(100)),
         &sec_leaf(
             7,
@@ -191,11 +217,12 @@ fn build() -> Registry {
                 key_agreement: None,
             },
         ),
-    )
-    .unwrap();
+    );
     // S#7, t110: and uses the new key.
     let reason = "Late annual reports".parse().unwrap();
-    reg.apply(
+    put(
+        &mut reg,
+        &mut leaves,
         pos(SEC_LOG, 7, t(110)),
         &leaf(
             SEC,
@@ -209,9 +236,21 @@ fn build() -> Registry {
             "key-2",
             &secret(2),
         ),
-    )
-    .unwrap();
-    reg
+    );
+    (reg, leaves)
+}
+
+fn put(reg: &mut Registry, leaves: &mut Vec<(Position, Vec<u8>)>, p: Position, bytes: &[u8]) {
+    reg.apply(p.clone(), bytes).unwrap();
+    leaves.push((p, bytes.to_vec()));
+}
+
+fn build() -> Registry {
+    history().0
+}
+
+fn recorded_leaves() -> Vec<(Position, Vec<u8>)> {
+    history().1
 }
 
 #[test]
@@ -355,7 +394,7 @@ fn documents_and_metadata_as_of_each_point() {
     assert_eq!(first.did_document.key_agreement, [format!("{GH}#ka-1")]);
     assert_eq!(first.did_document_metadata.created, Some(t(1)));
     assert_eq!(
-        first.did_document_metadata.version_id,
+        first.did_document_metadata.version,
         Some(at_pos(SEC_LOG, 0, 1))
     );
 
@@ -378,7 +417,7 @@ fn documents_and_metadata_as_of_each_point() {
     assert_eq!(second.did_document.authentication, [format!("{GH}#key-3")]);
     assert_eq!(second.did_document.key_agreement, [format!("{GH}#ka-2")]);
     assert_eq!(
-        second.did_document_metadata.version_id,
+        second.did_document_metadata.version,
         Some(at_pos(GH_LOG, 12, 30))
     );
     assert_eq!(second.did_document_metadata.created, Some(t(1)));
@@ -395,7 +434,7 @@ fn documents_and_metadata_as_of_each_point() {
         Status::Suspended
     );
     assert_eq!(
-        suspended.did_document_metadata.version_id,
+        suspended.did_document_metadata.version,
         Some(at_pos(SEC_LOG, 2, 40))
     );
     assert_eq!(
@@ -420,10 +459,15 @@ fn documents_and_metadata_as_of_each_point() {
     assert!(gone.did_document.assertion_method.is_empty());
     assert!(gone.did_document.service.is_empty());
     assert_eq!(
-        gone.did_document_metadata.version_id,
+        gone.did_document_metadata.version,
         Some(at_pos(SEC_LOG, 4, 70))
     );
     assert_eq!(gone.did_document_metadata.updated, Some(t(70)));
+    let json = serde_json::to_value(&gone).unwrap();
+    assert_eq!(
+        json["didDocumentMetadata"]["versionId"],
+        "registry.cites.org/log#4"
+    );
 
     // Officials as of before and after their registration.
     assert!(reg.officials_at(&did(GH), &at(19)).unwrap().is_empty());
@@ -500,32 +544,32 @@ fn the_trust_list_has_the_active_authorities_per_party() {
     let de = "DE".parse().unwrap();
     let ma = Role::ManagementAuthority;
 
-    let both = TrustList::build(&g, &reg, &at(35)).unwrap();
+    let both = TrustList::build(&reg, &at(35)).unwrap();
     assert!(both.contains(gh, &did(GH), ma));
     assert!(both.contains(de, &did(DE), ma));
     assert_eq!(both.as_of.as_ref().unwrap().index, 12);
     assert_eq!(both.parties[&gh][0].verification_methods, [vk("key-3", 31)]);
     assert_eq!(both.genesis_id, g.genesis_id().unwrap());
 
-    let suspended = TrustList::build(&g, &reg, &at(45)).unwrap();
+    let suspended = TrustList::build(&reg, &at(45)).unwrap();
     assert!(!suspended.contains(gh, &did(GH), ma));
     assert!(suspended.contains(de, &did(DE), ma));
     assert!(
-        TrustList::build(&g, &reg, &at(55))
+        TrustList::build(&reg, &at(55))
             .unwrap()
             .contains(gh, &did(GH), ma)
     );
 
-    let recovered = TrustList::build(&g, &reg, &at(95)).unwrap();
+    let recovered = TrustList::build(&reg, &at(95)).unwrap();
     assert!(!recovered.parties.contains_key(&gh), "withdrawn");
     assert_eq!(
         recovered.parties[&de][0].verification_methods,
         [vk("key-r2", 41)]
     );
 
-    let now = TrustList::build(&g, &reg, &AsOf::Now).unwrap();
+    let now = TrustList::build(&reg, &AsOf::Now).unwrap();
     assert!(now.parties.is_empty());
-    let genesis_only = TrustList::build(&g, &Registry::new(&g), &AsOf::Now).unwrap();
+    let genesis_only = TrustList::build(&Registry::new(&g), &AsOf::Now).unwrap();
     assert_eq!(genesis_only.as_of, None);
 
     let json = serde_json::to_value(&both).unwrap();
@@ -533,4 +577,46 @@ fn the_trust_list_has_the_active_authorities_per_party() {
     assert_eq!(json["parties"]["GH"][0]["role"], "management_authority");
     assert_eq!(json["parties"]["GH"][0]["log_origin"], GH_LOG);
     assert_eq!(json["network"], "cites-testnet");
+}
+
+#[test]
+fn replaying_the_leaves_in_any_order_gives_the_same_registry() {
+    let reg = build();
+    let leaves = recorded_leaves();
+    let mut shuffled = leaves.clone();
+    shuffled.reverse();
+    shuffled.swap(1, 5);
+    let (again, refused) = Registry::replay(&genesis(), shuffled);
+    assert!(refused.is_empty(), "{refused:?}");
+    for did in [SEC, GH, DE] {
+        for m in [0, 5, 10, 35, 45, 75, 85, 95, 120] {
+            assert_eq!(
+                reg.resolve(did, &at(m)).ok(),
+                again.resolve(did, &at(m)).ok(),
+                "{did} at t{m}"
+            );
+        }
+    }
+    // A forged leaf among them is reported, the rest apply.
+    let mut with_forgery = leaves;
+    with_forgery.push((
+        pos(GH_LOG, 30, t(200)),
+        leaf(
+            GH,
+            5,
+            GH_LOG,
+            t(200),
+            Body::AddOfficial {
+                subject: did(GH),
+                official: "off-9".parse().unwrap(),
+                role: OfficialRole::Admin,
+            },
+            "key-3",
+            &secret(31),
+        ),
+    ));
+    let (again, refused) = Registry::replay(&genesis(), with_forgery);
+    assert_eq!(refused.len(), 1);
+    assert!(matches!(refused[0].1, RegistryError::Withdrawn(_)));
+    assert_eq!(again.applied_count(), reg.applied_count());
 }
