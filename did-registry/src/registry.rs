@@ -607,6 +607,85 @@ impl Registry {
     pub fn apply(&mut self, position: Position, bytes: &[u8]) -> Result<Applied, RegistryError> {
         let entry = Entry::decode(bytes)?;
         self.check_order(&position)?;
+        let author_state = self.authorise(&entry, &position)?;
+        let u = &entry.unsigned;
+        let author = u.author.to_string();
+        let order = self.applied.len() + 1;
+        let mut new_author = author_state.clone();
+        new_author.last_seq = u.seq;
+        let subject = u.body.subject();
+        let subject_key = subject.to_string();
+        let mut changes: Vec<(String, State)> = Vec::new();
+        let mut new_log: Option<(String, String)> = None;
+        let mut new_peer: Option<(String, String)> = None;
+
+        if u.body.is_secretariat_only() {
+            if *subject == self.secretariat {
+                return Err(RegistryError::SubjectIsSecretariat(u.body.kind()));
+            }
+            let subject_state = self.histories.get(&subject_key).and_then(History::latest);
+            let next = self.secretariat_change(&u.body, subject, subject_state, &position)?;
+            if let Body::Accredit {
+                log_origin,
+                peer_id,
+                ..
+            } = &u.body
+            {
+                new_log = Some((log_origin.to_string(), subject_key.clone()));
+                new_peer = Some((peer_id.to_string(), subject_key.clone()));
+            }
+            changes.push((author.clone(), new_author));
+            changes.push((subject_key, next));
+        } else {
+            if *subject != u.author {
+                let party = self
+                    .histories
+                    .get(&subject_key)
+                    .and_then(History::latest)
+                    .and_then(|s| s.accreditation.as_ref())
+                    .map(|(p, _, _)| *p);
+                return Err(RegistryError::ForeignSubject {
+                    author,
+                    subject: subject_key,
+                    party,
+                });
+            }
+            self_change(&u.body, subject, &mut new_author, &position)?;
+            new_author.updated = Some(position.clone());
+            changes.push((author, new_author));
+        }
+
+        for (did, state) in changes {
+            match self.histories.get_mut(&did) {
+                Some(h) => h.versions.push((order, state)),
+                None => {
+                    self.histories.insert(
+                        did,
+                        History {
+                            did: subject.clone(),
+                            versions: vec![(order, state)],
+                        },
+                    );
+                }
+            }
+        }
+        if let Some((origin, did)) = new_log {
+            self.log_owners.insert(origin, did);
+        }
+        if let Some((peer, did)) = new_peer {
+            self.peer_owners.insert(peer, did);
+        }
+        self.per_log
+            .entry(position.log.clone())
+            .or_default()
+            .push((position.index, order));
+        self.applied.push(position);
+        Ok(Applied { entry, order })
+    }
+
+    /// Every rule about who may write this entry, where, with which key and in which sequence;
+    /// returns the author's current state.
+    fn authorise(&self, entry: &Entry, position: &Position) -> Result<&State, RegistryError> {
         let u = &entry.unsigned;
         if u.log.as_str() != position.log {
             return Err(RegistryError::WrongLog {
@@ -683,77 +762,7 @@ impl Registry {
             });
         }
 
-        let order = self.applied.len() + 1;
-        let mut new_author = author_state.clone();
-        new_author.last_seq = u.seq;
-        let subject = u.body.subject();
-        let subject_key = subject.to_string();
-        let mut changes: Vec<(String, State)> = Vec::new();
-        let mut new_log: Option<(String, String)> = None;
-        let mut new_peer: Option<(String, String)> = None;
-
-        if u.body.is_secretariat_only() {
-            if *subject == self.secretariat {
-                return Err(RegistryError::SubjectIsSecretariat(u.body.kind()));
-            }
-            let subject_state = self.histories.get(&subject_key).and_then(History::latest);
-            let next = self.secretariat_change(&u.body, subject, subject_state, &position)?;
-            if let Body::Accredit {
-                log_origin,
-                peer_id,
-                ..
-            } = &u.body
-            {
-                new_log = Some((log_origin.to_string(), subject_key.clone()));
-                new_peer = Some((peer_id.to_string(), subject_key.clone()));
-            }
-            changes.push((author.clone(), new_author));
-            changes.push((subject_key, next));
-        } else {
-            if *subject != u.author {
-                let party = self
-                    .histories
-                    .get(&subject_key)
-                    .and_then(History::latest)
-                    .and_then(|s| s.accreditation.as_ref())
-                    .map(|(p, _, _)| *p);
-                return Err(RegistryError::ForeignSubject {
-                    author,
-                    subject: subject_key,
-                    party,
-                });
-            }
-            self_change(&u.body, subject, &mut new_author, &position)?;
-            new_author.updated = Some(position.clone());
-            changes.push((author, new_author));
-        }
-
-        for (did, state) in changes {
-            match self.histories.get_mut(&did) {
-                Some(h) => h.versions.push((order, state)),
-                None => {
-                    self.histories.insert(
-                        did,
-                        History {
-                            did: subject.clone(),
-                            versions: vec![(order, state)],
-                        },
-                    );
-                }
-            }
-        }
-        if let Some((origin, did)) = new_log {
-            self.log_owners.insert(origin, did);
-        }
-        if let Some((peer, did)) = new_peer {
-            self.peer_owners.insert(peer, did);
-        }
-        self.per_log
-            .entry(position.log.clone())
-            .or_default()
-            .push((position.index, order));
-        self.applied.push(position);
-        Ok(Applied { entry, order })
+        Ok(author_state)
     }
 
     fn check_order(&self, position: &Position) -> Result<(), RegistryError> {
