@@ -47,6 +47,34 @@ const TIME_FORMAT: &str = "%Y-%m-%dT%H:%M:%SZ";
 const MAX_KEYS: usize = 16;
 const MAX_SERVICES: usize = 32;
 
+/// Every `type` of a registry entry.
+pub const KINDS: [&str; 9] = [
+    "accredit",
+    "suspend",
+    "reinstate",
+    "withdraw",
+    "recover",
+    "rotate_keys",
+    "add_official",
+    "remove_official",
+    "update_endpoints",
+];
+
+/// Whether a leaf claims to be a registry entry (a JSON object whose top-level `type` is one of
+/// [`KINDS`]), so a node can tell registry leaves from permit leaves on the same log before
+/// deciding which decoder's verdict counts. It says nothing about validity.
+pub fn is_registry_leaf(bytes: &[u8]) -> bool {
+    #[derive(Deserialize)]
+    struct Kind {
+        #[serde(rename = "type")]
+        kind: Option<String>,
+    }
+    serde_json::from_slice::<Kind>(bytes)
+        .ok()
+        .and_then(|k| k.kind)
+        .is_some_and(|k| KINDS.contains(&k.as_str()))
+}
+
 /// Why an entry could not be encoded or decoded.
 #[derive(Debug, Clone, PartialEq, Eq, thiserror::Error)]
 pub enum EntryError {

@@ -122,7 +122,19 @@ fn canonical_encoding_is_pinned_by_golden_files() {
         let text = String::from_utf8(golden).unwrap();
         assert!(text.contains("\"v\":1"), "{name}");
         assert!(text.contains(&format!("\"type\":\"{name}\"")), "{name}");
+        assert!(did_registry::entry::is_registry_leaf(text.as_bytes()));
+        assert!(did_registry::entry::KINDS.contains(&name));
     }
+}
+
+#[test]
+fn permit_leaves_are_not_registry_leaves() {
+    let permit = br#"{"at":"2026-10-01T08:30:00Z","event":{"on":"2026-10-15","permit":{"number":"GH2026000142","party":"GH"},"type":"permit.suspended"},"v":1}"#;
+    assert!(!did_registry::entry::is_registry_leaf(permit));
+    assert!(!did_registry::entry::is_registry_leaf(b"\x00"));
+    assert!(!did_registry::entry::is_registry_leaf(
+        br#"{"type":"promote"}"#
+    ));
 }
 
 #[test]
