@@ -500,6 +500,40 @@ fn registry_rules_on_subjects_and_order() {
         ),
         RegistryError::LogOriginTaken { .. }
     ));
+    let mut peer_taken = accredit_gh();
+    if let Body::Accredit {
+        subject,
+        log_origin,
+        ..
+    } = &mut peer_taken
+    {
+        *subject = did("did:web:other.gh.example");
+        *log_origin = "other.gh.example/log".parse().unwrap();
+    }
+    assert!(matches!(
+        refused(
+            &mut reg,
+            pos(SEC_LOG, 2, t(5)),
+            &leaf(SEC, 3, SEC_LOG, t(5), peer_taken, "key-1", &sec)
+        ),
+        RegistryError::PeerIdTaken { .. }
+    ));
+    let mut secretariat_log = accredit_gh();
+    if let Body::Accredit {
+        subject,
+        log_origin,
+        peer_id,
+        ..
+    } = &mut secretariat_log
+    {
+        *subject = did("did:web:other.gh.example");
+        *log_origin = SEC_LOG.parse().unwrap();
+        *peer_id = "12D3KooWOther".parse().unwrap();
+    }
+    assert!(matches!(
+        refused(&mut reg, pos(SEC_LOG, 2, t(5)), &leaf(SEC, 3, SEC_LOG, t(5), secretariat_log, "key-1", &sec)),
+        RegistryError::LogOriginTaken { ref owner, .. } if owner == SEC
+    ));
     assert!(matches!(
         refused(
             &mut reg,
