@@ -572,6 +572,19 @@ impl Registry {
         self.histories.get(did).map(|h| &h.did)
     }
 
+    /// The authority whose node has this libp2p PeerId, if it is accredited and active now:
+    /// the gate for incoming connections.
+    pub fn active_peer(&self, peer_id: &str) -> Option<&DidWeb> {
+        let history = self.histories.get(self.peer_owners.get(peer_id)?)?;
+        let state = history.latest()?;
+        let active = state.status == Status::Active
+            && state
+                .peer_id
+                .as_ref()
+                .is_some_and(|p| p.as_str() == peer_id);
+        active.then_some(&history.did)
+    }
+
     /// The `seq` the DID's next entry must carry (for a node writing its own entries).
     pub fn next_seq(&self, did: &DidWeb) -> Option<u64> {
         let state = self.histories.get(&did.to_string())?.latest()?;

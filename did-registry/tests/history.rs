@@ -376,6 +376,21 @@ fn accreditation_follows_suspension_reinstatement_and_withdrawal() {
         reg.accreditation_at(SEC, &AsOf::Now),
         Err(RegistryError::NotAccredited(_))
     ));
+    assert_eq!(
+        reg.active_peer("12D3KooWQYhTNQdmr3ArTeUHRYzFg94BKyTkoWBDWez9kSCVe2Xo"),
+        None,
+        "GH withdrawn"
+    );
+    assert_eq!(
+        reg.active_peer("12D3KooWDpJ7As7BWAwRMfu1VU2WCqNjvq387JEYKDBj4kx6nXTN"),
+        None,
+        "DE suspended"
+    );
+    assert_eq!(
+        network().active_peer("12D3KooWQYhTNQdmr3ArTeUHRYzFg94BKyTkoWBDWez9kSCVe2Xo"),
+        Some(&did(GH))
+    );
+    assert_eq!(network().active_peer("12D3KooWUnknown"), None);
     assert_eq!(status(&reg, DE, at(109)), Status::Active);
     assert_eq!(status(&reg, DE, at(110)), Status::Suspended);
 }
