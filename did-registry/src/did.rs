@@ -56,7 +56,7 @@ pub enum DidError {
     #[error("{0:?} is not a valid token (1 to 2048 printable characters without spaces)")]
     BadToken(String),
     /// Free text that is empty, too long or contains control characters.
-    #[error("text must be 1 to 1024 characters without control characters")]
+    #[error("text must be 1 to 1024 characters without control, line-separator or bidi characters")]
     BadText,
 }
 
@@ -383,7 +383,13 @@ impl Text {
 impl std::str::FromStr for Text {
     type Err = DidError;
     fn from_str(s: &str) -> Result<Text, DidError> {
-        let ok = !s.is_empty() && s.chars().count() <= 1024 && !s.chars().any(char::is_control);
+        // Line separators and bidirectional overrides would let a reason rewrite how a report
+        // or a terminal shows the lines around it.
+        let unsafe_char = |c: char| {
+            c.is_control()
+                || matches!(c, '\u{2028}' | '\u{2029}' | '\u{202A}'..='\u{202E}' | '\u{2066}'..='\u{2069}')
+        };
+        let ok = !s.is_empty() && s.chars().count() <= 1024 && !s.chars().any(unsafe_char);
         if ok {
             Ok(Text(s.to_owned()))
         } else {

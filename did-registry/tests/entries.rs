@@ -216,6 +216,10 @@ fn only_the_canonical_encoding_decodes() {
     assert!(malformed(
         &text.replace("\"reason\":\"Standing", "\"reason\":\"\\nStanding")
     ));
+    assert!(
+        malformed(&text.replace("Standing", "\u{202E}Standing")),
+        "bidi override"
+    );
     let no_proof = serde_json::to_vec(&{
         let mut v = value.clone();
         v.as_object_mut().unwrap().remove("proof");
