@@ -17,9 +17,12 @@
 //!   with a larger index, or the current state if there is none yet. This is exact for the
 //!   entries of that log (an authority's rotations, for a credential anchored on its log) and
 //!   conservative for other logs: it includes every Secretariat entry applied before, so a key
-//!   revoked by `recover` or `withdraw` is never reported valid at a later position. To ask
-//!   about a credential issued before a Secretariat entry, ask with [`AsOf::Time`] (the anchoring
-//!   time of the credential).
+//!   revoked by `recover` or `withdraw` is never reported valid at a later position.
+//! - [`AsOf::Anchored`]: both of the above at once (the earlier of the two points), which is
+//!   the question a verifier asks about a credential anchored at a position and time: exact for
+//!   the issuer's own log even within one second (a permit just before a rotation in the same
+//!   second), and exact for Secretariat entries by time (a permit before a `recover` stays
+//!   valid, one after it does not).
 //!
 //! # Refusals
 //! A refused entry changes nothing; the error names the rule. The node keeps the leaf (it is on
@@ -70,6 +73,15 @@ pub enum AsOf {
         log: String,
         /// Leaf index.
         index: u64,
+    },
+    /// A credential anchored at this position and time (see the module docs).
+    Anchored {
+        /// Origin of the log.
+        log: String,
+        /// Leaf index.
+        index: u64,
+        /// The log's time for that leaf.
+        time: DateTime<Utc>,
     },
 }
 
@@ -909,6 +921,13 @@ impl Registry {
                 .and_then(|entries| entries.iter().find(|(i, _)| i > index))
                 .map(|(_, order)| order - 1)
                 .unwrap_or(self.applied.len()),
+            AsOf::Anchored { log, index, time } => {
+                let by_position = AsOf::Position {
+                    log: log.clone(),
+                    index: *index,
+                };
+                self.cut(&by_position).min(self.cut(&AsOf::Time(*time)))
+            }
         }
     }
 

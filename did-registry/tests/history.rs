@@ -349,6 +349,40 @@ fn keys_are_valid_exactly_between_the_entries_that_add_and_end_them() {
 }
 
 #[test]
+fn a_credential_is_checked_as_of_its_anchoring_position_and_time() {
+    let reg = build();
+    let anchored = |log: &str, index, m| AsOf::Anchored {
+        log: log.into(),
+        index,
+        time: t(m),
+    };
+    // A permit at G#4 in the same second as the rotation at G#5: by time alone the rotation
+    // already happened; by position it had not.
+    assert!(key(&reg, GH, "key-1", at(10)).is_err());
+    assert_eq!(key(&reg, GH, "key-1", anchored(GH_LOG, 4, 10)), Ok(()));
+    assert!(key(&reg, GH, "key-1", anchored(GH_LOG, 6, 10)).is_err());
+    assert_eq!(key(&reg, GH, "key-2", anchored(GH_LOG, 6, 10)), Ok(()));
+    // A DE permit at D#1 before the recovery (t79) keeps its key; by position alone (no later
+    // DE entry known before D#3) the recovery would count.
+    assert!(key(&reg, DE, "key-1", p(DE_LOG, 1)).is_err());
+    assert_eq!(key(&reg, DE, "key-1", anchored(DE_LOG, 1, 79)), Ok(()));
+    assert!(key(&reg, DE, "key-1", anchored(DE_LOG, 2, 81)).is_err());
+    // A GH permit during the suspension.
+    assert_eq!(
+        reg.accreditation_at(GH, &anchored(GH_LOG, 15, 45))
+            .unwrap()
+            .status,
+        Status::Suspended
+    );
+    assert_eq!(
+        reg.accreditation_at(GH, &anchored(GH_LOG, 15, 55))
+            .unwrap()
+            .status,
+        Status::Active
+    );
+}
+
+#[test]
 fn accreditation_follows_suspension_reinstatement_and_withdrawal() {
     let reg = build();
     assert!(matches!(
