@@ -45,6 +45,10 @@ pub struct Config {
     /// profile), `eddsa-rdfc-2022` or `eddsa-jcs-2022`.
     #[serde(default = "default_securing")]
     pub securing: credentials::Mechanism,
+    /// The network's genesis file, pinned by this node (relative paths are relative to the
+    /// config file). Without it the node runs alone: no registry, no DID resolution.
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub genesis: Option<PathBuf>,
 }
 
 fn default_securing() -> credentials::Mechanism {
@@ -62,6 +66,11 @@ impl Config {
             .with_context(|| format!("cannot read config {}", path.display()))?;
         let mut config: Config =
             toml::from_str(&text).with_context(|| format!("invalid config {}", path.display()))?;
+        if let (Some(g), Some(dir)) = (config.genesis.as_ref(), path.parent())
+            && g.is_relative()
+        {
+            config.genesis = Some(dir.join(g));
+        }
         if config.data_dir.is_relative()
             && let Some(dir) = path.parent()
         {
@@ -88,6 +97,9 @@ impl Config {
         }
         if let Some(v) = get("CITES_LOG_ORIGIN") {
             self.log_origin = v;
+        }
+        if let Some(v) = get("CITES_GENESIS") {
+            self.genesis = Some(v.into());
         }
         if let Some(v) = get("CITES_DID") {
             self.did = Some(v);
@@ -165,6 +177,11 @@ impl Config {
         self.data_dir.join("keys").join("api.token")
     }
 
+    /// The witness (cosignature) key file.
+    pub fn witness_key_path(&self) -> PathBuf {
+        self.data_dir.join("keys").join("witness.key")
+    }
+
     /// The log's signing key file.
     pub fn log_key_path(&self) -> PathBuf {
         self.data_dir.join("keys").join("log.key")
@@ -186,6 +203,7 @@ mod tests {
             checkpoint_interval_ms: 500,
             did: None,
             securing: credentials::Mechanism::Jose,
+            genesis: None,
         }
     }
 

@@ -45,6 +45,7 @@ pub fn configs(data_dir: &Path, first_port: u16) -> anyhow::Result<Vec<Config>> 
             checkpoint_interval_ms: 500,
             did: None,
             securing: credentials::Mechanism::Jose,
+            genesis: None,
         };
         config.check()?;
         configs.push(config);

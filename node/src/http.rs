@@ -39,6 +39,8 @@ pub struct AppState {
     pub domain: String,
     /// Challenges handed out.
     pub challenges: crate::vcapi::Challenges,
+    /// The trust registry, when the node pins a genesis.
+    pub registry: Option<crate::registry::NodeRegistry>,
 }
 
 /// The router, with its state.
@@ -56,6 +58,9 @@ pub fn router(state: Arc<AppState>) -> Router {
         .route("/challenges", post(crate::vcapi::challenge))
         .route("/status/{purpose}", get(crate::vcapi::status_list))
         .route("/.well-known/did.json", get(crate::vcapi::did_document))
+        .route("/1.0/identifiers/{did}", get(crate::did_http::resolve))
+        .route("/genesis", get(crate::did_http::genesis))
+        .route("/registry/entries", post(crate::did_http::write_entry))
         .route("/validate", post(validate_form))
         .layer(DefaultBodyLimit::max(MAX_BODY))
         .with_state(state)

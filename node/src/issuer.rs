@@ -22,6 +22,7 @@ pub struct Issuer {
     pub signer: Signer,
     /// The mechanism used when a request does not choose one.
     pub mechanism: Mechanism,
+    seed: [u8; 32],
 }
 
 impl Issuer {
@@ -49,12 +50,19 @@ impl Issuer {
         let key = SecretKey::from_multibase(text.trim())
             .with_context(|| format!("{} does not hold an Ed25519 key", path.display()))?;
         let did = config.did();
+        let seed = key.seed();
         let signer = Signer::new(key, &format!("{did}#{KEY_FRAGMENT}"))?;
         Ok(Issuer {
             did,
             signer,
             mechanism: config.securing,
+            seed,
         })
+    }
+
+    /// The key's seed, for the registry's own key type (the same key signs registry entries).
+    pub fn seed(&self) -> [u8; 32] {
+        self.seed
     }
 
     /// The DID document (W3C DID Core, Multikey).

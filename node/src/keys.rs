@@ -54,6 +54,35 @@ pub fn load_log_key(config: &Config, create: bool) -> anyhow::Result<NoteSigner>
     Ok(signer)
 }
 
+/// Creates the node's witness (cosignature) key and returns its verifier key string, which a
+/// genesis lists when this node witnesses others' checkpoints.
+pub fn create_witness_key(config: &Config) -> anyhow::Result<String> {
+    let signer = ledger::CosignatureSigner::generate(&config.log_origin)
+        .with_context(|| format!("cannot create a witness key named {:?}", config.log_origin))?;
+    write_secret(
+        &config.witness_key_path(),
+        signer.to_key_string().as_bytes(),
+    )?;
+    Ok(signer.verifier().to_key_string())
+}
+
+/// The witness verifier key of this node, creating the key first when `create`.
+pub fn witness_verifier(config: &Config, create: bool) -> anyhow::Result<String> {
+    let path = config.witness_key_path();
+    if create && !path.exists() {
+        return create_witness_key(config);
+    }
+    let text = std::fs::read_to_string(&path).with_context(|| {
+        format!(
+            "no witness key at {}; run `cites-node init` first",
+            path.display()
+        )
+    })?;
+    let signer = ledger::CosignatureSigner::from_key_string(text.trim())
+        .with_context(|| format!("{} does not hold a witness key", path.display()))?;
+    Ok(signer.verifier().to_key_string())
+}
+
 /// The bearer token machine clients present to issue (created on first use when `create`).
 pub fn load_api_token(config: &Config, create: bool) -> anyhow::Result<String> {
     let path = config.api_token_path();

@@ -12,12 +12,15 @@
 pub mod anchor;
 pub mod config;
 pub mod dev;
+pub mod did_http;
+pub mod genesis_cli;
 pub mod http;
 pub mod issuance;
 pub mod issuer;
 pub mod keys;
 mod pages;
 pub mod permit_cli;
+pub mod registry;
 pub mod store;
 pub mod trust;
 pub mod vcapi;
@@ -85,6 +88,15 @@ impl RunningNode {
         let base_url = format!("http://{addr}");
         let status_credentials = vcapi::sign_status_lists(&issuer, &issuance, &base_url)?;
         let api_token = keys::load_api_token(&config, create_key)?;
+        let registry = match &config.genesis {
+            Some(path) => Some(registry::NodeRegistry::load(
+                path,
+                &issuer.did,
+                &issuer.seed(),
+                anchor.reader(),
+            )?),
+            None => None,
+        };
         let state = Arc::new(http::AppState {
             config: config.clone(),
             anchor,
@@ -95,6 +107,7 @@ impl RunningNode {
             domain: addr.to_string(),
             base_url,
             challenges: vcapi::Challenges::default(),
+            registry,
         });
         let app = http::router(state.clone());
         let mut shutdown = shutdown;

@@ -87,6 +87,11 @@ enum Command {
         #[arg(long, default_value = "inspect")]
         purpose: String,
     },
+    /// The network's genesis.
+    Genesis {
+        #[command(subcommand)]
+        command: GenesisCommand,
+    },
     /// Permit documents.
     Permit {
         #[command(subcommand)]
@@ -98,6 +103,29 @@ enum Command {
 enum RoleArg {
     Secretariat,
     ManagementAuthority,
+}
+
+#[derive(Subcommand)]
+enum GenesisCommand {
+    /// Create the genesis of a new network, on the Secretariat's node: its DID, key and log
+    /// become the root of trust. Every node then pins the file (`genesis = "..."` in its config).
+    New {
+        /// The Secretariat node's configuration.
+        #[arg(long, default_value = "cites-node.toml", env = "CITES_CONFIG")]
+        config: PathBuf,
+        /// Network name.
+        #[arg(long)]
+        network: String,
+        /// A witness's cosignature verifier key (`cites-node init` prints each node's); repeat.
+        #[arg(long = "witness", required = true)]
+        witnesses: Vec<String>,
+        /// Cosignatures a checkpoint needs to be trusted.
+        #[arg(long, default_value_t = 1)]
+        quorum: u32,
+        /// File to write.
+        #[arg(long, default_value = "genesis.json")]
+        out: PathBuf,
+    },
 }
 
 #[derive(Subcommand)]
@@ -152,6 +180,25 @@ fn run(command: Command) -> anyhow::Result<ExitCode> {
                 ExitCode::from(1)
             })
         }
+        Command::Genesis {
+            command:
+                GenesisCommand::New {
+                    config,
+                    network,
+                    witnesses,
+                    quorum,
+                    out,
+                },
+        } => {
+            let config = Config::load(&config)?;
+            let id = node::genesis_cli::create(&config, &network, &witnesses, quorum, &out)?;
+            println!("wrote {} (genesis id {id})", out.display());
+            println!(
+                "pin it in every node's config: genesis = \"{}\"",
+                out.display()
+            );
+            Ok(ExitCode::SUCCESS)
+        }
         Command::Verify {
             file,
             node,
@@ -195,6 +242,7 @@ fn run(command: Command) -> anyhow::Result<ExitCode> {
                 checkpoint_interval_ms: 500,
                 did: None,
                 securing: credentials::Mechanism::Jose,
+                genesis: None,
             };
             cfg.check()?;
             cfg.write_new(&config)?;
@@ -202,9 +250,11 @@ fn run(command: Command) -> anyhow::Result<ExitCode> {
             let verifier = node::keys::create_log_key(&loaded)?;
             node::issuer::create_key(&loaded)?;
             node::keys::create_api_token(&loaded)?;
+            let witness = node::keys::create_witness_key(&loaded)?;
             println!("wrote {}", config.display());
             println!("node DID: {}", loaded.did());
             println!("log verifier key: {verifier}");
+            println!("witness key: {witness}");
             println!(
                 "API token for issuing: {}",
                 loaded.api_token_path().display()

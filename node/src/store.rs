@@ -15,7 +15,11 @@ pub const CF_PERMITS: &str = "node_permits";
 /// Status lists: key `revocation` / `suspension` (bitstrings) and `next` (next free index).
 pub const CF_STATUS: &str = "node_status";
 
-const NODE_COLUMN_FAMILIES: &[&str] = &[CF_PERMITS, CF_STATUS];
+/// Registry entries on this node's log: key = RFC 6962 leaf hash (to find them without scanning
+/// the whole log on start).
+pub const CF_REGISTRY: &str = "node_registry";
+
+const NODE_COLUMN_FAMILIES: &[&str] = &[CF_PERMITS, CF_STATUS, CF_REGISTRY];
 
 /// Opens (creating) the node's database with every column family.
 pub fn open(dir: &Path) -> anyhow::Result<ledger::Store> {

@@ -70,7 +70,8 @@ fn parse_json<T: serde::de::DeserializeOwned>(body: &Bytes) -> Result<T, Respons
         .map_err(|e| bad_request(format!("{}: {}", e.path(), e.inner())))
 }
 
-fn authorized(state: &AppState, headers: &HeaderMap) -> bool {
+/// Whether the request carries the node's API token.
+pub(crate) fn authorized(state: &AppState, headers: &HeaderMap) -> bool {
     let Some(token) = headers
         .get(header::AUTHORIZATION)
         .and_then(|v| v.to_str().ok())

@@ -6,6 +6,7 @@
 mod cli;
 mod issue_verify;
 mod log_http;
+mod registry;
 mod tiles;
 
 use std::path::PathBuf;

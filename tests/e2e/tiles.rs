@@ -38,6 +38,7 @@ fn config(dir: &std::path::Path) -> Config {
         checkpoint_interval_ms: 20,
         did: None,
         securing: credentials::Mechanism::Jose,
+        genesis: None,
     }
 }
 

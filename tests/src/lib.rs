@@ -80,6 +80,16 @@ impl Node {
         node
     }
 
+    /// A node for an existing config file listening on `port`; call [`Node::start`].
+    pub fn from_config(bin: &Path, config: &Path, port: u16) -> Node {
+        Node {
+            url: format!("http://127.0.0.1:{port}"),
+            config: config.to_owned(),
+            child: None,
+            bin: bin.to_owned(),
+        }
+    }
+
     /// Starts (or restarts) the process and waits until `/healthz` answers.
     pub fn start(&mut self) {
         assert!(self.child.is_none(), "already running");

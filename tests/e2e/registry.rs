@@ -1,0 +1,226 @@
+//! The trust registry on real nodes: the Secretariat creates a network's genesis from its node,
+//! pins it, accredits a Management Authority on its log, and resolves DIDs over the W3C DID
+//! Resolution HTTP binding, as of now or an earlier time, also after a restart. Documents pass
+//! `ssi`'s DID document parser.
+
+use e2e_support::{Node, agent, free_port, run};
+use serde_json::{Value, json};
+
+use crate::bin;
+
+fn init(dir: &std::path::Path, name: &str, party: &str, port: u16) -> (std::path::PathBuf, String) {
+    let config = dir.join(format!("{name}.toml"));
+    let out = run(
+        &bin(),
+        &[
+            "init",
+            "--config",
+            config.to_str().unwrap(),
+            "--name",
+            name,
+            "--party",
+            party,
+            "--log-origin",
+            &format!("cites.test/{name}"),
+            "--listen",
+            &format!("127.0.0.1:{port}"),
+            "--data-dir",
+            &format!("{name}-data"),
+        ],
+    );
+    assert!(
+        out.status.success(),
+        "{}",
+        String::from_utf8_lossy(&out.stderr)
+    );
+    (config, String::from_utf8(out.stdout).unwrap())
+}
+
+fn line<'a>(stdout: &'a str, prefix: &str) -> &'a str {
+    stdout
+        .lines()
+        .find_map(|l| l.strip_prefix(prefix))
+        .unwrap()
+        .trim()
+}
+
+fn ssi_parses(doc: &Value) {
+    ssi::dids::Document::from_json(&doc.to_string())
+        .unwrap_or_else(|e| panic!("ssi refuses {doc:#}: {e}"));
+}
+
+#[test]
+fn secretariat_accredits_and_resolves() {
+    let dir = tempfile::tempdir().unwrap();
+    let (sec_port, gh_port) = (free_port(), free_port());
+    let (sec_config, _) = init(dir.path(), "secretariat", "CH", sec_port);
+    let (_, gh_out) = init(dir.path(), "gh", "GH", gh_port);
+    let gh_did = line(&gh_out, "node DID: ").to_owned();
+    let gh_witness = line(&gh_out, "witness key: ").to_owned();
+    let gh_log_key = line(&gh_out, "log verifier key: ").to_owned();
+
+    let genesis = dir.path().join("genesis.json");
+    let out = run(
+        &bin(),
+        &[
+            "genesis",
+            "new",
+            "--config",
+            sec_config.to_str().unwrap(),
+            "--network",
+            "cites-test",
+            "--witness",
+            &gh_witness,
+            "--quorum",
+            "1",
+            "--out",
+            genesis.to_str().unwrap(),
+        ],
+    );
+    assert!(
+        out.status.success(),
+        "{}",
+        String::from_utf8_lossy(&out.stderr)
+    );
+    let again = run(
+        &bin(),
+        &[
+            "genesis",
+            "new",
+            "--config",
+            sec_config.to_str().unwrap(),
+            "--network",
+            "x",
+            "--witness",
+            &gh_witness,
+            "--out",
+            genesis.to_str().unwrap(),
+        ],
+    );
+    assert_eq!(again.status.code(), Some(2), "a genesis is never replaced");
+    std::fs::write(
+        &sec_config,
+        format!(
+            "{}genesis = \"genesis.json\"\n",
+            std::fs::read_to_string(&sec_config).unwrap()
+        ),
+    )
+    .unwrap();
+
+    let mut sec = Node::from_config(&bin(), &sec_config, sec_port);
+    sec.start();
+    let token =
+        std::fs::read_to_string(dir.path().join("secretariat-data/keys/api.token")).unwrap();
+    let http = agent();
+    let pinned: Value = http
+        .get(format!("{}/genesis", sec.url))
+        .call()
+        .unwrap()
+        .body_mut()
+        .read_json()
+        .unwrap();
+    assert_eq!(pinned["network"], "cites-test");
+    let sec_did = pinned["secretariat"]["did"].as_str().unwrap().to_owned();
+
+    // The Secretariat resolves itself from the genesis; its well-known document agrees.
+    let mut r = http
+        .get(format!("{}/1.0/identifiers/{sec_did}", sec.url))
+        .call()
+        .unwrap();
+    assert_eq!(r.status(), 200);
+    let resolved: Value = r.body_mut().read_json().unwrap();
+    ssi_parses(&resolved["didDocument"]);
+    let well_known: Value = http
+        .get(format!("{}/.well-known/did.json", sec.url))
+        .call()
+        .unwrap()
+        .body_mut()
+        .read_json()
+        .unwrap();
+    ssi_parses(&well_known);
+    assert_eq!(well_known, resolved["didDocument"]);
+
+    // Before accreditation, Ghana's MA is unknown.
+    let before = chrono::Utc::now();
+    std::thread::sleep(std::time::Duration::from_millis(1100));
+    let r = http
+        .get(format!("{}/1.0/identifiers/{gh_did}", sec.url))
+        .call()
+        .unwrap();
+    assert_eq!(r.status(), 404);
+
+    let gh_key = std::fs::read_to_string(dir.path().join("gh-data/keys/issuer.key")).unwrap();
+    let gh_public = credentials::keys::SecretKey::from_multibase(gh_key.trim())
+        .unwrap()
+        .public()
+        .to_multikey();
+    let accredit = json!({
+        "type": "accredit",
+        "subject": gh_did,
+        "party": "GH",
+        "role": "management_authority",
+        "verification_methods": [{"id": "key-1", "public_key_multibase": gh_public}],
+        "key_agreement": {"id": "ka-1", "public_key_multibase": did_registry::X25519PublicKey::from_bytes([9; 32]).to_string()},
+        "log_origin": "cites.test/gh",
+        "log_key": gh_log_key,
+        "peer_id": "12D3KooWGhanaTestPeer",
+        "services": [],
+    });
+    let post = |body: &Value, auth: bool| {
+        let mut req = http
+            .post(format!("{}/registry/entries", sec.url))
+            .header("content-type", "application/json");
+        if auth {
+            req = req.header("authorization", &format!("Bearer {}", token.trim()));
+        }
+        let mut r = req.send_json(body).unwrap();
+        (
+            r.status().as_u16(),
+            r.body_mut().read_json::<Value>().unwrap_or(Value::Null),
+        )
+    };
+    assert_eq!(post(&accredit, false).0, 401);
+    let (status, body) = post(&accredit, true);
+    assert_eq!(status, 201, "{body}");
+    let (status, body) = post(&accredit, true);
+    assert_eq!(status, 422, "accredited twice: {body}");
+    let (status, _) = post(&json!({"type": "accredit"}), true);
+    assert_eq!(status, 400);
+
+    let check_gh = |url: &str| {
+        let mut r = http
+            .get(format!("{url}/1.0/identifiers/{gh_did}"))
+            .call()
+            .unwrap();
+        assert_eq!(r.status(), 200);
+        let resolved: Value = r.body_mut().read_json().unwrap();
+        ssi_parses(&resolved["didDocument"]);
+        assert_eq!(
+            resolved["didDocument"]["assertionMethod"][0],
+            format!("{gh_did}#key-1")
+        );
+        assert_eq!(
+            resolved["didDocumentMetadata"]["accreditation"]["party"],
+            "GH"
+        );
+        let r = http
+            .get(format!(
+                "{url}/1.0/identifiers/{gh_did}?versionTime={}",
+                before.to_rfc3339_opts(chrono::SecondsFormat::Secs, true)
+            ))
+            .call()
+            .unwrap();
+        assert_eq!(r.status(), 404, "not accredited yet at that time");
+    };
+    check_gh(&sec.url);
+    let r = http
+        .get(format!("{}/1.0/identifiers/did:web:", sec.url))
+        .call()
+        .unwrap();
+    assert_eq!(r.status(), 400);
+
+    // The registry is rebuilt from the log after a restart.
+    sec.stop();
+    sec.start();
+    check_gh(&sec.url);
+}
