@@ -50,5 +50,34 @@ pub fn configs(data_dir: &Path, first_port: u16) -> anyhow::Result<Vec<Config>> 
         config.check()?;
         configs.push(config);
     }
+    pin_genesis(&data_dir, &mut configs)?;
     Ok(configs)
+}
+
+/// Creates every node's keys and, on the first run, the network's genesis (the Secretariat as
+/// root, the MA nodes as witnesses, quorum 1); every node pins it.
+fn pin_genesis(data_dir: &Path, configs: &mut [Config]) -> anyhow::Result<()> {
+    for c in configs.iter() {
+        crate::keys::load_log_key(c, true)?;
+        crate::issuer::Issuer::load(c, true)?;
+        crate::keys::load_api_token(c, true)?;
+        crate::keys::witness_verifier(c, true)?;
+    }
+    let path = data_dir.join("genesis.json");
+    if !path.exists() {
+        let witnesses = configs
+            .iter()
+            .filter(|c| c.role == Role::ManagementAuthority)
+            .map(|c| crate::keys::witness_verifier(c, false))
+            .collect::<anyhow::Result<Vec<_>>>()?;
+        let secretariat = configs
+            .iter()
+            .find(|c| c.role == Role::Secretariat)
+            .context("the dev network has no Secretariat")?;
+        crate::genesis_cli::create(secretariat, "cites-dev", &witnesses, 1, &path)?;
+    }
+    for c in configs.iter_mut() {
+        c.genesis = Some(path.clone());
+    }
+    Ok(())
 }

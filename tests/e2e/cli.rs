@@ -106,3 +106,62 @@ fn validate_names_the_bad_field_of_a_non_permit() {
     assert_eq!(out.status.code(), Some(2));
     assert!(String::from_utf8_lossy(&out.stderr).contains("cannot read /nonexistent/permit.json"));
 }
+
+#[test]
+fn dev_starts_three_nodes_sharing_a_genesis_and_stops_cleanly() {
+    use std::process::{Command, Stdio};
+    use std::time::{Duration, Instant};
+    let dir = tempfile::tempdir().unwrap();
+    // Three consecutive free ports: probe until a run of three is free.
+    let port = loop {
+        let p = e2e_support::free_port();
+        if p < 65000 && (1..3).all(|i| std::net::TcpListener::bind(("127.0.0.1", p + i)).is_ok()) {
+            break p;
+        }
+    };
+    let mut child = Command::new(bin())
+        .args([
+            "dev",
+            "--data-dir",
+            dir.path().to_str().unwrap(),
+            "--port",
+            &port.to_string(),
+        ])
+        .env("RUST_LOG", "warn")
+        .stdout(Stdio::piped())
+        .stderr(Stdio::inherit())
+        .spawn()
+        .unwrap();
+    let http = e2e_support::agent();
+    let deadline = Instant::now() + Duration::from_secs(30);
+    let mut genesis = Vec::new();
+    for p in port..port + 3 {
+        loop {
+            if let Ok(mut r) = http.get(format!("http://127.0.0.1:{p}/genesis")).call() {
+                if r.status() == 200 {
+                    genesis.push(r.body_mut().read_to_string().unwrap());
+                    break;
+                }
+            }
+            assert!(Instant::now() < deadline, "node on port {p} did not start");
+            std::thread::sleep(Duration::from_millis(50));
+        }
+    }
+    assert!(
+        genesis.iter().all(|g| g == &genesis[0]),
+        "every node pins the same genesis"
+    );
+    let _ = Command::new("kill")
+        .arg("-TERM")
+        .arg(child.id().to_string())
+        .status();
+    let status = child.wait().unwrap();
+    assert!(status.success(), "dev exits cleanly on SIGTERM: {status}");
+    let mut out = String::new();
+    std::io::Read::read_to_string(child.stdout.as_mut().unwrap(), &mut out).unwrap();
+    assert!(
+        out.contains("Management Authority of Ghana")
+            && out.contains(&format!("http://127.0.0.1:{}/", port + 1)),
+        "{out}"
+    );
+}
