@@ -137,11 +137,11 @@ fn dev_starts_three_nodes_sharing_a_genesis_and_stops_cleanly() {
     let mut genesis = Vec::new();
     for p in port..port + 3 {
         loop {
-            if let Ok(mut r) = http.get(format!("http://127.0.0.1:{p}/genesis")).call() {
-                if r.status() == 200 {
-                    genesis.push(r.body_mut().read_to_string().unwrap());
-                    break;
-                }
+            if let Ok(mut r) = http.get(format!("http://127.0.0.1:{p}/genesis")).call()
+                && r.status() == 200
+            {
+                genesis.push(r.body_mut().read_to_string().unwrap());
+                break;
             }
             assert!(Instant::now() < deadline, "node on port {p} did not start");
             std::thread::sleep(Duration::from_millis(50));
