@@ -49,6 +49,16 @@ pub struct Config {
     /// config file). Without it the node runs alone: no registry, no DID resolution.
     #[serde(default, skip_serializing_if = "Option::is_none")]
     pub genesis: Option<PathBuf>,
+    /// Base URLs of other nodes whose logs this node replicates over HTTP.
+    #[serde(default, skip_serializing_if = "Vec::is_empty")]
+    pub peers: Vec<String>,
+    /// How often the peers are polled, in milliseconds.
+    #[serde(default = "default_sync_interval")]
+    pub sync_interval_ms: u64,
+}
+
+fn default_sync_interval() -> u64 {
+    2000
 }
 
 fn default_securing() -> credentials::Mechanism {
@@ -97,6 +107,19 @@ impl Config {
         }
         if let Some(v) = get("CITES_LOG_ORIGIN") {
             self.log_origin = v;
+        }
+        if let Some(v) = get("CITES_PEERS") {
+            self.peers = v
+                .split(',')
+                .map(str::trim)
+                .filter(|p| !p.is_empty())
+                .map(str::to_owned)
+                .collect();
+        }
+        if let Some(v) = get("CITES_SYNC_INTERVAL_MS") {
+            self.sync_interval_ms = v
+                .parse()
+                .with_context(|| format!("CITES_SYNC_INTERVAL_MS={v:?} is not a number"))?;
         }
         if let Some(v) = get("CITES_GENESIS") {
             self.genesis = Some(v.into());
@@ -204,6 +227,8 @@ mod tests {
             did: None,
             securing: credentials::Mechanism::Jose,
             genesis: None,
+            peers: Vec::new(),
+            sync_interval_ms: 2000,
         }
     }
 

@@ -46,6 +46,8 @@ pub fn configs(data_dir: &Path, first_port: u16) -> anyhow::Result<Vec<Config>> 
             did: None,
             securing: credentials::Mechanism::Jose,
             genesis: None,
+            peers: Vec::new(),
+            sync_interval_ms: 2000,
         };
         config.check()?;
         configs.push(config);

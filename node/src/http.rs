@@ -41,6 +41,8 @@ pub struct AppState {
     pub challenges: crate::vcapi::Challenges,
     /// The trust registry, when the node pins a genesis.
     pub registry: Option<crate::registry::NodeRegistry>,
+    /// Replicas of other nodes' logs.
+    pub replicas: crate::replicate::Replicas,
 }
 
 /// The router, with its state.
@@ -51,6 +53,8 @@ pub fn router(state: Arc<AppState>) -> Router {
         .route("/checkpoint", get(checkpoint))
         .route("/log/key", get(log_key))
         .route("/tile/{*path}", get(tile))
+        .route("/log/consistency/{old}/{new}", get(consistency))
+        .route("/log/entries/{start}/{end}", get(entries))
         .route("/permits/validate", post(validate_json))
         .route("/credentials/issue", post(crate::vcapi::issue))
         .route("/credentials/verify", post(crate::vcapi::verify_vc))
@@ -150,6 +154,69 @@ async fn tile(State(s): State<Arc<AppState>>, Path(path): Path<String>) -> Respo
         Ok(Err(TileError::BadPath(msg))) => problem(StatusCode::BAD_REQUEST, "bad tile path", msg),
         Ok(Err(TileError::NotFound(msg))) => problem(StatusCode::NOT_FOUND, "no such tile", msg),
         Ok(Err(TileError::Internal(e))) => internal(e),
+        Err(e) => internal(e.into()),
+    }
+}
+
+/// Most entries answered by one `/log/entries` request.
+const MAX_ENTRIES: u64 = 1000;
+
+fn published_size(s: &AppState) -> anyhow::Result<u64> {
+    Ok(s.anchor
+        .reader()
+        .latest_checkpoint()?
+        .map(|c| c.size())
+        .unwrap_or(0))
+}
+
+/// `GET /log/consistency/{old}/{new}`: RFC 9162 consistency proof between two sizes of the
+/// published tree (for replicas and auditors).
+async fn consistency(
+    State(s): State<Arc<AppState>>,
+    Path((old, new)): Path<(u64, u64)>,
+) -> Response {
+    let result =
+        tokio::task::spawn_blocking(move || -> anyhow::Result<Result<Vec<String>, String>> {
+            let size = published_size(&s)?;
+            if old > new || new > size {
+                return Ok(Err(format!(
+                    "need old <= new <= {size} (the published tree)"
+                )));
+            }
+            let proof = s.anchor.reader().consistency_proof(old, new)?;
+            Ok(Ok(proof.hashes.iter().map(|h| h.to_base64()).collect()))
+        })
+        .await;
+    match result {
+        Ok(Ok(Ok(proof))) => axum::Json(json!({ "proof": proof })).into_response(),
+        Ok(Ok(Err(msg))) => problem(StatusCode::BAD_REQUEST, "bad range", msg),
+        Ok(Err(e)) => internal(e),
+        Err(e) => internal(e.into()),
+    }
+}
+
+/// `GET /log/entries/{start}/{end}`: entries `[start, end)` of the published tree, base64.
+async fn entries(State(s): State<Arc<AppState>>, Path((start, end)): Path<(u64, u64)>) -> Response {
+    let result =
+        tokio::task::spawn_blocking(move || -> anyhow::Result<Result<Vec<String>, String>> {
+            let size = published_size(&s)?;
+            if start >= end || end > size || end - start > MAX_ENTRIES {
+                return Ok(Err(format!(
+                    "need start < end <= {size}, at most {MAX_ENTRIES} entries"
+                )));
+            }
+            let leaves = s.anchor.reader().leaves(start, end)?;
+            use base64::Engine as _;
+            Ok(Ok(leaves
+                .iter()
+                .map(|l| base64::engine::general_purpose::STANDARD.encode(l))
+                .collect()))
+        })
+        .await;
+    match result {
+        Ok(Ok(Ok(entries))) => axum::Json(json!({ "entries": entries })).into_response(),
+        Ok(Ok(Err(msg))) => problem(StatusCode::BAD_REQUEST, "bad range", msg),
+        Ok(Err(e)) => internal(e),
         Err(e) => internal(e.into()),
     }
 }

@@ -21,6 +21,7 @@ pub mod keys;
 mod pages;
 pub mod permit_cli;
 pub mod registry;
+pub mod replicate;
 pub mod store;
 pub mod trust;
 pub mod vcapi;
@@ -108,8 +109,15 @@ impl RunningNode {
             base_url,
             challenges: vcapi::Challenges::default(),
             registry,
+            replicas: replicate::Replicas::default(),
         });
         let app = http::router(state.clone());
+        tokio::spawn(replicate::run(
+            state.clone(),
+            config.peers.clone(),
+            std::time::Duration::from_millis(config.sync_interval_ms),
+            shutdown.clone(),
+        ));
         let mut shutdown = shutdown;
         let server = tokio::spawn(async move {
             axum::serve(listener, app)

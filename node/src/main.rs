@@ -243,6 +243,8 @@ fn run(command: Command) -> anyhow::Result<ExitCode> {
                 did: None,
                 securing: credentials::Mechanism::Jose,
                 genesis: None,
+                peers: Vec::new(),
+                sync_interval_ms: 2000,
             };
             cfg.check()?;
             cfg.write_new(&config)?;

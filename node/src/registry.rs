@@ -16,7 +16,76 @@ use did_registry::{
 use ledger::{LogReader, SideWrite, leaf_hash};
 
 use crate::anchor::Anchor;
-use crate::store::CF_REGISTRY;
+use crate::store::{CF_REGISTRY, CF_REGISTRY_REPLICATED};
+
+fn replicated_key(origin: &str, index: u64) -> Vec<u8> {
+    let mut key = origin.as_bytes().to_vec();
+    key.push(0);
+    key.extend_from_slice(&index.to_be_bytes());
+    key
+}
+
+/// Every registry leaf this node holds with its position (its own log's, found through the
+/// `node_registry` index, and those found on replicated logs), replayed into a registry.
+fn replay(genesis: &Genesis, reader: &LogReader) -> anyhow::Result<Registry> {
+    let store = reader.store();
+    let mut leaves = Vec::new();
+    let own = store
+        .db()
+        .cf_handle(CF_REGISTRY)
+        .context("missing registry column family")?;
+    for item in store.db().iterator_cf(&own, rocksdb::IteratorMode::Start) {
+        let (hash, _) = item?;
+        let hash = ledger::Hash::from_slice(&hash).context("corrupt registry index")?;
+        let index = reader
+            .index_of(&hash)?
+            .context("registry index points to a missing leaf")?;
+        let leaf = reader.leaf(index)?;
+        let entry = Entry::decode(&leaf).context("a registry leaf does not decode")?;
+        leaves.push((
+            Position {
+                log: reader.origin().to_owned(),
+                index,
+                time: entry.unsigned.at,
+            },
+            leaf,
+        ));
+    }
+    let replicated = store
+        .db()
+        .cf_handle(CF_REGISTRY_REPLICATED)
+        .context("missing column family")?;
+    for item in store
+        .db()
+        .iterator_cf(&replicated, rocksdb::IteratorMode::Start)
+    {
+        let (key, leaf) = item?;
+        let split = key
+            .iter()
+            .position(|b| *b == 0)
+            .context("corrupt replicated registry key")?;
+        let origin = String::from_utf8_lossy(&key[..split]).into_owned();
+        let index = u64::from_be_bytes(
+            key[split + 1..]
+                .try_into()
+                .context("corrupt replicated registry key")?,
+        );
+        let entry = Entry::decode(&leaf).context("a replicated registry leaf does not decode")?;
+        leaves.push((
+            Position {
+                log: origin,
+                index,
+                time: entry.unsigned.at,
+            },
+            leaf.to_vec(),
+        ));
+    }
+    let (registry, refused) = Registry::replay(genesis, leaves);
+    for (position, error) in refused {
+        tracing::warn!(log = %position.log, index = position.index, %error, "registry entry refused on replay");
+    }
+    Ok(registry)
+}
 
 /// Why an entry was not written. Nothing was appended.
 #[derive(Debug, thiserror::Error)]
@@ -63,35 +132,7 @@ impl NodeRegistry {
         let did: DidWeb = did
             .parse()
             .with_context(|| format!("the node's DID {did:?}"))?;
-        let mut leaves = Vec::new();
-        let cf = reader
-            .store()
-            .db()
-            .cf_handle(CF_REGISTRY)
-            .context("missing registry column family")?;
-        for item in reader
-            .store()
-            .db()
-            .iterator_cf(&cf, rocksdb::IteratorMode::Start)
-        {
-            let (hash, _) = item?;
-            let hash = ledger::Hash::from_slice(&hash).context("corrupt registry index")?;
-            let index = reader
-                .index_of(&hash)?
-                .context("registry index points to a missing leaf")?;
-            let leaf = reader.leaf(index)?;
-            let entry = Entry::decode(&leaf).context("a registry leaf does not decode")?;
-            let position = Position {
-                log: reader.origin().to_owned(),
-                index,
-                time: entry.unsigned.at,
-            };
-            leaves.push((position, leaf));
-        }
-        let (registry, refused) = Registry::replay(&genesis, leaves);
-        for (position, error) in refused {
-            tracing::warn!(log = %position.log, index = position.index, %error, "registry entry on this log refused on replay");
-        }
+        let registry = replay(&genesis, reader)?;
         Ok(NodeRegistry {
             genesis,
             did,
@@ -99,6 +140,57 @@ impl NodeRegistry {
             registry: RwLock::new(registry),
             write: tokio::sync::Mutex::new(()),
         })
+    }
+
+    /// The verifier key of log `origin`, as the genesis (the Secretariat's) or the registry (an
+    /// accredited authority's) gives it.
+    pub fn log_key(&self, origin: &str) -> anyhow::Result<Option<String>> {
+        if self.genesis.secretariat.log_origin.to_string() == origin {
+            return Ok(Some(self.genesis.secretariat.log_key.to_string()));
+        }
+        let registry = read_lock(&self.registry)?;
+        let list = did_registry::trust_list::TrustList::build(&registry, &AsOf::Now)
+            .map_err(|e| anyhow::anyhow!("trust list: {e}"))?;
+        Ok(list
+            .parties
+            .values()
+            .flatten()
+            .find(|a| a.log_origin.to_string() == origin)
+            .map(|a| a.log_key.to_string()))
+    }
+
+    /// Records registry entries found on a replicated log and rebuilds the registry with them.
+    pub fn add_replicated(
+        &self,
+        reader: &LogReader,
+        origin: &str,
+        leaves: Vec<(u64, Vec<u8>)>,
+    ) -> anyhow::Result<()> {
+        let store = reader.store();
+        let cf = store
+            .db()
+            .cf_handle(CF_REGISTRY_REPLICATED)
+            .context("missing column family")?;
+        let mut batch = rocksdb::WriteBatch::default();
+        for (index, leaf) in &leaves {
+            batch.put_cf(&cf, replicated_key(origin, *index), leaf);
+        }
+        let mut options = rocksdb::WriteOptions::default();
+        options.set_sync(true);
+        store.db().write_opt(batch, &options)?;
+        // Not while this node is writing an entry of its own (called off the async runtime).
+        let _one_writer = self.write.blocking_lock();
+        self.rebuild(reader)
+    }
+
+    /// Rebuilds the registry from everything held (after replication, or on start).
+    pub fn rebuild(&self, reader: &LogReader) -> anyhow::Result<()> {
+        let rebuilt = replay(&self.genesis, reader)?;
+        *self
+            .registry
+            .write()
+            .map_err(|_| anyhow::anyhow!("registry lock poisoned"))? = rebuilt;
+        Ok(())
     }
 
     /// The pinned genesis.

@@ -19,7 +19,11 @@ pub const CF_STATUS: &str = "node_status";
 /// the whole log on start).
 pub const CF_REGISTRY: &str = "node_registry";
 
-const NODE_COLUMN_FAMILIES: &[&str] = &[CF_PERMITS, CF_STATUS, CF_REGISTRY];
+/// Registry entries found on replicated logs: key = origin, 0x00, index (big-endian); value =
+/// the leaf.
+pub const CF_REGISTRY_REPLICATED: &str = "node_registry_replicated";
+
+const NODE_COLUMN_FAMILIES: &[&str] = &[CF_PERMITS, CF_STATUS, CF_REGISTRY, CF_REGISTRY_REPLICATED];
 
 /// Opens (creating) the node's database with every column family.
 pub fn open(dir: &Path) -> anyhow::Result<ledger::Store> {

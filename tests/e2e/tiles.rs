@@ -39,6 +39,8 @@ fn config(dir: &std::path::Path) -> Config {
         did: None,
         securing: credentials::Mechanism::Jose,
         genesis: None,
+        peers: Vec::new(),
+        sync_interval_ms: 2000,
     }
 }
 

@@ -97,6 +97,7 @@ impl Node {
             .args(["run", "--config", self.config.to_str().unwrap()])
             .env("RUST_LOG", "warn")
             .env("CITES_CHECKPOINT_INTERVAL_MS", "50")
+            .env("CITES_SYNC_INTERVAL_MS", "100")
             .stdout(Stdio::null())
             .stderr(Stdio::inherit())
             .spawn()
