@@ -128,6 +128,48 @@ pub async fn genesis(State(s): State<Arc<AppState>>) -> Response {
     }
 }
 
+/// `GET /trust-list`: the Secretariat's signed list of the currently accredited authorities per
+/// Party (VC-JOSE), for wallets and offline verifiers. Only the Secretariat's node signs it.
+pub async fn trust_list(State(s): State<Arc<AppState>>) -> Response {
+    let Some(registry) = &s.registry else {
+        return problem(
+            StatusCode::NOT_FOUND,
+            "no genesis",
+            "this node runs without a genesis",
+        );
+    };
+    if registry.genesis().secretariat.did.to_string() != s.issuer.did {
+        return problem(
+            StatusCode::NOT_FOUND,
+            "not the Secretariat",
+            "only the Secretariat's node signs the trust list",
+        );
+    }
+    let list = match registry.trust_list() {
+        Ok(l) => l,
+        Err(e) => return internal(e),
+    };
+    let now = chrono::Utc::now().format("%Y-%m-%dT%H:%M:%SZ").to_string();
+    let vc = json!({
+        "@context": [credentials::context::VC_V2, credentials::context::PERMIT_V1],
+        "type": ["VerifiableCredential", "CitesTrustListCredential"],
+        "issuer": s.issuer.did,
+        "validFrom": now,
+        "credentialSubject": { "id": s.issuer.did, "trustList": list },
+    });
+    match s
+        .issuer
+        .signer
+        .issue(&vc, credentials::Mechanism::Jose, &now)
+    {
+        Ok(credentials::Secured::Jwt(t)) => {
+            ([(header::CONTENT_TYPE, "application/vc+jwt")], t).into_response()
+        }
+        Ok(credentials::Secured::Embedded(d)) => Json(d).into_response(),
+        Err(e) => internal(anyhow::anyhow!(e)),
+    }
+}
+
 /// `POST /registry/entries` (bearer token): the node signs the entry (a registry `Body`) as
 /// itself, checks it against the registry and appends it to its log.
 pub async fn write_entry(

@@ -64,6 +64,7 @@ pub fn router(state: Arc<AppState>) -> Router {
         .route("/.well-known/did.json", get(crate::vcapi::did_document))
         .route("/1.0/identifiers/{did}", get(crate::did_http::resolve))
         .route("/genesis", get(crate::did_http::genesis))
+        .route("/trust-list", get(crate::did_http::trust_list))
         .route("/registry/entries", post(crate::did_http::write_entry))
         .route("/validate", post(validate_form))
         .layer(DefaultBodyLimit::max(MAX_BODY))

@@ -159,6 +159,14 @@ impl NodeRegistry {
             .map(|a| a.log_key.to_string()))
     }
 
+    /// The trust list as of now.
+    pub fn trust_list(&self) -> anyhow::Result<serde_json::Value> {
+        let registry = read_lock(&self.registry)?;
+        let list = did_registry::trust_list::TrustList::build(&registry, &AsOf::Now)
+            .map_err(|e| anyhow::anyhow!("trust list: {e}"))?;
+        Ok(serde_json::to_value(list)?)
+    }
+
     /// Records registry entries found on a replicated log and rebuilds the registry with them.
     pub fn add_replicated(
         &self,
