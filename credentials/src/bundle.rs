@@ -16,7 +16,9 @@
 //!     "checkpoint": <the C2SP signed note of a checkpoint containing the leaf, with cosignatures>
 //!   },
 //!   "status": [<secured Bitstring Status List credentials, as of bundling>],
-//!   "registry": [<base64 registry entries of the issuer, up to issuance>]
+//!   "registry": [{"log": <origin>, "index": <leaf index>, "entry": <base64 registry entry>}, ...]
+//!               (every registry entry the issuing node held when bundling: with the genesis,
+//!                enough to rebuild the registry and resolve the issuer as of issuance)
 //! }
 //! ```
 //!
@@ -87,6 +89,18 @@ impl LogEvidence {
     }
 }
 
+/// A registry entry with its place in the log that carries it.
+#[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
+#[serde(deny_unknown_fields)]
+pub struct RegistryLeaf {
+    /// Origin of the log.
+    pub log: String,
+    /// Leaf index.
+    pub index: u64,
+    /// The entry, base64.
+    pub entry: String,
+}
+
 /// An evidence bundle.
 #[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
 #[serde(deny_unknown_fields)]
@@ -103,9 +117,9 @@ pub struct Bundle {
     /// Status list credentials as of bundling.
     #[serde(default)]
     pub status: Vec<Secured>,
-    /// The issuer's registry entries up to issuance, base64.
+    /// Registry entries, for resolving the issuer offline.
     #[serde(default)]
-    pub registry: Vec<String>,
+    pub registry: Vec<RegistryLeaf>,
 }
 
 impl Bundle {
@@ -114,7 +128,7 @@ impl Bundle {
         credential: Secured,
         log: LogEvidence,
         status: Vec<Secured>,
-        registry: Vec<String>,
+        registry: Vec<RegistryLeaf>,
     ) -> Bundle {
         Bundle {
             kind: "CitesEvidenceBundle".into(),

@@ -302,5 +302,13 @@ pub async fn bundle_for(
         inclusion_proof: proof.hashes.iter().map(|h| STANDARD.encode(h.0)).collect(),
         checkpoint: String::from_utf8_lossy(&note).into_owned(),
     };
-    Ok(Bundle::new(credential.clone(), log, status, Vec::new()))
+    let registry = crate::registry::held_leaves(anchor.reader())?
+        .into_iter()
+        .map(|(p, leaf)| credentials::bundle::RegistryLeaf {
+            log: p.log,
+            index: p.index,
+            entry: STANDARD.encode(leaf),
+        })
+        .collect();
+    Ok(Bundle::new(credential.clone(), log, status, registry))
 }

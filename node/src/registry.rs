@@ -28,6 +28,15 @@ fn replicated_key(origin: &str, index: u64) -> Vec<u8> {
 /// Every registry leaf this node holds with its position (its own log's, found through the
 /// `node_registry` index, and those found on replicated logs), replayed into a registry.
 fn replay(genesis: &Genesis, reader: &LogReader) -> anyhow::Result<Registry> {
+    let (registry, refused) = Registry::replay(genesis, held_leaves(reader)?);
+    for (position, error) in refused {
+        tracing::warn!(log = %position.log, index = position.index, %error, "registry entry refused on replay");
+    }
+    Ok(registry)
+}
+
+/// The registry leaves this node holds, with their positions.
+pub fn held_leaves(reader: &LogReader) -> anyhow::Result<Vec<(Position, Vec<u8>)>> {
     let store = reader.store();
     let mut leaves = Vec::new();
     let own = store
@@ -80,11 +89,7 @@ fn replay(genesis: &Genesis, reader: &LogReader) -> anyhow::Result<Registry> {
             leaf.to_vec(),
         ));
     }
-    let (registry, refused) = Registry::replay(genesis, leaves);
-    for (position, error) in refused {
-        tracing::warn!(log = %position.log, index = position.index, %error, "registry entry refused on replay");
-    }
-    Ok(registry)
+    Ok(leaves)
 }
 
 /// Why an entry was not written. Nothing was appended.

@@ -351,6 +351,49 @@ fn a_key_rotation_on_one_node_is_resolved_on_another_after_replication() {
         format!("{gh_did}#key-1")
     );
 
+    // A credential issued now carries the registry entries that let an offline verifier resolve
+    // its issuer from the genesis alone.
+    let holder = credentials::keys::SecretKey::generate()
+        .unwrap()
+        .public()
+        .did_key();
+    let mut permit: Value =
+        serde_json::from_slice(&std::fs::read(crate::fixture("export_permit")).unwrap()).unwrap();
+    permit["number"] = "GH26REG00001".into();
+    let mut r = http
+        .post(format!("{}/credentials/issue", gh.url))
+        .header("authorization", &format!("Bearer {}", token("gh")))
+        .send_json(json!({"credential": {"credentialSubject": {"id": holder, "permit": permit}}}))
+        .unwrap();
+    assert_eq!(r.status(), 201);
+    let issued: Value = r.body_mut().read_json().unwrap();
+    let bundle =
+        credentials::bundle::Bundle::from_json(&serde_json::to_vec(&issued["evidence"]).unwrap())
+            .unwrap();
+    let pinned = did_registry::Genesis::from_json(&std::fs::read(&genesis).unwrap()).unwrap();
+    let leaves = bundle.registry.iter().map(|l| {
+        use base64::Engine as _;
+        let entry = base64::engine::general_purpose::STANDARD
+            .decode(&l.entry)
+            .unwrap();
+        let at = did_registry::Entry::decode(&entry).unwrap().unsigned.at;
+        (
+            did_registry::Position {
+                log: l.log.clone(),
+                index: l.index,
+                time: at,
+            },
+            entry,
+        )
+    });
+    let (offline, refused) = did_registry::Registry::replay(&pinned, leaves);
+    assert!(refused.is_empty(), "{refused:?}");
+    let doc = offline
+        .resolve(&gh_did, &did_registry::AsOf::Now)
+        .unwrap()
+        .did_document;
+    assert_eq!(doc.assertion_method, [format!("{gh_did}#key-2")]);
+
     // Replicas survive a restart.
     sec.stop();
     sec.start();
