@@ -164,6 +164,46 @@ impl NodeRegistry {
             .map(|a| a.log_key.to_string()))
     }
 
+    /// The key of `method` if it was a valid key of `did` at `at`.
+    pub fn key_at(
+        &self,
+        did: &str,
+        method: &str,
+        at: chrono::DateTime<Utc>,
+    ) -> Result<[u8; 32], String> {
+        let registry = read_lock(&self.registry).map_err(|e| e.to_string())?;
+        registry
+            .key_valid_at(did, method, &AsOf::Time(at))
+            .map(|k| k.to_bytes())
+            .map_err(|e| e.to_string())
+    }
+
+    /// Ok if `did` was an active Management Authority of `party` at `at`.
+    pub fn management_authority_at(
+        &self,
+        did: &str,
+        party: &str,
+        at: chrono::DateTime<Utc>,
+    ) -> Result<(), String> {
+        let registry = read_lock(&self.registry).map_err(|e| e.to_string())?;
+        let a = registry
+            .accreditation_at(did, &AsOf::Time(at))
+            .map_err(|e| e.to_string())?;
+        if a.party.as_str() != party {
+            return Err(format!(
+                "{did} is accredited for {}, not for {party}",
+                a.party.as_str()
+            ));
+        }
+        if a.role != did_registry::Role::ManagementAuthority {
+            return Err(format!("{did} is not accredited as a Management Authority"));
+        }
+        if a.status != did_registry::Status::Active {
+            return Err(format!("{did} was {:?} on {at}", a.status).to_lowercase());
+        }
+        Ok(())
+    }
+
     /// The trust list as of now.
     pub fn trust_list(&self) -> anyhow::Result<serde_json::Value> {
         let registry = read_lock(&self.registry)?;

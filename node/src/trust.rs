@@ -46,24 +46,31 @@ impl Trust for NodeTrust<'_> {
         &self,
         issuer: &str,
         method: &str,
-        _at: DateTime<Utc>,
+        at: DateTime<Utc>,
     ) -> Result<PublicKey, String> {
-        self.own(issuer)?;
-        if method != self.state.issuer.signer.method() {
-            return Err(format!("{method} is not an assertion key of {issuer}"));
+        match &self.state.registry {
+            // The registry decides, as of the issuance time: rotated, recovered or withdrawn
+            // keys are not valid for what was signed after.
+            Some(registry) => {
+                let bytes = registry.key_at(issuer, method, at)?;
+                PublicKey::from_bytes(&bytes).map_err(|e| e.to_string())
+            }
+            None => {
+                self.own(issuer)?;
+                if method != self.state.issuer.signer.method() {
+                    return Err(format!("{method} is not an assertion key of {issuer}"));
+                }
+                Ok(self.state.issuer.signer.public())
+            }
         }
-        Ok(self.state.issuer.signer.public())
     }
 
-    fn accredited(&self, issuer: &str, party: Country, _at: DateTime<Utc>) -> Result<(), String> {
-        self.own(issuer)?;
-        if party != self.state.config.party {
-            return Err(format!(
-                "{issuer} is the Management Authority of {}, not of {party}",
-                self.state.config.party
-            ));
+    fn accredited(&self, issuer: &str, party: Country, at: DateTime<Utc>) -> Result<(), String> {
+        match &self.state.registry {
+            Some(registry) => registry.management_authority_at(issuer, party.code(), at),
+            // Fail closed: without a genesis nobody vouches for this node, itself included.
+            None => Err("this node pins no genesis, so it cannot check any accreditation".into()),
         }
-        Ok(())
     }
 
     fn anchor(&self, permit: &PermitKey, credential: &Digest) -> Result<Anchored, String> {

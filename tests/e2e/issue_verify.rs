@@ -15,16 +15,26 @@ use crate::{bin, fixture};
 struct Ma {
     node: Node,
     token: String,
+    _secretariat: Node,
 }
 
+/// Ghana's accredited MA, in a network with the Secretariat.
 fn start() -> (tempfile::TempDir, Ma) {
-    let dir = tempfile::tempdir().unwrap();
-    let node = Node::init_and_start(&bin(), dir.path(), "GH");
-    let token = std::fs::read_to_string(dir.path().join("data/keys/api.token"))
-        .unwrap()
-        .trim()
-        .to_owned();
-    (dir, Ma { node, token })
+    let crate::Network {
+        dir,
+        secretariat,
+        gh,
+        gh_token,
+        ..
+    } = crate::network();
+    (
+        dir,
+        Ma {
+            node: gh,
+            token: gh_token,
+            _secretariat: secretariat,
+        },
+    )
 }
 
 fn post(url: &str, token: Option<&str>, body: &Value) -> (u16, Value) {
@@ -328,4 +338,38 @@ fn the_verify_command_prints_the_checklist() {
     let stdout = String::from_utf8_lossy(&out.stdout);
     assert_eq!(out.status.code(), Some(1), "{stdout}");
     assert!(stdout.contains("[FAIL] challenge_domain"), "{stdout}");
+}
+
+#[test]
+fn a_node_without_genesis_does_not_vouch_for_itself() {
+    let dir = tempfile::tempdir().unwrap();
+    let node = Node::init_and_start(&bin(), dir.path(), "GH");
+    let token = std::fs::read_to_string(dir.path().join("data/keys/api.token"))
+        .unwrap()
+        .trim()
+        .to_owned();
+    let (status, body) = post(
+        &format!("{}/credentials/issue", node.url),
+        Some(&token),
+        &issue_request("GH26ALONE001", "jose"),
+    );
+    assert_eq!(status, 201, "{body}");
+    let (status, verdict) = post(
+        &format!("{}/credentials/verify", node.url),
+        None,
+        &json!({ "verifiableCredential": body["verifiableCredential"] }),
+    );
+    assert_eq!(status, 422, "{verdict:#}");
+    let checks = verdict["results"][0]["checks"].as_array().unwrap();
+    let accredited = checks
+        .iter()
+        .find(|c| c["check"] == "issuer_accredited")
+        .unwrap();
+    assert_eq!(accredited["outcome"], "fail");
+    assert!(
+        accredited["reason"]
+            .as_str()
+            .unwrap()
+            .contains("no genesis")
+    );
 }

@@ -22,3 +22,142 @@ pub fn fixture(name: &str) -> PathBuf {
         .join("../contracts/tests/fixtures/valid")
         .join(format!("{name}.json"))
 }
+
+/// `cites-node init` of a node named `name` in `dir`; returns its config and what init printed.
+pub fn init(dir: &std::path::Path, name: &str, party: &str, port: u16) -> (PathBuf, String) {
+    let config = dir.join(format!("{name}.toml"));
+    let out = e2e_support::run(
+        &bin(),
+        &[
+            "init",
+            "--config",
+            config.to_str().unwrap(),
+            "--name",
+            name,
+            "--party",
+            party,
+            "--log-origin",
+            &format!("cites.test/{name}"),
+            "--listen",
+            &format!("127.0.0.1:{port}"),
+            "--data-dir",
+            &format!("{name}-data"),
+        ],
+    );
+    assert!(
+        out.status.success(),
+        "{}",
+        String::from_utf8_lossy(&out.stderr)
+    );
+    (config, String::from_utf8(out.stdout).unwrap())
+}
+
+/// The value `init` printed after `prefix`.
+pub fn line<'a>(stdout: &'a str, prefix: &str) -> &'a str {
+    stdout
+        .lines()
+        .find_map(|l| l.strip_prefix(prefix))
+        .unwrap()
+        .trim()
+}
+
+/// A small network: the Secretariat and Ghana's MA, both pinning one genesis and replicating
+/// each other; Ghana's MA is accredited and knows it.
+pub struct Network {
+    /// Keeps the data directories.
+    pub dir: tempfile::TempDir,
+    /// The Secretariat's node.
+    pub secretariat: e2e_support::Node,
+    /// Ghana's MA node.
+    pub gh: e2e_support::Node,
+    /// Ghana's API token.
+    pub gh_token: String,
+    /// Ghana's DID.
+    pub gh_did: String,
+}
+
+/// Starts a [`Network`].
+pub fn network() -> Network {
+    use serde_json::json;
+    let dir = tempfile::tempdir().unwrap();
+    let (sec_port, gh_port) = (e2e_support::free_port(), e2e_support::free_port());
+    let (sec_config, _) = init(dir.path(), "secretariat", "CH", sec_port);
+    let (gh_config, gh_out) = init(dir.path(), "gh", "GH", gh_port);
+    let genesis = dir.path().join("genesis.json");
+    let out = e2e_support::run(
+        &bin(),
+        &[
+            "genesis",
+            "new",
+            "--config",
+            sec_config.to_str().unwrap(),
+            "--network",
+            "cites-test",
+            "--witness",
+            line(&gh_out, "witness key: "),
+            "--out",
+            genesis.to_str().unwrap(),
+        ],
+    );
+    assert!(
+        out.status.success(),
+        "{}",
+        String::from_utf8_lossy(&out.stderr)
+    );
+    for (config, peer) in [(&sec_config, gh_port), (&gh_config, sec_port)] {
+        let text = std::fs::read_to_string(config).unwrap();
+        std::fs::write(
+            config,
+            format!("{text}genesis = \"genesis.json\"\npeers = [\"http://127.0.0.1:{peer}\"]\n"),
+        )
+        .unwrap();
+    }
+    let mut secretariat = e2e_support::Node::from_config(&bin(), &sec_config, sec_port);
+    let mut gh = e2e_support::Node::from_config(&bin(), &gh_config, gh_port);
+    secretariat.start();
+    gh.start();
+    let token = |name: &str| {
+        std::fs::read_to_string(dir.path().join(format!("{name}-data/keys/api.token")))
+            .unwrap()
+            .trim()
+            .to_owned()
+    };
+    let gh_did = line(&gh_out, "node DID: ").to_owned();
+    let gh_key = std::fs::read_to_string(dir.path().join("gh-data/keys/issuer.key")).unwrap();
+    let accredit = json!({
+        "type": "accredit", "subject": gh_did, "party": "GH", "role": "management_authority",
+        "verification_methods": [{"id": "key-1", "public_key_multibase": credentials::keys::SecretKey::from_multibase(gh_key.trim()).unwrap().public().to_multikey()}],
+        "key_agreement": {"id": "ka-1", "public_key_multibase": did_registry::X25519PublicKey::from_bytes([9; 32]).to_string()},
+        "log_origin": "cites.test/gh", "log_key": line(&gh_out, "log verifier key: "),
+        "peer_id": "12D3KooWGhanaTestPeer", "services": [],
+    });
+    let http = e2e_support::agent();
+    let r = http
+        .post(format!("{}/registry/entries", secretariat.url))
+        .header("authorization", &format!("Bearer {}", token("secretariat")))
+        .send_json(&accredit)
+        .unwrap();
+    assert_eq!(r.status(), 201);
+    let deadline = std::time::Instant::now() + std::time::Duration::from_secs(30);
+    while http
+        .get(format!("{}/1.0/identifiers/{gh_did}", gh.url))
+        .call()
+        .unwrap()
+        .status()
+        != 200
+    {
+        assert!(
+            std::time::Instant::now() < deadline,
+            "Ghana did not learn its accreditation"
+        );
+        std::thread::sleep(std::time::Duration::from_millis(50));
+    }
+    let gh_token = token("gh");
+    Network {
+        dir,
+        secretariat,
+        gh,
+        gh_token,
+        gh_did,
+    }
+}

@@ -6,43 +6,7 @@
 use e2e_support::{Node, agent, free_port, run};
 use serde_json::{Value, json};
 
-use crate::bin;
-
-fn init(dir: &std::path::Path, name: &str, party: &str, port: u16) -> (std::path::PathBuf, String) {
-    let config = dir.join(format!("{name}.toml"));
-    let out = run(
-        &bin(),
-        &[
-            "init",
-            "--config",
-            config.to_str().unwrap(),
-            "--name",
-            name,
-            "--party",
-            party,
-            "--log-origin",
-            &format!("cites.test/{name}"),
-            "--listen",
-            &format!("127.0.0.1:{port}"),
-            "--data-dir",
-            &format!("{name}-data"),
-        ],
-    );
-    assert!(
-        out.status.success(),
-        "{}",
-        String::from_utf8_lossy(&out.stderr)
-    );
-    (config, String::from_utf8(out.stdout).unwrap())
-}
-
-fn line<'a>(stdout: &'a str, prefix: &str) -> &'a str {
-    stdout
-        .lines()
-        .find_map(|l| l.strip_prefix(prefix))
-        .unwrap()
-        .trim()
-}
+use crate::{bin, init, line};
 
 fn ssi_parses(doc: &Value) {
     ssi::dids::Document::from_json(&doc.to_string())
