@@ -110,6 +110,21 @@ impl PublicKey {
         format!("did:key:{m}#{m}")
     }
 
+    /// The X25519 key of the same key pair (RFC 7748 birational map, as libsodium's
+    /// `crypto_sign_ed25519_pk_to_curve25519`): the key-agreement key a node publishes until it
+    /// has a separate one.
+    pub fn to_x25519(&self) -> [u8; 32] {
+        self.0.to_montgomery().to_bytes()
+    }
+
+    /// The libp2p PeerId of this key: base58btc of the identity multihash of the protobuf
+    /// `PublicKey { Type: Ed25519, Data }` (the libp2p peer-id specification), `12D3KooW...`.
+    pub fn libp2p_peer_id(&self) -> String {
+        let mut bytes = vec![0x00, 0x24, 0x08, 0x01, 0x12, 0x20];
+        bytes.extend_from_slice(self.0.as_bytes());
+        bs58::encode(bytes).into_string()
+    }
+
     /// Verifies an Ed25519 signature (strict: rejects malleable encodings).
     pub fn verify(&self, message: &[u8], signature: &[u8]) -> bool {
         let Ok(sig) = ed25519_dalek::Signature::from_slice(signature) else {
@@ -203,6 +218,15 @@ mod tests {
             PublicKey::from_multikey("z6MkrJVnaZkeFzdQyMZu1cgjg7k1pZZ6pvBQ7XJPt4swbTQ2").unwrap();
         assert_eq!(PublicKey::from_jwk(&public.to_jwk()).unwrap(), public);
         assert!(format!("{secret:?}").starts_with("SecretKey(z6Mk"));
+    }
+
+    #[test]
+    fn peer_id_and_x25519_follow_the_specifications() {
+        let key = SecretKey::from_seed(&[1; 32]).public();
+        let id = key.libp2p_peer_id();
+        assert!(id.starts_with("12D3KooW"), "{id}");
+        assert_eq!(bs58::decode(&id).into_vec().unwrap().len(), 38);
+        assert_ne!(key.to_x25519(), key.to_bytes());
     }
 
     #[test]

@@ -53,7 +53,48 @@ pub fn configs(data_dir: &Path, first_port: u16) -> anyhow::Result<Vec<Config>> 
         configs.push(config);
     }
     pin_genesis(&data_dir, &mut configs)?;
+    // Every node replicates the others' logs.
+    let urls: Vec<String> = configs
+        .iter()
+        .map(|c| format!("http://{}", c.listen))
+        .collect();
+    for c in configs.iter_mut() {
+        let own = format!("http://{}", c.listen);
+        c.peers = urls.iter().filter(|u| **u != own).cloned().collect();
+        c.sync_interval_ms = 500;
+    }
     Ok(configs)
+}
+
+/// On the first run, the Secretariat accredits the MA nodes (from their own accreditation
+/// requests), so the dev network verifies across nodes as a real one does.
+pub async fn accredit_all(nodes: &[crate::RunningNode]) -> anyhow::Result<()> {
+    let secretariat = nodes
+        .iter()
+        .find(|n| n.config.role == Role::Secretariat)
+        .context("the dev network has no Secretariat")?;
+    let state = secretariat.state();
+    let registry = state
+        .registry
+        .as_ref()
+        .context("the Secretariat pins no genesis")?;
+    for node in nodes
+        .iter()
+        .filter(|n| n.config.role == Role::ManagementAuthority)
+    {
+        let did = node.state().issuer.did.clone();
+        if registry.resolve(&did, &did_registry::AsOf::Now)?.is_ok() {
+            continue;
+        }
+        let request = crate::registry::accreditation_request(node.state())?;
+        let body: did_registry::Body = serde_json::from_value(request)?;
+        registry
+            .write(&state.anchor, body)
+            .await
+            .with_context(|| format!("the Secretariat could not accredit {did}"))?;
+        tracing::info!(%did, "accredited in the dev network");
+    }
+    Ok(())
 }
 
 /// Creates every node's keys and, on the first run, the network's genesis (the Secretariat as

@@ -170,6 +170,19 @@ pub async fn trust_list(State(s): State<Arc<AppState>>) -> Response {
     }
 }
 
+/// `GET /registry/accreditation-request`: the `accredit` entry for this node, for its
+/// Management Authority to hand to the Secretariat.
+pub async fn accreditation_request(State(s): State<Arc<AppState>>) -> Response {
+    match crate::registry::accreditation_request(&s) {
+        Ok(body) => Json(body).into_response(),
+        Err(e) => problem(
+            StatusCode::NOT_FOUND,
+            "not a Management Authority",
+            e.to_string(),
+        ),
+    }
+}
+
 /// `POST /registry/entries` (bearer token): the node signs the entry (a registry `Body`) as
 /// itself, checks it against the registry and appends it to its log.
 pub async fn write_entry(

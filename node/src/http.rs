@@ -66,6 +66,10 @@ pub fn router(state: Arc<AppState>) -> Router {
         .route("/genesis", get(crate::did_http::genesis))
         .route("/trust-list", get(crate::did_http::trust_list))
         .route("/registry/entries", post(crate::did_http::write_entry))
+        .route(
+            "/registry/accreditation-request",
+            get(crate::did_http::accreditation_request),
+        )
         .route("/validate", post(validate_form))
         .layer(DefaultBodyLimit::max(MAX_BODY))
         .with_state(state)

@@ -135,6 +135,11 @@ impl RunningNode {
         })
     }
 
+    /// The node's shared state, for in-process tools (the dev network).
+    pub fn state(&self) -> &Arc<http::AppState> {
+        &self.state
+    }
+
     /// The node's log, for in-process tests and tools.
     pub fn anchor(&self) -> &Anchor {
         &self.state.anchor
@@ -154,18 +159,25 @@ impl RunningNode {
 
 /// Runs nodes until Ctrl-C or SIGTERM, then stops them cleanly.
 pub async fn run_until_signal(configs: Vec<Config>) -> anyhow::Result<()> {
+    // Installed first, so a signal during start-up still stops the nodes cleanly.
+    use tokio::signal::unix::{SignalKind, signal};
+    let mut term = signal(SignalKind::terminate())?;
+    let mut int = signal(SignalKind::interrupt())?;
     let dev = configs.len() > 1;
     let (tx, rx) = watch::channel(false);
     let mut nodes = Vec::new();
     for config in configs {
         nodes.push(RunningNode::start(config, dev, rx.clone()).await?);
     }
+    if dev {
+        dev::accredit_all(&nodes).await?;
+    }
     println!();
     for n in &nodes {
         println!("  {:<34} http://{}/", n.config.name, n.addr);
     }
     println!("\nPress Ctrl-C to stop.");
-    wait_for_signal().await?;
+    wait_for_signal(&mut term, &mut int).await?;
     tracing::info!("stopping");
     let _ = tx.send(true);
     for n in nodes {
@@ -174,10 +186,12 @@ pub async fn run_until_signal(configs: Vec<Config>) -> anyhow::Result<()> {
     Ok(())
 }
 
-async fn wait_for_signal() -> anyhow::Result<()> {
-    let mut term = tokio::signal::unix::signal(tokio::signal::unix::SignalKind::terminate())?;
+async fn wait_for_signal(
+    term: &mut tokio::signal::unix::Signal,
+    int: &mut tokio::signal::unix::Signal,
+) -> anyhow::Result<()> {
     tokio::select! {
-        r = tokio::signal::ctrl_c() => r?,
+        _ = int.recv() => {}
         _ = term.recv() => {}
     }
     Ok(())

@@ -92,6 +92,30 @@ pub fn held_leaves(reader: &LogReader) -> anyhow::Result<Vec<(Position, Vec<u8>)
     Ok(leaves)
 }
 
+/// The `accredit` entry the Secretariat would write for this node: its DID, Party, keys (the
+/// X25519 key-agreement key is derived from its Ed25519 key), log, libp2p PeerId (of the same
+/// key) and its HTTP endpoint. The Secretariat checks it out of band and posts it to its own
+/// node's `/registry/entries`.
+pub fn accreditation_request(state: &crate::http::AppState) -> anyhow::Result<serde_json::Value> {
+    if state.config.role != crate::config::Role::ManagementAuthority {
+        anyhow::bail!("only a Management Authority's node is accredited this way");
+    }
+    let public = state.issuer.signer.public();
+    let agreement = did_registry::X25519PublicKey::from_bytes(public.to_x25519());
+    Ok(serde_json::json!({
+        "type": "accredit",
+        "subject": state.issuer.did,
+        "party": state.config.party.code(),
+        "role": "management_authority",
+        "verification_methods": [{"id": "key-1", "public_key_multibase": public.to_multikey()}],
+        "key_agreement": {"id": "ka-1", "public_key_multibase": agreement.to_string()},
+        "log_origin": state.anchor.origin(),
+        "log_key": state.anchor.verifier_key(),
+        "peer_id": public.libp2p_peer_id(),
+        "services": [{"id": "node", "type": "CitesNode", "endpoint": state.base_url}],
+    }))
+}
+
 /// Why an entry was not written. Nothing was appended.
 #[derive(Debug, thiserror::Error)]
 pub enum WriteError {

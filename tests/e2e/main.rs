@@ -78,7 +78,6 @@ pub struct Network {
 
 /// Starts a [`Network`].
 pub fn network() -> Network {
-    use serde_json::json;
     let dir = tempfile::tempdir().unwrap();
     let (sec_port, gh_port) = (e2e_support::free_port(), e2e_support::free_port());
     let (sec_config, _) = init(dir.path(), "secretariat", "CH", sec_port);
@@ -123,15 +122,15 @@ pub fn network() -> Network {
             .to_owned()
     };
     let gh_did = line(&gh_out, "node DID: ").to_owned();
-    let gh_key = std::fs::read_to_string(dir.path().join("gh-data/keys/issuer.key")).unwrap();
-    let accredit = json!({
-        "type": "accredit", "subject": gh_did, "party": "GH", "role": "management_authority",
-        "verification_methods": [{"id": "key-1", "public_key_multibase": credentials::keys::SecretKey::from_multibase(gh_key.trim()).unwrap().public().to_multikey()}],
-        "key_agreement": {"id": "ka-1", "public_key_multibase": did_registry::X25519PublicKey::from_bytes([9; 32]).to_string()},
-        "log_origin": "cites.test/gh", "log_key": line(&gh_out, "log verifier key: "),
-        "peer_id": "12D3KooWGhanaTestPeer", "services": [],
-    });
     let http = e2e_support::agent();
+    let accredit: serde_json::Value = http
+        .get(format!("{}/registry/accreditation-request", gh.url))
+        .call()
+        .unwrap()
+        .body_mut()
+        .read_json()
+        .unwrap();
+    assert_eq!(accredit["subject"], gh_did.as_str());
     let r = http
         .post(format!("{}/registry/entries", secretariat.url))
         .header("authorization", &format!("Bearer {}", token("secretariat")))
