@@ -4,5 +4,5 @@
 set -euo pipefail
 cd "$(dirname "$0")/.."
 source scripts/setup.sh
-cargo build --locked --bin cites-node
+cargo build --locked --bin cites-node --bin cites-wallet
 exec "$CARGO_TARGET_DIR/debug/cites-node" dev "$@"
