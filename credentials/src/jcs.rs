@@ -65,16 +65,20 @@ fn hash_data(proof_config: &Value, document: &Value) -> Result<Vec<u8>, JcsError
     Ok(out)
 }
 
-/// Adds an `eddsa-jcs-2022` proof to `document` (replacing none: a document with a proof
-/// already is refused, proof sets are not used here).
-pub fn sign(document: &Value, key: &SecretKey, options: &ProofOptions) -> Result<Value, JcsError> {
+/// The proof configuration of a new Data Integrity proof of `cryptosuite`: the proof options
+/// with the document's `@context` (both suites hash it in this form).
+pub(crate) fn proof_config(
+    document: &Value,
+    cryptosuite: &str,
+    options: &ProofOptions,
+) -> Result<Value, JcsError> {
     let object = document.as_object().ok_or(JcsError::NotAnObject)?;
     if object.contains_key("proof") {
         return Err(JcsError::NoProof);
     }
     let mut proof = Map::new();
     proof.insert("type".into(), "DataIntegrityProof".into());
-    proof.insert("cryptosuite".into(), CRYPTOSUITE.into());
+    proof.insert("cryptosuite".into(), cryptosuite.into());
     proof.insert("created".into(), options.created.clone().into());
     proof.insert(
         "verificationMethod".into(),
@@ -90,7 +94,13 @@ pub fn sign(document: &Value, key: &SecretKey, options: &ProofOptions) -> Result
     if let Some(context) = object.get("@context") {
         proof.insert("@context".into(), context.clone());
     }
-    let proof_config = Value::Object(proof);
+    Ok(Value::Object(proof))
+}
+
+/// Adds an `eddsa-jcs-2022` proof to `document` (a document with a proof already is refused:
+/// proof sets are not used here). The proof keeps its `@context`, as the suite specifies.
+pub fn sign(document: &Value, key: &SecretKey, options: &ProofOptions) -> Result<Value, JcsError> {
+    let proof_config = proof_config(document, CRYPTOSUITE, options)?;
     let signature = key.sign(&hash_data(&proof_config, document)?);
     let mut proof = proof_config;
     proof["proofValue"] = multibase_encode(&signature).into();
@@ -117,8 +127,16 @@ pub struct VerifiedProof {
 /// The proof's fields, without checking the signature: the caller needs the verification
 /// method to find the key.
 pub fn proof_of(secured: &Value) -> Result<VerifiedProof, JcsError> {
+    data_integrity_proof(secured, CRYPTOSUITE)
+}
+
+/// The fields of a `DataIntegrityProof` of `cryptosuite`, shared by both Data Integrity suites.
+pub(crate) fn data_integrity_proof(
+    secured: &Value,
+    cryptosuite: &str,
+) -> Result<VerifiedProof, JcsError> {
     let proof = secured.get("proof").ok_or(JcsError::NoProof)?;
-    if proof["type"] != "DataIntegrityProof" || proof["cryptosuite"] != CRYPTOSUITE {
+    if proof["type"] != "DataIntegrityProof" || proof["cryptosuite"] != cryptosuite {
         return Err(JcsError::NoProof);
     }
     let text = |name: &'static str| proof.get(name).and_then(Value::as_str).map(str::to_owned);

@@ -7,7 +7,7 @@
 //! (`ssi`'s own verifier does not check that the key belongs to the issuer: see
 //! `shared/DEPENDENCIES.md`, trap 1).
 
-use serde_json::{Map, Value};
+use serde_json::Value;
 use sha2::{Digest, Sha256};
 use ssi::json_ld::{CompactJsonLd, Expandable};
 use ssi::rdf::{AnyLdEnvironment, LdEnvironment};
@@ -43,39 +43,13 @@ fn hash_data(proof_config: &Value, document: &Value) -> Result<Vec<u8>, ProofErr
     Ok(out)
 }
 
-fn proof_config(document: &Value, options: &ProofOptions) -> Result<Value, ProofError> {
-    let object = document.as_object().ok_or(ProofError::NotAnObject)?;
-    let mut proof = Map::new();
-    if let Some(context) = object.get("@context") {
-        proof.insert("@context".into(), context.clone());
-    }
-    proof.insert("type".into(), "DataIntegrityProof".into());
-    proof.insert("cryptosuite".into(), CRYPTOSUITE.into());
-    proof.insert("created".into(), options.created.clone().into());
-    proof.insert(
-        "verificationMethod".into(),
-        options.verification_method.clone().into(),
-    );
-    proof.insert("proofPurpose".into(), options.proof_purpose.clone().into());
-    if let Some(c) = &options.challenge {
-        proof.insert("challenge".into(), c.clone().into());
-    }
-    if let Some(d) = &options.domain {
-        proof.insert("domain".into(), d.clone().into());
-    }
-    Ok(Value::Object(proof))
-}
-
 /// Adds an `eddsa-rdfc-2022` proof.
 pub fn sign(
     document: &Value,
     key: &SecretKey,
     options: &ProofOptions,
 ) -> Result<Value, ProofError> {
-    if document.get("proof").is_some() {
-        return Err(ProofError::NoProof);
-    }
-    let config = proof_config(document, options)?;
+    let config = crate::jcs::proof_config(document, CRYPTOSUITE, options)?;
     let signature = key.sign(&hash_data(&config, document)?);
     let mut proof = config;
     if let Some(p) = proof.as_object_mut() {
@@ -90,19 +64,7 @@ pub fn sign(
 
 /// The proof's fields, unverified (to find the key).
 pub fn proof_of(secured: &Value) -> Result<VerifiedProof, ProofError> {
-    let proof = secured.get("proof").ok_or(ProofError::NoProof)?;
-    if proof["type"] != "DataIntegrityProof" || proof["cryptosuite"] != CRYPTOSUITE {
-        return Err(ProofError::NoProof);
-    }
-    let text = |name: &'static str| proof.get(name).and_then(Value::as_str).map(str::to_owned);
-    Ok(VerifiedProof {
-        verification_method: text("verificationMethod")
-            .ok_or(ProofError::ProofField("verificationMethod"))?,
-        proof_purpose: text("proofPurpose").ok_or(ProofError::ProofField("proofPurpose"))?,
-        created: text("created"),
-        challenge: text("challenge"),
-        domain: text("domain"),
-    })
+    crate::jcs::data_integrity_proof(secured, CRYPTOSUITE)
 }
 
 /// Verifies the proof with `key`; the caller checks the key's binding and purpose.

@@ -4,7 +4,7 @@
 use std::io::Write;
 use std::os::unix::fs::{OpenOptionsExt, PermissionsExt};
 
-use anyhow::{Context, bail};
+use anyhow::Context;
 use credentials::keys::SecretKey;
 use credentials::{Mechanism, Signer};
 use serde_json::{Value, json};
@@ -32,22 +32,8 @@ impl Issuer {
         if create && !path.exists() {
             create_key(config)?;
         }
-        let meta = std::fs::metadata(&path).with_context(|| {
-            format!(
-                "no issuer key at {}; run `cites-node init` first",
-                path.display()
-            )
-        })?;
-        if meta.permissions().mode() & 0o077 != 0 {
-            bail!(
-                "{} is readable by other users; run `chmod 600 {}`",
-                path.display(),
-                path.display()
-            );
-        }
-        let text = std::fs::read_to_string(&path)
-            .with_context(|| format!("cannot read {}", path.display()))?;
-        let key = SecretKey::from_multibase(text.trim())
+        let text = crate::keys::read_secret(&path, "issuer key")?;
+        let key = SecretKey::from_multibase(&text)
             .with_context(|| format!("{} does not hold an Ed25519 key", path.display()))?;
         let did = config.did();
         let seed = key.seed();

@@ -1,4 +1,5 @@
-//! The node's log signing key on disk: created once, readable only by the node's user.
+//! The node's secrets on disk (log key, witness key, API token; the issuer key is in
+//! `issuer.rs`): created once, readable only by the node's user, refused otherwise.
 
 use std::io::Write;
 use std::os::unix::fs::{OpenOptionsExt, PermissionsExt};
@@ -8,6 +9,28 @@ use anyhow::{Context, bail};
 use ledger::note::NoteSigner;
 
 use crate::config::Config;
+
+/// Reads a secret file, refusing one that other users can read. `what` names it in errors.
+pub fn read_secret(path: &Path, what: &str) -> anyhow::Result<String> {
+    let meta = std::fs::metadata(path).with_context(|| {
+        format!(
+            "no {what} at {}; run `cites-node init` first",
+            path.display()
+        )
+    })?;
+    let mode = meta.permissions().mode();
+    if mode & 0o077 != 0 {
+        bail!(
+            "{} is readable by other users (mode {:o}); run `chmod 600 {}`",
+            path.display(),
+            mode & 0o777,
+            path.display()
+        );
+    }
+    let text =
+        std::fs::read_to_string(path).with_context(|| format!("cannot read {}", path.display()))?;
+    Ok(text.trim().to_owned())
+}
 
 /// Creates the log key (refusing to replace one) and returns the verifier key string to
 /// publish.
@@ -25,23 +48,8 @@ pub fn load_log_key(config: &Config, create: bool) -> anyhow::Result<NoteSigner>
     if create && !path.exists() {
         create_log_key(config)?;
     }
-    let meta = std::fs::metadata(&path).with_context(|| {
-        format!(
-            "no log key at {}; run `cites-node init` first",
-            path.display()
-        )
-    })?;
-    if meta.permissions().mode() & 0o077 != 0 {
-        bail!(
-            "{} is readable by other users (mode {:o}); run `chmod 600 {}`",
-            path.display(),
-            meta.permissions().mode() & 0o777,
-            path.display()
-        );
-    }
-    let text = std::fs::read_to_string(&path)
-        .with_context(|| format!("cannot read {}", path.display()))?;
-    let signer = NoteSigner::from_key_string(text.trim())
+    let text = read_secret(&path, "log key")?;
+    let signer = NoteSigner::from_key_string(&text)
         .with_context(|| format!("{} does not hold a log signing key", path.display()))?;
     if signer.name() != config.log_origin {
         bail!(
@@ -72,13 +80,8 @@ pub fn witness_verifier(config: &Config, create: bool) -> anyhow::Result<String>
     if create && !path.exists() {
         return create_witness_key(config);
     }
-    let text = std::fs::read_to_string(&path).with_context(|| {
-        format!(
-            "no witness key at {}; run `cites-node init` first",
-            path.display()
-        )
-    })?;
-    let signer = ledger::CosignatureSigner::from_key_string(text.trim())
+    let text = read_secret(&path, "witness key")?;
+    let signer = ledger::CosignatureSigner::from_key_string(&text)
         .with_context(|| format!("{} does not hold a witness key", path.display()))?;
     Ok(signer.verifier().to_key_string())
 }
@@ -89,22 +92,7 @@ pub fn load_api_token(config: &Config, create: bool) -> anyhow::Result<String> {
     if create && !path.exists() {
         create_api_token(config)?;
     }
-    let meta = std::fs::metadata(&path).with_context(|| {
-        format!(
-            "no API token at {}; run `cites-node init` first",
-            path.display()
-        )
-    })?;
-    if meta.permissions().mode() & 0o077 != 0 {
-        bail!(
-            "{} is readable by other users; run `chmod 600 {}`",
-            path.display(),
-            path.display()
-        );
-    }
-    let token = std::fs::read_to_string(&path)
-        .with_context(|| format!("cannot read {}", path.display()))?;
-    let token = token.trim().to_owned();
+    let token = read_secret(&path, "API token")?;
     if token.len() < 32 {
         bail!(
             "the API token in {} is too short (at least 32 characters)",
