@@ -70,6 +70,32 @@ fn default_checkpoint_interval() -> u64 {
 }
 
 impl Config {
+    /// A configuration with the defaults for everything but who the node is and where it
+    /// listens and keeps its data.
+    pub fn new(
+        name: impl Into<String>,
+        role: Role,
+        party: Country,
+        log_origin: impl Into<String>,
+        listen: SocketAddr,
+        data_dir: impl Into<PathBuf>,
+    ) -> Config {
+        Config {
+            name: name.into(),
+            role,
+            party,
+            log_origin: log_origin.into(),
+            listen,
+            data_dir: data_dir.into(),
+            checkpoint_interval_ms: default_checkpoint_interval(),
+            did: None,
+            securing: default_securing(),
+            genesis: None,
+            peers: Vec::new(),
+            sync_interval_ms: default_sync_interval(),
+        }
+    }
+
     /// Reads a config file, then applies `CITES_*` overrides.
     pub fn load(path: &Path) -> anyhow::Result<Config> {
         let text = std::fs::read_to_string(path)
@@ -216,20 +242,14 @@ mod tests {
     use super::*;
 
     fn sample() -> Config {
-        Config {
-            name: "Management Authority of Ghana".into(),
-            role: Role::ManagementAuthority,
-            party: "GH".parse().unwrap(),
-            log_origin: "cites.example/gh".into(),
-            listen: "127.0.0.1:8701".parse().unwrap(),
-            data_dir: "data".into(),
-            checkpoint_interval_ms: 500,
-            did: None,
-            securing: credentials::Mechanism::Jose,
-            genesis: None,
-            peers: Vec::new(),
-            sync_interval_ms: 2000,
-        }
+        Config::new(
+            "Management Authority of Ghana",
+            Role::ManagementAuthority,
+            "GH".parse().unwrap(),
+            "cites.example/gh",
+            "127.0.0.1:8701".parse().unwrap(),
+            "data",
+        )
     }
 
     #[test]

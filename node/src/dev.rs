@@ -35,20 +35,14 @@ pub fn configs(data_dir: &Path, first_port: u16) -> anyhow::Result<Vec<Config>> 
         let port = first_port
             .checked_add(i as u16)
             .context("--port is too high for three nodes")?;
-        let config = Config {
-            name: name.into(),
+        let config = Config::new(
+            name,
             role,
-            party: party.parse()?,
-            log_origin: format!("cites.dev/{id}"),
-            listen: ([127, 0, 0, 1], port).into(),
-            data_dir: data_dir.join(id),
-            checkpoint_interval_ms: 500,
-            did: None,
-            securing: credentials::Mechanism::Jose,
-            genesis: None,
-            peers: Vec::new(),
-            sync_interval_ms: 2000,
-        };
+            party.parse()?,
+            format!("cites.dev/{id}"),
+            ([127, 0, 0, 1], port).into(),
+            data_dir.join(id),
+        );
         config.check()?;
         configs.push(config);
     }

@@ -229,23 +229,12 @@ fn run(command: Command) -> anyhow::Result<ExitCode> {
             listen,
             data_dir,
         } => {
-            let cfg = Config {
-                name,
-                role: match role {
-                    RoleArg::Secretariat => Role::Secretariat,
-                    RoleArg::ManagementAuthority => Role::ManagementAuthority,
-                },
-                party: party.parse().context("--party")?,
-                log_origin,
-                listen,
-                data_dir,
-                checkpoint_interval_ms: 500,
-                did: None,
-                securing: credentials::Mechanism::Jose,
-                genesis: None,
-                peers: Vec::new(),
-                sync_interval_ms: 2000,
+            let role = match role {
+                RoleArg::Secretariat => Role::Secretariat,
+                RoleArg::ManagementAuthority => Role::ManagementAuthority,
             };
+            let party = party.parse().context("--party")?;
+            let cfg = Config::new(name, role, party, log_origin, listen, data_dir);
             cfg.check()?;
             cfg.write_new(&config)?;
             let loaded = Config::load(&config)?;

@@ -28,20 +28,16 @@ fn root(leaves: &[Hash]) -> Hash {
 }
 
 fn config(dir: &std::path::Path) -> Config {
-    Config {
-        name: "Management Authority of Ghana".into(),
-        role: Role::ManagementAuthority,
-        party: "GH".parse().unwrap(),
-        log_origin: "cites.test/gh-tiles".into(),
-        listen: "127.0.0.1:0".parse().unwrap(),
-        data_dir: dir.to_owned(),
-        checkpoint_interval_ms: 20,
-        did: None,
-        securing: credentials::Mechanism::Jose,
-        genesis: None,
-        peers: Vec::new(),
-        sync_interval_ms: 2000,
-    }
+    let mut c = Config::new(
+        "Management Authority of Ghana",
+        Role::ManagementAuthority,
+        "GH".parse().unwrap(),
+        "cites.test/gh-tiles",
+        "127.0.0.1:0".parse().unwrap(),
+        dir,
+    );
+    c.checkpoint_interval_ms = 20;
+    c
 }
 
 fn checkpoint(url: &str, verifier: &NoteVerifier) -> SignedCheckpoint {
