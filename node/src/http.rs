@@ -43,6 +43,8 @@ pub struct AppState {
     pub registry: Option<crate::registry::NodeRegistry>,
     /// Replicas of other nodes' logs.
     pub replicas: crate::replicate::Replicas,
+    /// The node as a witness of the other logs (with a genesis only).
+    pub witness: Option<crate::witnessing::NodeWitness>,
 }
 
 /// The router, with its state.
@@ -66,6 +68,7 @@ pub fn router(state: Arc<AppState>) -> Router {
         .route("/genesis", get(crate::did_http::genesis))
         .route("/trust-list", get(crate::did_http::trust_list))
         .route("/registry/entries", post(crate::did_http::write_entry))
+        .route("/add-checkpoint", post(crate::witnessing::add_checkpoint))
         .route(
             "/registry/accreditation-request",
             get(crate::did_http::accreditation_request),

@@ -26,6 +26,7 @@ pub mod store;
 pub mod trust;
 pub mod vcapi;
 pub mod verify_cli;
+pub mod witnessing;
 
 use std::sync::Arc;
 
@@ -89,6 +90,14 @@ impl RunningNode {
         let base_url = format!("http://{addr}");
         let status_credentials = vcapi::sign_status_lists(&issuer, &issuance, &base_url)?;
         let api_token = keys::load_api_token(&config, create_key)?;
+        let witness = match &config.genesis {
+            Some(_) => {
+                keys::witness_verifier(&config, create_key)?;
+                let key = keys::read_secret(&config.witness_key_path(), "witness key")?;
+                Some(witnessing::NodeWitness::new(anchor.store().clone(), &key)?)
+            }
+            None => None,
+        };
         let registry = match &config.genesis {
             Some(path) => Some(registry::NodeRegistry::load(
                 path,
@@ -110,6 +119,7 @@ impl RunningNode {
             challenges: vcapi::Challenges::default(),
             registry,
             replicas: replicate::Replicas::default(),
+            witness,
         });
         let app = http::router(state.clone());
         tokio::spawn(replicate::run(

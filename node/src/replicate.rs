@@ -197,6 +197,12 @@ pub async fn run(
                 Err(e) => tracing::error!(error = %e, "replication task failed"),
             }
         }
+        let s = state.clone();
+        let p = peers.clone();
+        if let Err(e) = tokio::task::spawn_blocking(move || crate::witnessing::round(&s, &p)).await
+        {
+            tracing::error!(error = %e, "witnessing task failed");
+        }
         tokio::select! {
             _ = tokio::time::sleep(interval) => {}
             _ = shutdown.wait_for(|stop| *stop) => return,

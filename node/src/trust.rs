@@ -105,14 +105,22 @@ impl Trust for NodeTrust<'_> {
         if key != *permit || anchored != *credential {
             return Err("this is not the credential the issuer's log recorded".into());
         }
+        let note = reader
+            .cosigned_checkpoint(checkpoint.size())
+            .map_err(|e| e.to_string())?
+            .unwrap_or_default();
+        // Signature lines other than the log's own are witness cosignatures.
+        let origin = self.state.anchor.origin();
+        let cosignatures = String::from_utf8_lossy(&note)
+            .lines()
+            .filter(|l| l.starts_with("— ") && !l.starts_with(&format!("— {origin} ")))
+            .count();
         Ok(Anchored {
             issued_at: entry.at,
             commitment,
             evidence: format!(
-                "leaf {index} of {} under checkpoint {} ({} witness cosignatures so far)",
-                self.state.anchor.origin(),
-                checkpoint.size(),
-                0
+                "leaf {index} of {origin} under checkpoint {} ({cosignatures} witness cosignature(s))",
+                checkpoint.size()
             ),
         })
     }

@@ -367,3 +367,84 @@ fn a_key_rotation_on_one_node_is_resolved_on_another_after_replication() {
         format!("{gh_did}#key-2")
     );
 }
+
+#[test]
+fn checkpoints_are_cosigned_by_the_genesis_witnesses() {
+    let net = crate::network();
+    let http = agent();
+    let genesis: Value = http
+        .get(format!("{}/genesis", net.secretariat.url))
+        .call()
+        .unwrap()
+        .body_mut()
+        .read_json()
+        .unwrap();
+    let witness = &genesis["witness_policy"]["witnesses"][0];
+    let trust = ledger::LogTrust {
+        origin: genesis["secretariat"]["log_origin"]
+            .as_str()
+            .unwrap()
+            .into(),
+        log_key: ledger::NoteVerifier::from_key_string(
+            genesis["secretariat"]["log_key"].as_str().unwrap(),
+        )
+        .unwrap(),
+        witnesses: vec![
+            ledger::CosignatureVerifier::from_key_string(witness["key"].as_str().unwrap()).unwrap(),
+        ],
+        quorum: 1,
+    };
+    // The Secretariat's log holds the accreditation (leaf 0); Ghana's node, a genesis witness,
+    // cosigns the Secretariat's checkpoints.
+    let entries: Value = http
+        .get(format!("{}/log/entries/0/1", net.secretariat.url))
+        .call()
+        .unwrap()
+        .body_mut()
+        .read_json()
+        .unwrap();
+    use base64::Engine as _;
+    let entry = base64::engine::general_purpose::STANDARD
+        .decode(entries["entries"][0].as_str().unwrap())
+        .unwrap();
+    let deadline = std::time::Instant::now() + std::time::Duration::from_secs(30);
+    loop {
+        let note = http
+            .get(format!("{}/checkpoint", net.secretariat.url))
+            .call()
+            .unwrap()
+            .body_mut()
+            .read_to_vec()
+            .unwrap();
+        let size: u64 = String::from_utf8_lossy(&note)
+            .lines()
+            .nth(1)
+            .unwrap()
+            .parse()
+            .unwrap();
+        if size == 1 {
+            let proof = ledger::InclusionProof { hashes: vec![] };
+            match ledger::verify_entry(&entry, 0, &proof, &note, &trust) {
+                Ok(v) => {
+                    assert_eq!(
+                        v.witnesses,
+                        vec![witness["name"].as_str().unwrap().to_owned()]
+                    );
+                    break;
+                }
+                Err(e) => assert!(std::time::Instant::now() < deadline, "no quorum: {e}"),
+            }
+        }
+        assert!(
+            std::time::Instant::now() < deadline,
+            "the checkpoint did not settle"
+        );
+        std::thread::sleep(std::time::Duration::from_millis(100));
+    }
+    // A witness refuses a checkpoint it cannot authenticate.
+    let r = http
+        .post(format!("{}/add-checkpoint", net.gh.url))
+        .send(&b"old 0\n\nnot a checkpoint\n"[..])
+        .unwrap();
+    assert!(r.status().is_client_error());
+}
