@@ -7,6 +7,7 @@
 //! {
 //!   "type": "CitesEvidenceBundle",
 //!   "version": 1,
+//!   "created": <when the node assembled it, YYYY-MM-DDTHH:MM:SSZ: the age of its status>,
 //!   "credential": <the secured credential: a JWS string or a JSON-LD object with its proof>,
 //!   "log": {
 //!     "origin": <the issuer's log origin>,
@@ -110,6 +111,8 @@ pub struct Bundle {
     pub kind: String,
     /// [`VERSION`].
     pub version: u32,
+    /// When the bundle was assembled (UTC, `YYYY-MM-DDTHH:MM:SSZ`).
+    pub created: String,
     /// The credential.
     pub credential: Secured,
     /// Its anchoring.
@@ -133,6 +136,7 @@ impl Bundle {
         Bundle {
             kind: "CitesEvidenceBundle".into(),
             version: VERSION,
+            created: chrono::Utc::now().format("%Y-%m-%dT%H:%M:%SZ").to_string(),
             credential,
             log,
             status,

@@ -62,6 +62,7 @@ pub fn router(state: Arc<AppState>) -> Router {
         .route("/credentials/verify", post(crate::vcapi::verify_vc))
         .route("/presentations/verify", post(crate::vcapi::verify_vp))
         .route("/challenges", post(crate::vcapi::challenge))
+        .route("/evidence", post(crate::vcapi::evidence))
         .route("/status/{purpose}", get(crate::vcapi::status_list))
         .route("/.well-known/did.json", get(crate::vcapi::did_document))
         .route("/1.0/identifiers/{did}", get(crate::did_http::resolve))

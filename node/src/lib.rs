@@ -18,6 +18,7 @@ pub mod http;
 pub mod issuance;
 pub mod issuer;
 pub mod keys;
+pub mod offline;
 mod pages;
 pub mod permit_cli;
 pub mod registry;

@@ -86,6 +86,12 @@ enum Command {
         /// export, import or inspect.
         #[arg(long, default_value = "inspect")]
         purpose: String,
+        /// Verify an evidence bundle with no network, against this genesis file only.
+        #[arg(long, value_name = "GENESIS")]
+        offline: Option<PathBuf>,
+        /// Offline: the oldest status the bundle may carry, in seconds (default 7 days).
+        #[arg(long, default_value_t = 7 * 24 * 3600)]
+        max_status_age: i64,
     },
     /// The network's genesis.
     Genesis {
@@ -205,15 +211,23 @@ fn run(command: Command) -> anyhow::Result<ExitCode> {
             challenge,
             domain,
             purpose,
+            offline,
+            max_status_age,
         } => {
-            let valid = node::verify_cli::run(
-                &file,
-                &node,
-                challenge.as_deref(),
-                domain.as_deref(),
-                &purpose,
-                &mut std::io::stdout().lock(),
-            )?;
+            let out = &mut std::io::stdout().lock();
+            let valid = match offline {
+                Some(genesis) => {
+                    node::verify_cli::run_offline(&file, &genesis, &purpose, max_status_age, out)?
+                }
+                None => node::verify_cli::run(
+                    &file,
+                    &node,
+                    challenge.as_deref(),
+                    domain.as_deref(),
+                    &purpose,
+                    out,
+                )?,
+            };
             Ok(if valid {
                 ExitCode::SUCCESS
             } else {

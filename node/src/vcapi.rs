@@ -333,6 +333,80 @@ pub async fn verify_vp(State(s): State<Arc<AppState>>, body: Bytes) -> Response 
     }
 }
 
+/// `POST /evidence`: a fresh evidence bundle (newest cosigned checkpoint, current status) for a
+/// credential this node issued. Whoever holds the credential holds its data already, so the
+/// credential itself is the right to ask.
+pub async fn evidence(State(s): State<Arc<AppState>>, body: Bytes) -> Response {
+    // The credential as it was issued, or wrapped as `{"verifiableCredential": ...}`.
+    let value = match serde_json::from_slice::<Value>(&body) {
+        Ok(Value::Object(mut o)) if o.contains_key("verifiableCredential") => {
+            o.remove("verifiableCredential").unwrap_or(Value::Null)
+        }
+        Ok(other) => other,
+        Err(e) => return bad_request(format!("not JSON: {e}")),
+    };
+    let secured = match secured_of(value) {
+        Ok(s) => s,
+        Err(r) => return r,
+    };
+    let claims = match secured
+        .unverified_document()
+        .map_err(|e| e.to_string())
+        .and_then(|d| credentials::credential::read(&d).map_err(|e| e.to_string()))
+    {
+        Ok(c) => c,
+        Err(e) => return bad_request(e),
+    };
+    let key = claims.permit.key();
+    let record = match crate::store::permit(s.anchor.store(), &key) {
+        Ok(Some(r)) => r,
+        Ok(None) => {
+            return problem(
+                StatusCode::NOT_FOUND,
+                "unknown permit",
+                format!("{key} was not issued by this node"),
+            );
+        }
+        Err(e) => return internal(e),
+    };
+    if record.credential.digest() != secured.digest() {
+        return problem(
+            StatusCode::NOT_FOUND,
+            "unknown credential",
+            "this is not the credential this node issued for that permit",
+        );
+    }
+    let leaf = match ledger::Hash::from_hex(&record.leaf_hash) {
+        Ok(h) => h,
+        Err(e) => return internal(anyhow::anyhow!("{e}")),
+    };
+    let index = match s.anchor.index_of(&leaf) {
+        Ok(Some(i)) => i,
+        Ok(None) => {
+            return internal(anyhow::anyhow!(
+                "{key}: issuance entry missing from the log"
+            ));
+        }
+        Err(e) => return internal(e),
+    };
+    let entry = match s.anchor.reader().leaf(index) {
+        Ok(e) => e,
+        Err(e) => return internal(e.into()),
+    };
+    match issuance::bundle_for(
+        &s.anchor,
+        &record.credential,
+        &entry,
+        index,
+        s.status_credentials.clone(),
+    )
+    .await
+    {
+        Ok(bundle) => Json(bundle).into_response(),
+        Err(e) => internal(e),
+    }
+}
+
 /// `POST /challenges`: a single-use challenge for a holder's presentation.
 pub async fn challenge(State(s): State<Arc<AppState>>) -> Response {
     match s.challenges.create() {

@@ -373,3 +373,94 @@ fn a_node_without_genesis_does_not_vouch_for_itself() {
             .contains("no genesis")
     );
 }
+
+#[test]
+fn a_bundle_verifies_offline_against_the_genesis_alone() {
+    let (dir, ma) = start();
+    let url = &ma.node.url;
+    let (status, body) = post(
+        &format!("{url}/credentials/issue"),
+        Some(&ma.token),
+        &issue_request("GH26OFF00001", "eddsa-jcs-2022"),
+    );
+    assert_eq!(status, 201, "{body}");
+    let genesis = dir.path().join("genesis.json");
+    let bundle_path = dir.path().join("offline-bundle.json");
+    let offline = |path: &std::path::Path| {
+        e2e_support::run(
+            &bin(),
+            &[
+                "verify",
+                "--offline",
+                genesis.to_str().unwrap(),
+                path.to_str().unwrap(),
+            ],
+        )
+    };
+
+    // The witness cosigns within a few sync rounds; the holder refreshes the bundle until then.
+    let deadline = std::time::Instant::now() + std::time::Duration::from_secs(30);
+    let bundle = loop {
+        let (status, bundle) = post(
+            &format!("{url}/evidence"),
+            None,
+            &body["verifiableCredential"],
+        );
+        assert_eq!(status, 200, "{bundle}");
+        std::fs::write(&bundle_path, serde_json::to_vec(&bundle).unwrap()).unwrap();
+        let out = offline(&bundle_path);
+        if out.status.success() {
+            let stdout = String::from_utf8_lossy(&out.stdout);
+            assert!(
+                stdout.contains("VALID")
+                    && stdout.contains("cosigned by 1 of the genesis witnesses"),
+                "{stdout}"
+            );
+            break bundle;
+        }
+        assert!(
+            std::time::Instant::now() < deadline,
+            "never valid offline: {}",
+            String::from_utf8_lossy(&out.stdout)
+        );
+        std::thread::sleep(std::time::Duration::from_millis(200));
+    };
+
+    // Each way the bundle can be wrong fails with its own reason.
+    let check = |bundle: &Value, reason: &str| {
+        let path = dir.path().join("tampered.json");
+        std::fs::write(&path, serde_json::to_vec(bundle).unwrap()).unwrap();
+        let out = offline(&path);
+        let stdout = String::from_utf8_lossy(&out.stdout);
+        assert_eq!(out.status.code(), Some(1), "{stdout}");
+        assert!(stdout.contains(reason), "expected {reason:?} in {stdout}");
+    };
+    let mut no_cosignature = bundle.clone();
+    let note = bundle["log"]["checkpoint"].as_str().unwrap();
+    let log_line = note
+        .lines()
+        .find(|l| l.starts_with("— cites.test/gh "))
+        .unwrap();
+    let body_end = note.find("\n\n").unwrap() + 2;
+    no_cosignature["log"]["checkpoint"] = format!("{}{log_line}\n", &note[..body_end]).into();
+    check(
+        &no_cosignature,
+        "0 valid witness cosignatures, policy requires 1",
+    );
+    let mut wrong_index = bundle.clone();
+    wrong_index["log"]["index"] = 7.into();
+    check(&wrong_index, "[FAIL] anchored");
+    let mut no_registry = bundle.clone();
+    no_registry["registry"] = json!([]);
+    check(&no_registry, "[FAIL] issuer_accredited");
+    let mut no_status = bundle.clone();
+    no_status["status"] = json!([]);
+    check(&no_status, "has no status list");
+
+    let truncated = dir.path().join("truncated.json");
+    let text = serde_json::to_string(&bundle).unwrap();
+    std::fs::write(&truncated, &text[..text.len() / 2]).unwrap();
+    let out = offline(&truncated);
+    assert_eq!(out.status.code(), Some(2));
+    assert!(String::from_utf8_lossy(&out.stderr).contains("is not an evidence bundle"));
+}

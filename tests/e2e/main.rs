@@ -80,7 +80,7 @@ pub struct Network {
 pub fn network() -> Network {
     let dir = tempfile::tempdir().unwrap();
     let (sec_port, gh_port) = (e2e_support::free_port(), e2e_support::free_port());
-    let (sec_config, _) = init(dir.path(), "secretariat", "CH", sec_port);
+    let (sec_config, sec_out) = init(dir.path(), "secretariat", "CH", sec_port);
     let (gh_config, gh_out) = init(dir.path(), "gh", "GH", gh_port);
     let genesis = dir.path().join("genesis.json");
     let out = e2e_support::run(
@@ -94,6 +94,8 @@ pub fn network() -> Network {
             "cites-test",
             "--witness",
             line(&gh_out, "witness key: "),
+            "--witness",
+            line(&sec_out, "witness key: "),
             "--out",
             genesis.to_str().unwrap(),
         ],
