@@ -288,7 +288,8 @@ impl NodeRegistry {
     /// and applies it. Returns the leaf index.
     pub async fn write(&self, anchor: &Anchor, body: Body) -> Result<u64, WriteError> {
         let _one_writer = self.write.lock().await;
-        let now = Utc::now();
+        // Whole seconds, like the entry's own `at` and every replayed position.
+        let now = chrono::SubsecRound::trunc_subsecs(Utc::now(), 0);
         let (leaf, mut probe) = {
             let registry = read_lock(&self.registry)?;
             let seq = registry

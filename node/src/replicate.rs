@@ -166,6 +166,7 @@ fn sync_peer(state: &AppState, peer: &str) -> anyhow::Result<u64> {
         added += end - start;
     }
     drop(logs);
+    crate::store::index_replica(state.anchor.store(), &origin)?;
     if !registry_leaves.is_empty() {
         registry.add_replicated(state.anchor.reader(), &origin, registry_leaves)?;
     }

@@ -23,7 +23,91 @@ pub const CF_REGISTRY: &str = "node_registry";
 /// the leaf.
 pub const CF_REGISTRY_REPLICATED: &str = "node_registry_replicated";
 
-const NODE_COLUMN_FAMILIES: &[&str] = &[CF_PERMITS, CF_STATUS, CF_REGISTRY, CF_REGISTRY_REPLICATED];
+/// Permit entries of replicated logs, so the importing side finds another Party's permit:
+/// key = `PARTY/NUMBER`, 0x00, origin, 0x00, index (big-endian). Key 0x01 + origin holds how far
+/// that replica has been indexed.
+pub const CF_PERMIT_INDEX: &str = "node_permit_index";
+
+const NODE_COLUMN_FAMILIES: &[&str] = &[
+    CF_PERMITS,
+    CF_STATUS,
+    CF_REGISTRY,
+    CF_REGISTRY_REPLICATED,
+    CF_PERMIT_INDEX,
+];
+
+/// Indexes the permit entries a replica holds beyond what was indexed before (resumes after a
+/// crash between replication and indexing).
+pub fn index_replica(store: &ledger::Store, origin: &str) -> anyhow::Result<u64> {
+    let cf = store
+        .db()
+        .cf_handle(CF_PERMIT_INDEX)
+        .context("missing permit index column family")?;
+    let mut mark_key = vec![1u8];
+    mark_key.extend_from_slice(origin.as_bytes());
+    let from = match store.db().get_cf(&cf, &mark_key)? {
+        Some(b) => u64::from_be_bytes(
+            b.try_into()
+                .map_err(|_| anyhow::anyhow!("corrupt index mark"))?,
+        ),
+        None => 0,
+    };
+    let reader = ledger::LogReader::new(store.clone(), origin);
+    let size = reader.size()?;
+    let mut start = from;
+    while start < size {
+        let end = (start + 1000).min(size);
+        let mut batch = rocksdb::WriteBatch::default();
+        for (i, leaf) in reader.leaves(start, end)?.iter().enumerate() {
+            if let Ok(entry) = contracts::LogEntry::decode(leaf) {
+                let key = entry.event.permit();
+                let mut k = format!("{}/{}", key.party, key.number).into_bytes();
+                k.push(0);
+                k.extend_from_slice(origin.as_bytes());
+                k.push(0);
+                k.extend_from_slice(&(start + i as u64).to_be_bytes());
+                batch.put_cf(&cf, k, []);
+            }
+        }
+        batch.put_cf(&cf, &mark_key, end.to_be_bytes());
+        store.db().write(batch)?;
+        start = end;
+    }
+    Ok(size - from)
+}
+
+/// The replicated log entries of a permit, in log order: (origin, index).
+pub fn permit_entries(
+    store: &ledger::Store,
+    key: &contracts::PermitKey,
+) -> anyhow::Result<Vec<(String, u64)>> {
+    let cf = store
+        .db()
+        .cf_handle(CF_PERMIT_INDEX)
+        .context("missing permit index column family")?;
+    let mut prefix = permit_key(key);
+    prefix.push(0);
+    let mut out = Vec::new();
+    for item in store.db().prefix_iterator_cf(&cf, &prefix) {
+        let (k, _) = item?;
+        if !k.starts_with(&prefix) {
+            break;
+        }
+        let rest = &k[prefix.len()..];
+        let split = rest
+            .iter()
+            .position(|b| *b == 0)
+            .context("corrupt permit index key")?;
+        let origin = String::from_utf8_lossy(&rest[..split]).into_owned();
+        let index = u64::from_be_bytes(
+            rest[split + 1..]
+                .try_into()
+                .map_err(|_| anyhow::anyhow!("corrupt permit index key"))?,
+        );
+        out.push((origin, index));
+    }
+    Ok(out)
+}
 
 /// Opens (creating) the node's database with every column family.
 pub fn open(dir: &Path) -> anyhow::Result<ledger::Store> {

@@ -8,6 +8,7 @@ use chrono::{DateTime, Utc};
 use contracts::{Country, Digest, EntryKind, Lifecycle, LogEntry, PermitKey};
 use credentials::credential::StatusEntry;
 use credentials::keys::PublicKey;
+use credentials::status::StatusList;
 use credentials::verify::{Anchor as Anchored, Trust};
 use ledger::Hash;
 
@@ -34,10 +35,81 @@ impl NodeTrust<'_> {
         }
     }
 
-    fn record(&self, permit: &PermitKey) -> Result<store::PermitRecord, String> {
-        store::permit(self.state.anchor.store(), permit)
-            .map_err(|e| e.to_string())?
-            .ok_or_else(|| format!("{permit} was not issued by this node"))
+    /// Another node's status list, fetched from it (only from a configured peer: a credential
+    /// does not get to make this node fetch arbitrary URLs) and checked against its issuer's key
+    /// in the registry.
+    fn foreign_status_bit(&self, entry: &StatusEntry) -> Result<(bool, DateTime<Utc>), String> {
+        let peer = self
+            .state
+            .config
+            .peers
+            .iter()
+            .find(|p| {
+                entry
+                    .list
+                    .starts_with(&format!("{}/", p.trim_end_matches('/')))
+            })
+            .ok_or_else(|| {
+                format!(
+                    "status list {} is not served by a peer of this node",
+                    entry.list
+                )
+            })?;
+        let registry = self
+            .state
+            .registry
+            .as_ref()
+            .ok_or("this node pins no genesis")?;
+        let agent: ureq::Agent = ureq::Agent::config_builder()
+            .http_status_as_error(false)
+            .timeout_global(Some(std::time::Duration::from_secs(10)))
+            .build()
+            .into();
+        let mut r = agent
+            .get(&entry.list)
+            .call()
+            .map_err(|e| format!("cannot fetch the status list from {peer}: {e}"))?;
+        if r.status() != 200 {
+            return Err(format!("{} answered {}", entry.list, r.status()));
+        }
+        let text = r.body_mut().read_to_string().map_err(|e| e.to_string())?;
+        let secured = credentials::Secured::parse(&text).map_err(|e| e.to_string())?;
+        let doc = secured.unverified_document().map_err(|e| e.to_string())?;
+        if doc["id"] != entry.list.as_str() {
+            return Err("the status list answered is not the one the credential names".into());
+        }
+        let issuer = doc["issuer"]
+            .as_str()
+            .ok_or("status list without issuer")?
+            .to_owned();
+        let method = secured.unverified_method().map_err(|e| e.to_string())?;
+        let key = PublicKey::from_bytes(&registry.key_at(&issuer, &method, self.now)?)
+            .map_err(|e| e.to_string())?;
+        let proven = secured
+            .verify(&key, false)
+            .map_err(|e| format!("status list signature: {e}"))?;
+        let list = StatusList::from_credential(&proven.document, entry.purpose)
+            .map_err(|e| e.to_string())?;
+        Ok((list.get(entry.index).map_err(|e| e.to_string())?, self.now))
+    }
+
+    /// Where another Party's issuance of `permit` sits in our replicas.
+    fn foreign_issuance(&self, permit: &PermitKey) -> Result<(ledger::LogReader, u64), String> {
+        for (origin, index) in
+            store::permit_entries(self.state.anchor.store(), permit).map_err(|e| e.to_string())?
+        {
+            let reader = ledger::LogReader::new(self.state.anchor.store().clone(), &origin);
+            let leaf = reader.leaf(index).map_err(|e| e.to_string())?;
+            if matches!(
+                LogEntry::decode(&leaf).map(|e| e.event),
+                Ok(EntryKind::Issued { .. })
+            ) {
+                return Ok((reader, index));
+            }
+        }
+        Err(format!(
+            "{permit} is neither issued by this node nor in its replicas of the other logs"
+        ))
     }
 }
 
@@ -74,25 +146,39 @@ impl Trust for NodeTrust<'_> {
     }
 
     fn anchor(&self, permit: &PermitKey, credential: &Digest) -> Result<Anchored, String> {
-        let record = self.record(permit)?;
-        let leaf = Hash::from_hex(&record.leaf_hash).map_err(|e| e.to_string())?;
-        let reader = self.state.anchor.reader();
-        let index = reader
-            .index_of(&leaf)
-            .map_err(|e| e.to_string())?
-            .ok_or_else(|| format!("{permit}: issuance entry missing from the log"))?;
+        // Our own permit: its record points to the leaf. Another Party's: the replica index.
+        let (reader, index) =
+            match store::permit(self.state.anchor.store(), permit).map_err(|e| e.to_string())? {
+                Some(record) => {
+                    let leaf = Hash::from_hex(&record.leaf_hash).map_err(|e| e.to_string())?;
+                    let reader = self.state.anchor.reader().clone();
+                    let index = reader
+                        .index_of(&leaf)
+                        .map_err(|e| e.to_string())?
+                        .ok_or_else(|| format!("{permit}: issuance entry missing from the log"))?;
+                    (reader, index)
+                }
+                None => self.foreign_issuance(permit)?,
+            };
+        let origin = reader.origin().to_owned();
         let checkpoint = reader
             .latest_checkpoint()
             .map_err(|e| e.to_string())?
             .filter(|c| c.size() > index)
-            .ok_or_else(|| "no checkpoint covers the issuance yet".to_owned())?;
+            .ok_or_else(|| format!("no checkpoint of {origin} covers the issuance yet"))?;
+        let leaf_bytes = reader.leaf(index).map_err(|e| e.to_string())?;
         let proof = reader
             .inclusion_proof(index, checkpoint.size())
             .map_err(|e| e.to_string())?;
-        ledger::verify_inclusion(&leaf, index, checkpoint.size(), &proof, &checkpoint.root())
-            .map_err(|e| format!("inclusion proof failed: {e}"))?;
-        let entry = LogEntry::decode(&reader.leaf(index).map_err(|e| e.to_string())?)
-            .map_err(|e| e.to_string())?;
+        ledger::verify_inclusion(
+            &ledger::leaf_hash(&leaf_bytes),
+            index,
+            checkpoint.size(),
+            &proof,
+            &checkpoint.root(),
+        )
+        .map_err(|e| format!("inclusion proof failed: {e}"))?;
+        let entry = LogEntry::decode(&leaf_bytes).map_err(|e| e.to_string())?;
         let EntryKind::Issued {
             credential: anchored,
             commitment,
@@ -110,7 +196,6 @@ impl Trust for NodeTrust<'_> {
             .map_err(|e| e.to_string())?
             .unwrap_or_default();
         // Signature lines other than the log's own are witness cosignatures.
-        let origin = self.state.anchor.origin();
         let cosignatures = String::from_utf8_lossy(&note)
             .lines()
             .filter(|l| l.starts_with("— ") && !l.starts_with(&format!("— {origin} ")))
@@ -126,12 +211,34 @@ impl Trust for NodeTrust<'_> {
     }
 
     fn lifecycle(&self, permit: &PermitKey) -> Result<(Lifecycle, DateTime<Utc>), String> {
-        Ok((Lifecycle::new(&self.record(permit)?.permit), self.now))
+        if let Some(record) =
+            store::permit(self.state.anchor.store(), permit).map_err(|e| e.to_string())?
+        {
+            return Ok((Lifecycle::new(&record.permit), self.now));
+        }
+        // Another Party's permit: replay its entries from our replica of the issuer's log,
+        // with the same rules every node applies (quantities stay on the issuing node).
+        let mut register = contracts::Register::new(permit.party);
+        for (origin, index) in
+            store::permit_entries(self.state.anchor.store(), permit).map_err(|e| e.to_string())?
+        {
+            let reader = ledger::LogReader::new(self.state.anchor.store().clone(), &origin);
+            let entry = LogEntry::decode(&reader.leaf(index).map_err(|e| e.to_string())?)
+                .map_err(|e| e.to_string())?;
+            if let Err(e) = register.apply(&entry) {
+                tracing::warn!(permit = %permit, %origin, index, error = %e, "replicated permit entry breaks the rules");
+            }
+        }
+        let lifecycle = register
+            .get(permit)
+            .cloned()
+            .ok_or_else(|| format!("{permit} is not in this node's replicas"))?;
+        Ok((lifecycle, self.now))
     }
 
     fn status_bit(&self, entry: &StatusEntry) -> Result<(bool, DateTime<Utc>), String> {
         if entry.list != crate::issuance::status_url(&self.state.base_url, entry.purpose) {
-            return Err(format!("status list {} is not this node's", entry.list));
+            return self.foreign_status_bit(entry);
         }
         let list = self
             .state

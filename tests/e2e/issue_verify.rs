@@ -464,3 +464,60 @@ fn a_bundle_verifies_offline_against_the_genesis_alone() {
     assert_eq!(out.status.code(), Some(2));
     assert!(String::from_utf8_lossy(&out.stderr).contains("is not an evidence bundle"));
 }
+
+#[test]
+fn another_node_verifies_from_its_replica_of_the_issuers_log() {
+    let net = crate::network();
+    let (status, body) = post(
+        &format!("{}/credentials/issue", net.gh.url),
+        Some(&net.gh_token),
+        &issue_request("GH26REP00001", "eddsa-rdfc-2022"),
+    );
+    assert_eq!(status, 201, "{body}");
+    // The Secretariat's node replicates Ghana's log, then verifies the presentation on its own.
+    let sec = &net.secretariat.url;
+    let h = holder();
+    let vc: Secured = serde_json::from_value(body["verifiableCredential"].clone()).unwrap();
+    let deadline = std::time::Instant::now() + std::time::Duration::from_secs(30);
+    loop {
+        let (_, ch) = post(&format!("{sec}/challenges"), None, &json!({}));
+        let (challenge, domain) = (
+            ch["challenge"].as_str().unwrap().to_owned(),
+            ch["domain"].as_str().unwrap().to_owned(),
+        );
+        let vp = presentation::build(&h.public().did_key(), std::slice::from_ref(&vc));
+        let vp = h
+            .present(
+                &vp,
+                credentials::Mechanism::Jose,
+                "2026-11-25T10:00:00Z",
+                &challenge,
+                &domain,
+            )
+            .unwrap();
+        let request = json!({ "verifiablePresentation": vp, "options": { "challenge": challenge, "domain": domain } });
+        let (status, verdict) = post(&format!("{sec}/presentations/verify"), None, &request);
+        if status == 200 {
+            let anchored = verdict["results"][0]["checks"]
+                .as_array()
+                .unwrap()
+                .iter()
+                .find(|c| c["check"] == "anchored")
+                .unwrap()
+                .clone();
+            assert!(
+                anchored["reason"]
+                    .as_str()
+                    .unwrap()
+                    .contains("cites.test/gh"),
+                "{anchored}"
+            );
+            break;
+        }
+        assert!(
+            std::time::Instant::now() < deadline,
+            "never valid at the Secretariat: {verdict:#}"
+        );
+        std::thread::sleep(std::time::Duration::from_millis(200));
+    }
+}
