@@ -55,6 +55,18 @@ impl OfflineTrust {
         })
     }
 
+    /// The issuer the bundle's credential names.
+    fn issuer(&self) -> Result<String, String> {
+        let document = self
+            .bundle
+            .credential
+            .unverified_document()
+            .map_err(|e| e.to_string())?;
+        Ok(credential::read(&document)
+            .map_err(|e| e.to_string())?
+            .issuer)
+    }
+
     fn log_trust(&self, issuer: &str) -> Result<LogTrust, String> {
         let list = did_registry::trust_list::TrustList::build(&self.registry, &AsOf::Now)
             .map_err(|e| e.to_string())?;
@@ -121,19 +133,7 @@ impl Trust for OfflineTrust {
     }
 
     fn accredited(&self, issuer: &str, party: Country, at: DateTime<Utc>) -> Result<(), String> {
-        let a = self
-            .registry
-            .accreditation_at(issuer, &AsOf::Time(at))
-            .map_err(|e| e.to_string())?;
-        if a.party.as_str() != party.code() || a.role != did_registry::Role::ManagementAuthority {
-            return Err(format!(
-                "{issuer} is not the Management Authority of {party}"
-            ));
-        }
-        if a.status != did_registry::Status::Active {
-            return Err(format!("{issuer} was not active on {at}"));
-        }
-        Ok(())
+        crate::registry::management_authority_at(&self.registry, issuer, party.code(), at)
     }
 
     fn anchor(&self, permit: &PermitKey, credential: &Digest) -> Result<Anchor, String> {
@@ -152,15 +152,7 @@ impl Trust for OfflineTrust {
         if key != permit || anchored != credential {
             return Err("the bundle's log entry is not this credential's issuance".into());
         }
-        let issuer = credential::read(
-            &self
-                .bundle
-                .credential
-                .unverified_document()
-                .map_err(|e| e.to_string())?,
-        )
-        .map_err(|e| e.to_string())?
-        .issuer;
+        let issuer = self.issuer()?;
         let trust = self.log_trust(&issuer)?;
         let proof = InclusionProof {
             hashes: log
@@ -215,15 +207,7 @@ impl Trust for OfflineTrust {
     }
 
     fn status_bit(&self, entry: &StatusEntry) -> Result<(bool, DateTime<Utc>), String> {
-        let issuer = credential::read(
-            &self
-                .bundle
-                .credential
-                .unverified_document()
-                .map_err(|e| e.to_string())?,
-        )
-        .map_err(|e| e.to_string())?
-        .issuer;
+        let issuer = self.issuer()?;
         for secured in &self.bundle.status {
             let doc = secured.unverified_document().map_err(|e| e.to_string())?;
             if doc["id"] != entry.list.as_str() {

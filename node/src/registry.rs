@@ -116,6 +116,32 @@ pub fn accreditation_request(state: &crate::http::AppState) -> anyhow::Result<se
     }))
 }
 
+/// Ok if `did` was an active Management Authority of `party` at `at` in `registry` (the
+/// verifier's "issuer accredited at issuance" check, online and offline).
+pub fn management_authority_at(
+    registry: &Registry,
+    did: &str,
+    party: &str,
+    at: chrono::DateTime<Utc>,
+) -> Result<(), String> {
+    let a = registry
+        .accreditation_at(did, &AsOf::Time(at))
+        .map_err(|e| e.to_string())?;
+    if a.party.as_str() != party {
+        return Err(format!(
+            "{did} is accredited for {}, not for {party}",
+            a.party.as_str()
+        ));
+    }
+    if a.role != did_registry::Role::ManagementAuthority {
+        return Err(format!("{did} is not accredited as a Management Authority"));
+    }
+    if a.status != did_registry::Status::Active {
+        return Err(format!("{did} was {:?} on {at}", a.status).to_lowercase());
+    }
+    Ok(())
+}
+
 /// Why an entry was not written. Nothing was appended.
 #[derive(Debug, thiserror::Error)]
 pub enum WriteError {
@@ -210,22 +236,7 @@ impl NodeRegistry {
         at: chrono::DateTime<Utc>,
     ) -> Result<(), String> {
         let registry = read_lock(&self.registry).map_err(|e| e.to_string())?;
-        let a = registry
-            .accreditation_at(did, &AsOf::Time(at))
-            .map_err(|e| e.to_string())?;
-        if a.party.as_str() != party {
-            return Err(format!(
-                "{did} is accredited for {}, not for {party}",
-                a.party.as_str()
-            ));
-        }
-        if a.role != did_registry::Role::ManagementAuthority {
-            return Err(format!("{did} is not accredited as a Management Authority"));
-        }
-        if a.status != did_registry::Status::Active {
-            return Err(format!("{did} was {:?} on {at}", a.status).to_lowercase());
-        }
-        Ok(())
+        management_authority_at(&registry, did, party, at)
     }
 
     /// The trust list as of now.

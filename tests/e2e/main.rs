@@ -76,8 +76,15 @@ pub struct Network {
     pub gh_did: String,
 }
 
-/// Starts a [`Network`].
+/// Starts a [`Network`] in which Ghana's MA is accredited and knows it.
 pub fn network() -> Network {
+    let net = network_unaccredited();
+    accredit_gh(&net);
+    net
+}
+
+/// Starts a [`Network`] before the Secretariat accredits Ghana's MA.
+pub fn network_unaccredited() -> Network {
     let dir = tempfile::tempdir().unwrap();
     let (sec_port, gh_port) = (e2e_support::free_port(), e2e_support::free_port());
     let (sec_config, sec_out) = init(dir.path(), "secretariat", "CH", sec_port);
@@ -124,6 +131,26 @@ pub fn network() -> Network {
             .to_owned()
     };
     let gh_did = line(&gh_out, "node DID: ").to_owned();
+    let gh_token = token("gh");
+    Network {
+        dir,
+        secretariat,
+        gh,
+        gh_token,
+        gh_did,
+    }
+}
+
+/// The Secretariat accredits Ghana's MA (from its accreditation request); waits until Ghana's
+/// node has replicated it.
+pub fn accredit_gh(net: &Network) {
+    let (gh, secretariat, gh_did) = (&net.gh, &net.secretariat, &net.gh_did);
+    let token = |name: &str| {
+        std::fs::read_to_string(net.dir.path().join(format!("{name}-data/keys/api.token")))
+            .unwrap()
+            .trim()
+            .to_owned()
+    };
     let http = e2e_support::agent();
     let accredit: serde_json::Value = http
         .get(format!("{}/registry/accreditation-request", gh.url))
@@ -152,13 +179,5 @@ pub fn network() -> Network {
             "Ghana did not learn its accreditation"
         );
         std::thread::sleep(std::time::Duration::from_millis(50));
-    }
-    let gh_token = token("gh");
-    Network {
-        dir,
-        secretariat,
-        gh,
-        gh_token,
-        gh_did,
     }
 }

@@ -202,47 +202,11 @@ fn wait_for(what: &str, mut f: impl FnMut() -> bool) {
 
 #[test]
 fn a_key_rotation_on_one_node_is_resolved_on_another_after_replication() {
-    let dir = tempfile::tempdir().unwrap();
-    let (sec_port, gh_port) = (free_port(), free_port());
-    let (sec_config, _) = init(dir.path(), "secretariat", "CH", sec_port);
-    let (gh_config, gh_out) = init(dir.path(), "gh", "GH", gh_port);
-    let gh_did = line(&gh_out, "node DID: ").to_owned();
-    let genesis = dir.path().join("genesis.json");
-    let out = run(
-        &bin(),
-        &[
-            "genesis",
-            "new",
-            "--config",
-            sec_config.to_str().unwrap(),
-            "--network",
-            "cites-test",
-            "--witness",
-            line(&gh_out, "witness key: "),
-            "--out",
-            genesis.to_str().unwrap(),
-        ],
-    );
-    assert!(
-        out.status.success(),
-        "{}",
-        String::from_utf8_lossy(&out.stderr)
-    );
-    for (config, peer) in [(&sec_config, gh_port), (&gh_config, sec_port)] {
-        let text = std::fs::read_to_string(config).unwrap();
-        std::fs::write(
-            config,
-            format!("{text}genesis = \"genesis.json\"\npeers = [\"http://127.0.0.1:{peer}\"]\n"),
-        )
-        .unwrap();
-    }
-    let mut sec = Node::from_config(&bin(), &sec_config, sec_port);
-    let mut gh = Node::from_config(&bin(), &gh_config, gh_port);
-    sec.start();
-    gh.start();
+    let mut net = crate::network_unaccredited();
+    let gh_did = net.gh_did.clone();
     let http = agent();
     let token = |name: &str| {
-        std::fs::read_to_string(dir.path().join(format!("{name}-data/keys/api.token")))
+        std::fs::read_to_string(net.dir.path().join(format!("{name}-data/keys/api.token")))
             .unwrap()
             .trim()
             .to_owned()
@@ -265,8 +229,6 @@ fn a_key_rotation_on_one_node_is_resolved_on_another_after_replication() {
             .unwrap();
         (r.status() == 200).then(|| r.body_mut().read_json().unwrap())
     };
-
-    // Before accreditation, Ghana's node cannot write registry entries.
     let rotate = |id: &str| {
         json!({
             "type": "rotate_keys",
@@ -274,36 +236,29 @@ fn a_key_rotation_on_one_node_is_resolved_on_another_after_replication() {
             "verification_methods": [{"id": id, "public_key_multibase": credentials::keys::SecretKey::generate().unwrap().public().to_multikey()}],
         })
     };
-    assert_eq!(write(&gh.url, &token("gh"), &rotate("key-2")).0, 422);
 
-    let gh_key = std::fs::read_to_string(dir.path().join("gh-data/keys/issuer.key")).unwrap();
-    let accredit = json!({
-        "type": "accredit", "subject": gh_did, "party": "GH", "role": "management_authority",
-        "verification_methods": [{"id": "key-1", "public_key_multibase": credentials::keys::SecretKey::from_multibase(gh_key.trim()).unwrap().public().to_multikey()}],
-        "key_agreement": {"id": "ka-1", "public_key_multibase": did_registry::X25519PublicKey::from_bytes([9; 32]).to_string()},
-        "log_origin": "cites.test/gh", "log_key": line(&gh_out, "log verifier key: "),
-        "peer_id": "12D3KooWGhanaTestPeer", "services": [],
-    });
-    let (status, body) = write(&sec.url, &token("secretariat"), &accredit);
-    assert_eq!(status, 201, "{body}");
+    // Before accreditation, Ghana's node cannot write registry entries.
+    assert_eq!(write(&net.gh.url, &token("gh"), &rotate("key-2")).0, 422);
+    crate::accredit_gh(&net);
+    let (gh, sec) = (net.gh.url.clone(), net.secretariat.url.clone());
 
     // Ghana's node replicates the Secretariat's log and learns it is accredited.
     wait_for("Ghana to see its accreditation", || {
-        resolve(&gh.url, "").is_some()
+        resolve(&gh, "").is_some()
     });
     let accredited_at = chrono::Utc::now();
     std::thread::sleep(std::time::Duration::from_millis(1100));
-    let (status, body) = write(&gh.url, &token("gh"), &rotate("key-2"));
+    let (status, body) = write(&gh, &token("gh"), &rotate("key-2"));
     assert_eq!(status, 201, "{body}");
 
     // The Secretariat replicates Ghana's log: the rotation shows in its resolution; before it,
     // key-1 was the key.
     wait_for("the Secretariat to see the rotation", || {
-        resolve(&sec.url, "")
+        resolve(&sec, "")
             .is_some_and(|r| r["didDocument"]["assertionMethod"][0] == format!("{gh_did}#key-2"))
     });
     let earlier = resolve(
-        &sec.url,
+        &sec,
         &format!(
             "?versionTime={}",
             accredited_at.to_rfc3339_opts(chrono::SecondsFormat::Secs, true)
@@ -325,7 +280,7 @@ fn a_key_rotation_on_one_node_is_resolved_on_another_after_replication() {
         serde_json::from_slice(&std::fs::read(crate::fixture("export_permit")).unwrap()).unwrap();
     permit["number"] = "GH26REG00001".into();
     let mut r = http
-        .post(format!("{}/credentials/issue", gh.url))
+        .post(format!("{gh}/credentials/issue"))
         .header("authorization", &format!("Bearer {}", token("gh")))
         .send_json(json!({"credential": {"credentialSubject": {"id": holder, "permit": permit}}}))
         .unwrap();
@@ -334,7 +289,10 @@ fn a_key_rotation_on_one_node_is_resolved_on_another_after_replication() {
     let bundle =
         credentials::bundle::Bundle::from_json(&serde_json::to_vec(&issued["evidence"]).unwrap())
             .unwrap();
-    let pinned = did_registry::Genesis::from_json(&std::fs::read(&genesis).unwrap()).unwrap();
+    let pinned = did_registry::Genesis::from_json(
+        &std::fs::read(net.dir.path().join("genesis.json")).unwrap(),
+    )
+    .unwrap();
     let leaves = bundle.registry.iter().map(|l| {
         use base64::Engine as _;
         let entry = base64::engine::general_purpose::STANDARD
@@ -359,9 +317,9 @@ fn a_key_rotation_on_one_node_is_resolved_on_another_after_replication() {
     assert_eq!(doc.assertion_method, [format!("{gh_did}#key-2")]);
 
     // Replicas survive a restart.
-    sec.stop();
-    sec.start();
-    let again = resolve(&sec.url, "").unwrap();
+    net.secretariat.stop();
+    net.secretariat.start();
+    let again = resolve(&sec, "").unwrap();
     assert_eq!(
         again["didDocument"]["assertionMethod"][0],
         format!("{gh_did}#key-2")
