@@ -15,12 +15,20 @@ use std::time::{Duration, Instant};
 
 use serde_json::{Value, json};
 
+/// The example export permit, read once.
+fn template() -> &'static Value {
+    static TEMPLATE: std::sync::OnceLock<Value> = std::sync::OnceLock::new();
+    TEMPLATE.get_or_init(|| {
+        let path = format!(
+            "{}/../contracts/tests/fixtures/valid/export_permit.json",
+            env!("CARGO_MANIFEST_DIR")
+        );
+        serde_json::from_slice(&std::fs::read(path).unwrap()).unwrap()
+    })
+}
+
 fn permit(number: &str) -> Value {
-    let path = format!(
-        "{}/../contracts/tests/fixtures/valid/export_permit.json",
-        env!("CARGO_MANIFEST_DIR")
-    );
-    let mut p: Value = serde_json::from_slice(&std::fs::read(path).unwrap()).unwrap();
+    let mut p = template().clone();
     let today = chrono::Utc::now().date_naive();
     p["number"] = number.into();
     p["issued"]["date"] = today.to_string().into();
