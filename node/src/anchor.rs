@@ -41,6 +41,8 @@ pub struct Anchor {
     reader: LogReader,
     verifier_key: String,
     sequencer: RwLock<Option<Arc<Sequencer>>>,
+    /// Size of the latest published checkpoint.
+    published: tokio::sync::watch::Receiver<u64>,
 }
 
 impl Anchor {
@@ -60,11 +62,18 @@ impl Anchor {
         }
         let reader = log.reader();
         let verifier_key = signer.verifier().to_key_string();
+        let (published_tx, published) =
+            tokio::sync::watch::channel(log.latest().map(|c| c.size()).unwrap_or(0));
         let sequencer = Sequencer::start(
             log,
             signer,
             SequencerConfig {
                 checkpoint_interval: Duration::from_millis(config.checkpoint_interval_ms),
+                // Tell waiting requests without a thread per waiter: a watch channel is cheap
+                // to update from the writer thread and awaited by many.
+                on_checkpoint: Some(Arc::new(move |cp: &SignedCheckpoint| {
+                    published_tx.send_replace(cp.size());
+                })),
                 ..SequencerConfig::default()
             },
         )
@@ -73,6 +82,7 @@ impl Anchor {
             reader,
             verifier_key,
             sequencer: RwLock::new(Some(Arc::new(sequencer))),
+            published,
         })
     }
 
@@ -165,10 +175,15 @@ impl Anchor {
         size: u64,
         timeout: Duration,
     ) -> anyhow::Result<SignedCheckpoint> {
-        let sequencer = self.sequencer()?;
-        tokio::task::spawn_blocking(move || sequencer.wait_for_checkpoint(size, timeout))
-            .await?
-            .with_context(|| format!("no checkpoint covering {size} entries within {timeout:?}"))
+        let mut published = self.published.clone();
+        tokio::time::timeout(timeout, published.wait_for(|s| *s >= size))
+            .await
+            .with_context(|| format!("no checkpoint covering {size} entries within {timeout:?}"))?
+            .context("the sequencer stopped")?;
+        self.reader
+            .latest_checkpoint()?
+            .filter(|c| c.size() >= size)
+            .with_context(|| format!("no checkpoint covering {size} entries"))
     }
 
     /// Inclusion proof of leaf `index` in the tree of `size`, and that checkpoint's note with
