@@ -107,11 +107,52 @@ fn text(body: impl Into<String>) -> Response {
         .into_response()
 }
 
+/// The network part of the home page, from the registry and the replicas.
+fn network_view(s: &AppState) -> Option<pages::NetworkView> {
+    let registry = s.registry.as_ref()?;
+    let list: serde_json::Value = registry.trust_list().ok()?;
+    let mut authorities = Vec::new();
+    for (party, entries) in list["parties"].as_object().into_iter().flatten() {
+        for a in entries.as_array().into_iter().flatten() {
+            let text = |k: &str| a[k].as_str().unwrap_or_default().to_owned();
+            authorities.push((party.clone(), text("role").replace('_', " "), text("did")));
+        }
+    }
+    let standing = match registry.resolve(&s.issuer.did, &did_registry::AsOf::Now) {
+        Ok(Ok(r)) => match r.did_document_metadata.accreditation {
+            Some(a) => format!(
+                "accredited for {} ({})",
+                a.party.as_str(),
+                format!("{:?}", a.status).to_lowercase()
+            ),
+            None => "root of trust (the genesis names this node)".into(),
+        },
+        _ => "not accredited (yet): the Secretariat accredits this node from GET /registry/accreditation-request".into(),
+    };
+    Some(pages::NetworkView {
+        network: registry.genesis().network.to_string(),
+        did: s.issuer.did.clone(),
+        standing,
+        authorities,
+        replicas: s.replicas.sizes(),
+    })
+}
+
 async fn home(State(s): State<Arc<AppState>>) -> Response {
     match s.anchor.status() {
         Ok(status) => {
-            Html(pages::home(&s.config, &status, &s.anchor.verifier_key(), None).into_string())
-                .into_response()
+            let network = network_view(&s);
+            Html(
+                pages::home(
+                    &s.config,
+                    &status,
+                    &s.anchor.verifier_key(),
+                    network.as_ref(),
+                    None,
+                )
+                .into_string(),
+            )
+            .into_response()
         }
         Err(e) => internal(e),
     }
@@ -277,6 +318,7 @@ async fn validate_form(
                 &s.config,
                 &status,
                 &s.anchor.verifier_key(),
+                network_view(&s).as_ref(),
                 Some((&form.permit, &outcome)),
             )
             .into_string(),

@@ -11,6 +11,20 @@ use crate::config::{Config, Role};
 const EXAMPLE_PERMIT: &str =
     include_str!("../../contracts/tests/fixtures/valid/export_permit.json");
 
+/// The network as this node sees it (with a genesis).
+pub struct NetworkView {
+    /// The network's name.
+    pub network: String,
+    /// This node's DID.
+    pub did: String,
+    /// This node's accreditation, in words.
+    pub standing: String,
+    /// Accredited authorities: (Party, role, DID).
+    pub authorities: Vec<(String, String, String)>,
+    /// Replicated logs: (origin, entries held).
+    pub replicas: Vec<(String, u64)>,
+}
+
 /// What checking a pasted permit gave.
 pub enum Checked {
     /// It parsed; the problems (maybe none).
@@ -30,6 +44,7 @@ pub fn home(
     config: &Config,
     log: &LogStatus,
     verifier_key: &str,
+    network: Option<&NetworkView>,
     checked: Option<(&str, &Checked)>,
 ) -> Markup {
     let role = match config.role {
@@ -68,6 +83,31 @@ pub fn home(
                         a href="/checkpoint" { "/checkpoint" } ", "
                         a href="/log/key" { "/log/key" } ", "
                         code { "/tile/<L>/<N>" } ", " code { "/tile/entries/<N>" } "."
+                    }
+                    @if let Some(n) = network {
+                        h2 { "Network " (n.network) }
+                        table {
+                            tr { th { "This node" } td { code { (n.did) } } }
+                            tr { th { "Standing" } td { (n.standing) } }
+                        }
+                        p { "Accredited authorities (" a href="/trust-list" { "signed trust list" } " on the Secretariat's node):" }
+                        table {
+                            tr { th { "Party" } th { "Role" } th { "DID" } }
+                            @for (party, role, did) in &n.authorities {
+                                tr {
+                                    td { (party) }
+                                    td { (role) }
+                                    td { a href={ "/1.0/identifiers/" (did) } { code { (did) } } }
+                                }
+                            }
+                        }
+                        p { "Replicas of other logs, verified entry by entry:" }
+                        table {
+                            tr { th { "Log" } th { "Entries" } }
+                            @for (origin, size) in &n.replicas {
+                                tr { td { code { (origin) } } td { (size) } }
+                            }
+                        }
                     }
                     h2 { "Check a permit" }
                     @if let Some((_, outcome)) = checked {

@@ -66,6 +66,14 @@ pub struct Replicas {
 }
 
 impl Replicas {
+    /// Every replica held, with its size.
+    pub fn sizes(&self) -> Vec<(String, u64)> {
+        self.logs
+            .lock()
+            .map(|logs| logs.iter().map(|(o, r)| (o.clone(), r.size())).collect())
+            .unwrap_or_default()
+    }
+
     /// Size of the replica of `origin`, if held.
     pub fn size(&self, origin: &str) -> Option<u64> {
         self.logs.lock().ok()?.get(origin).map(Replica::size)
