@@ -282,18 +282,40 @@ impl Lifecycle {
             _ => None,
         });
         Lifecycle {
-            key: permit.key(),
-            document_type: permit.document_type,
-            valid_from: permit.first_valid_day(),
-            valid_until: permit.valid_until,
             permitted: permit.permitted_quantities(),
+            redacted: false,
+            ..Lifecycle::redacted(
+                permit.key(),
+                permit.document_type,
+                permit.first_valid_day(),
+                permit.valid_until,
+                replaces,
+            )
+        }
+    }
+
+    /// A freshly issued permit known only from its log entry: quantities are commitments there,
+    /// so only the status rules can be checked (its `redacted` flag is set).
+    pub fn redacted(
+        key: PermitKey,
+        document_type: DocumentType,
+        valid_from: NaiveDate,
+        valid_until: NaiveDate,
+        replaces: Option<PermitKey>,
+    ) -> Lifecycle {
+        Lifecycle {
+            key,
+            document_type,
+            valid_from,
+            valid_until,
+            permitted: BTreeMap::new(),
             status: Status::Issued,
             before_suspension: None,
             crossings: Vec::new(),
             replaces,
             replaced_by: None,
             last_event: None,
-            redacted: false,
+            redacted: true,
         }
     }
 

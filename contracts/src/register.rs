@@ -10,7 +10,7 @@ use std::collections::BTreeMap;
 
 use crate::codes::Country;
 use crate::entry::{EntryKind, LogEntry};
-use crate::lifecycle::{Lifecycle, Status, TransitionError};
+use crate::lifecycle::{Lifecycle, TransitionError};
 use crate::permit::PermitKey;
 
 /// Why an entry was not applied.
@@ -91,20 +91,13 @@ impl Register {
             if self.permits.contains_key(&key) {
                 return Err(ReplayError::DuplicateIssuance(key));
             }
-            let lifecycle = Lifecycle {
-                key: key.clone(),
-                document_type: *document_type,
-                valid_from: *valid_from,
-                valid_until: *valid_until,
-                permitted: BTreeMap::new(),
-                status: Status::Issued,
-                before_suspension: None,
-                crossings: Vec::new(),
-                replaces: replaces.clone(),
-                replaced_by: None,
-                last_event: None,
-                redacted: true,
-            };
+            let lifecycle = Lifecycle::redacted(
+                key.clone(),
+                *document_type,
+                *valid_from,
+                *valid_until,
+                replaces.clone(),
+            );
             self.permits.insert(key, lifecycle);
             return Ok(());
         }

@@ -45,6 +45,8 @@ pub struct AppState {
     pub replicas: crate::replicate::Replicas,
     /// The node as a witness of the other logs (with a genesis only).
     pub witness: Option<crate::witnessing::NodeWitness>,
+    /// HTTP client for peers (replication, witnessing, status lists).
+    pub peers_http: ureq::Agent,
 }
 
 /// The router, with its state.

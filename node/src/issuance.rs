@@ -8,6 +8,7 @@ use std::collections::BTreeSet;
 use std::sync::Mutex;
 use std::time::Duration;
 
+use anyhow::Context;
 use base64::Engine as _;
 use base64::engine::general_purpose::{STANDARD, URL_SAFE_NO_PAD};
 use chrono::Utc;
@@ -23,7 +24,7 @@ use credentials::{Mechanism, Secured};
 use ledger::{SideWrite, leaf_hash};
 
 use crate::anchor::Anchor;
-use crate::issuer::Issuer;
+use crate::http::AppState;
 use crate::store::{self, CF_PERMITS, CF_STATUS, PermitRecord};
 
 /// Longest wait for the checkpoint that covers a new credential.
@@ -99,6 +100,20 @@ impl Issuance {
         })
     }
 
+    /// The bit of `index` in the status list of `purpose` (without copying the list).
+    pub fn bit(&self, purpose: StatusPurpose, index: u64) -> anyhow::Result<bool> {
+        let state = self
+            .status
+            .lock()
+            .map_err(|_| anyhow::anyhow!("status lock poisoned"))?;
+        let (_, list) = state
+            .lists
+            .iter()
+            .find(|(p, _)| *p == purpose)
+            .ok_or_else(|| anyhow::anyhow!("no {} list", purpose.as_str()))?;
+        Ok(list.get(index)?)
+    }
+
     /// The status list of `purpose`.
     pub fn list(&self, purpose: StatusPurpose) -> anyhow::Result<StatusList> {
         let state = self
@@ -144,24 +159,19 @@ pub fn status_url(base: &str, purpose: StatusPurpose) -> String {
 }
 
 /// Issues `permit` to `holder`, anchors it and returns the credential with its bundle.
-#[allow(clippy::too_many_arguments)]
 pub async fn issue(
-    anchor: &Anchor,
-    issuer: &Issuer,
-    issuance: &Issuance,
-    party: contracts::Country,
-    base_url: &str,
-    status_snapshot: Vec<Secured>,
+    state: &AppState,
     permit: Permit,
     holder: &str,
     mechanism: Option<Mechanism>,
 ) -> Result<Issued, IssueError> {
-    let holder_key = holder
+    let holder_is_did_key = holder
         .strip_prefix("did:key:")
-        .and_then(|k| PublicKey::from_multikey(k).ok());
-    if holder_key.is_none() {
+        .is_some_and(|k| PublicKey::from_multikey(k).is_ok());
+    if !holder_is_did_key {
         return Err(IssueError::BadHolder(holder.to_owned()));
     }
+    let party = state.config.party;
     if permit.authority.country != party {
         return Err(IssueError::WrongParty {
             ours: party.to_string(),
@@ -178,35 +188,21 @@ pub async fn issue(
         return Err(IssueError::Invalid(problems));
     }
     let key = permit.key();
-    if !issuance.claim(&key)? {
+    if !state.issuance.claim(&key)? {
         return Err(IssueError::AlreadyIssued(key));
     }
-    let result = issue_claimed(
-        anchor,
-        issuer,
-        issuance,
-        base_url,
-        status_snapshot,
-        &permit,
-        holder,
-        mechanism,
-    )
-    .await;
-    issuance.release(&key);
+    let result = issue_claimed(state, &permit, holder, mechanism).await;
+    state.issuance.release(&key);
     result
 }
 
-#[allow(clippy::too_many_arguments)]
 async fn issue_claimed(
-    anchor: &Anchor,
-    issuer: &Issuer,
-    issuance: &Issuance,
-    base_url: &str,
-    status_snapshot: Vec<Secured>,
+    state: &AppState,
     permit: &Permit,
     holder: &str,
     mechanism: Option<Mechanism>,
 ) -> Result<Issued, IssueError> {
+    let (anchor, issuer, issuance) = (&state.anchor, &state.issuer, &state.issuance);
     let key = permit.key();
     if store::permit(anchor.store(), &key)?.is_some() {
         return Err(IssueError::AlreadyIssued(key));
@@ -219,7 +215,7 @@ async fn issue_claimed(
         .into_iter()
         .map(|purpose| StatusEntry {
             purpose,
-            list: status_url(base_url, purpose),
+            list: status_url(&state.base_url, purpose),
             index,
         })
         .collect();
@@ -279,18 +275,19 @@ async fn issue_claimed(
     let leaf_index = anchor.append_with(entry.clone(), side_writes).await?;
     tracing::info!(permit = %key, leaf = leaf_index, "permit issued");
 
-    let bundle = bundle_for(anchor, &credential, &entry, leaf_index, status_snapshot).await?;
+    let bundle = bundle_for(state, &credential, &entry, leaf_index).await?;
     Ok(Issued { credential, bundle })
 }
 
-/// The evidence bundle of an issued credential, against the newest checkpoint that covers it.
+/// The evidence bundle of an issued credential, against the newest checkpoint that covers it,
+/// with the node's current status lists and the registry entries it holds.
 pub async fn bundle_for(
-    anchor: &Anchor,
+    state: &AppState,
     credential: &Secured,
     entry: &[u8],
     leaf_index: u64,
-    status: Vec<Secured>,
 ) -> anyhow::Result<Bundle> {
+    let anchor = &state.anchor;
     let checkpoint = anchor
         .checkpoint_covering(leaf_index + 1, CHECKPOINT_WAIT)
         .await?;
@@ -302,13 +299,25 @@ pub async fn bundle_for(
         inclusion_proof: proof.hashes.iter().map(|h| STANDARD.encode(h.0)).collect(),
         checkpoint: String::from_utf8_lossy(&note).into_owned(),
     };
-    let registry = crate::registry::held_leaves(anchor.reader())?
-        .into_iter()
-        .map(|(p, leaf)| credentials::bundle::RegistryLeaf {
-            log: p.log,
-            index: p.index,
-            entry: STANDARD.encode(leaf),
-        })
-        .collect();
-    Ok(Bundle::new(credential.clone(), log, status, registry))
+    let registry = match &state.registry {
+        Some(r) => r.bundle_leaves()?,
+        None => Vec::new(),
+    };
+    Ok(Bundle::new(
+        credential.clone(),
+        log,
+        state.status_credentials.clone(),
+        registry,
+    ))
+}
+
+/// Where the issuance entry of a permit this node issued sits in its log.
+pub fn issuance_index(anchor: &Anchor, record: &PermitRecord) -> anyhow::Result<u64> {
+    let leaf = ledger::Hash::from_hex(&record.leaf_hash).context("corrupt permit record")?;
+    anchor.index_of(&leaf)?.with_context(|| {
+        format!(
+            "{}: issuance entry missing from the log",
+            record.permit.key()
+        )
+    })
 }

@@ -10,6 +10,7 @@
 //! is synchronous.
 
 pub mod anchor;
+pub mod client;
 pub mod config;
 pub mod dev;
 pub mod did_http;
@@ -121,6 +122,7 @@ impl RunningNode {
             registry,
             replicas: replicate::Replicas::default(),
             witness,
+            peers_http: client::agent(std::time::Duration::from_secs(20)),
         });
         let app = http::router(state.clone());
         tokio::spawn(replicate::run(

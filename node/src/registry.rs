@@ -25,18 +25,26 @@ fn replicated_key(origin: &str, index: u64) -> Vec<u8> {
     key
 }
 
+/// The registry and the leaves it was built from (kept for evidence bundles, so issuing a
+/// permit does not rescan the store).
+struct Held {
+    registry: Registry,
+    leaves: Vec<(Position, Vec<u8>)>,
+}
+
 /// Every registry leaf this node holds with its position (its own log's, found through the
 /// `node_registry` index, and those found on replicated logs), replayed into a registry.
-fn replay(genesis: &Genesis, reader: &LogReader) -> anyhow::Result<Registry> {
-    let (registry, refused) = Registry::replay(genesis, held_leaves(reader)?);
+fn replay(genesis: &Genesis, reader: &LogReader) -> anyhow::Result<Held> {
+    let leaves = held_leaves(reader)?;
+    let (registry, refused) = Registry::replay(genesis, leaves.clone());
     for (position, error) in refused {
         tracing::warn!(log = %position.log, index = position.index, %error, "registry entry refused on replay");
     }
-    Ok(registry)
+    Ok(Held { registry, leaves })
 }
 
 /// The registry leaves this node holds, with their positions.
-pub fn held_leaves(reader: &LogReader) -> anyhow::Result<Vec<(Position, Vec<u8>)>> {
+fn held_leaves(reader: &LogReader) -> anyhow::Result<Vec<(Position, Vec<u8>)>> {
     let store = reader.store();
     let mut leaves = Vec::new();
     let own = store
@@ -161,14 +169,17 @@ pub struct NodeRegistry {
     genesis: Genesis,
     did: DidWeb,
     key: did_registry::SecretKey,
-    registry: RwLock<Registry>,
+    held: RwLock<Held>,
     write: tokio::sync::Mutex<()>,
 }
 
-fn read_lock<'a>(
-    l: &'a RwLock<Registry>,
-) -> anyhow::Result<std::sync::RwLockReadGuard<'a, Registry>> {
+fn read_lock(l: &RwLock<Held>) -> anyhow::Result<std::sync::RwLockReadGuard<'_, Held>> {
     l.read()
+        .map_err(|_| anyhow::anyhow!("registry lock poisoned"))
+}
+
+fn write_lock(l: &RwLock<Held>) -> anyhow::Result<std::sync::RwLockWriteGuard<'_, Held>> {
+    l.write()
         .map_err(|_| anyhow::anyhow!("registry lock poisoned"))
 }
 
@@ -187,12 +198,12 @@ impl NodeRegistry {
         let did: DidWeb = did
             .parse()
             .with_context(|| format!("the node's DID {did:?}"))?;
-        let registry = replay(&genesis, reader)?;
+        let held = replay(&genesis, reader)?;
         Ok(NodeRegistry {
             genesis,
             did,
             key: did_registry::SecretKey::from_seed(seed),
-            registry: RwLock::new(registry),
+            held: RwLock::new(held),
             write: tokio::sync::Mutex::new(()),
         })
     }
@@ -203,8 +214,8 @@ impl NodeRegistry {
         if self.genesis.secretariat.log_origin.to_string() == origin {
             return Ok(Some(self.genesis.secretariat.log_key.to_string()));
         }
-        let registry = read_lock(&self.registry)?;
-        let list = did_registry::trust_list::TrustList::build(&registry, &AsOf::Now)
+        let held = read_lock(&self.held)?;
+        let list = did_registry::trust_list::TrustList::build(&held.registry, &AsOf::Now)
             .map_err(|e| anyhow::anyhow!("trust list: {e}"))?;
         Ok(list
             .parties
@@ -221,8 +232,8 @@ impl NodeRegistry {
         method: &str,
         at: chrono::DateTime<Utc>,
     ) -> Result<[u8; 32], String> {
-        let registry = read_lock(&self.registry).map_err(|e| e.to_string())?;
-        registry
+        let held = read_lock(&self.held).map_err(|e| e.to_string())?;
+        held.registry
             .key_valid_at(did, method, &AsOf::Time(at))
             .map(|k| k.to_bytes())
             .map_err(|e| e.to_string())
@@ -235,16 +246,32 @@ impl NodeRegistry {
         party: &str,
         at: chrono::DateTime<Utc>,
     ) -> Result<(), String> {
-        let registry = read_lock(&self.registry).map_err(|e| e.to_string())?;
-        management_authority_at(&registry, did, party, at)
+        let held = read_lock(&self.held).map_err(|e| e.to_string())?;
+        management_authority_at(&held.registry, did, party, at)
     }
 
     /// The trust list as of now.
     pub fn trust_list(&self) -> anyhow::Result<serde_json::Value> {
-        let registry = read_lock(&self.registry)?;
-        let list = did_registry::trust_list::TrustList::build(&registry, &AsOf::Now)
+        let held = read_lock(&self.held)?;
+        let list = did_registry::trust_list::TrustList::build(&held.registry, &AsOf::Now)
             .map_err(|e| anyhow::anyhow!("trust list: {e}"))?;
         Ok(serde_json::to_value(list)?)
+    }
+
+    /// The registry entries this node holds, for an evidence bundle: with the genesis, enough
+    /// to resolve the issuer offline.
+    pub fn bundle_leaves(&self) -> anyhow::Result<Vec<credentials::bundle::RegistryLeaf>> {
+        use base64::Engine as _;
+        let held = read_lock(&self.held)?;
+        Ok(held
+            .leaves
+            .iter()
+            .map(|(p, leaf)| credentials::bundle::RegistryLeaf {
+                log: p.log.clone(),
+                index: p.index,
+                entry: base64::engine::general_purpose::STANDARD.encode(leaf),
+            })
+            .collect())
     }
 
     /// Records registry entries found on a replicated log and rebuilds the registry with them.
@@ -268,16 +295,8 @@ impl NodeRegistry {
         store.db().write_opt(batch, &options)?;
         // Not while this node is writing an entry of its own (called off the async runtime).
         let _one_writer = self.write.blocking_lock();
-        self.rebuild(reader)
-    }
-
-    /// Rebuilds the registry from everything held (after replication, or on start).
-    pub fn rebuild(&self, reader: &LogReader) -> anyhow::Result<()> {
         let rebuilt = replay(&self.genesis, reader)?;
-        *self
-            .registry
-            .write()
-            .map_err(|_| anyhow::anyhow!("registry lock poisoned"))? = rebuilt;
+        *write_lock(&self.held)? = rebuilt;
         Ok(())
     }
 
@@ -292,7 +311,7 @@ impl NodeRegistry {
         did: &str,
         as_of: &AsOf,
     ) -> anyhow::Result<Result<Resolution, RegistryError>> {
-        Ok(read_lock(&self.registry)?.resolve(did, as_of))
+        Ok(read_lock(&self.held)?.registry.resolve(did, as_of))
     }
 
     /// Signs `body` as this node, checks it against the registry, appends it to the node's log
@@ -302,8 +321,9 @@ impl NodeRegistry {
         // Whole seconds, like the entry's own `at` and every replayed position.
         let now = chrono::SubsecRound::trunc_subsecs(Utc::now(), 0);
         let (leaf, mut probe) = {
-            let registry = read_lock(&self.registry)?;
-            let seq = registry
+            let held = read_lock(&self.held)?;
+            let seq = held
+                .registry
                 .next_seq(&self.did)
                 .ok_or_else(|| WriteError::NotAnAuthor(self.did.to_string()))?;
             let origin = anchor
@@ -318,7 +338,7 @@ impl NodeRegistry {
                 .map_err(|e| anyhow::anyhow!("cannot sign the entry: {e}"))?;
             (
                 entry.encode().map_err(|e| anyhow::anyhow!("{e}"))?,
-                registry.clone(),
+                held.registry.clone(),
             )
         };
         let size = anchor.reader().size().map_err(anyhow::Error::from)?;
@@ -334,14 +354,12 @@ impl NodeRegistry {
             value: Vec::new(),
         }];
         let index = anchor.append_with(leaf.clone(), side).await?;
-        let mut registry = self
-            .registry
-            .write()
-            .map_err(|_| anyhow::anyhow!("registry lock poisoned"))?;
-        registry.apply(position(index), &leaf).map_err(|e| {
+        let mut held = write_lock(&self.held)?;
+        held.registry.apply(position(index), &leaf).map_err(|e| {
             tracing::error!(index, error = %e, "an appended registry entry was refused on apply");
             WriteError::Refused(e)
         })?;
+        held.leaves.push((position(index), leaf));
         tracing::info!(index, "registry entry written");
         Ok(index)
     }

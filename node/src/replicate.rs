@@ -38,14 +38,6 @@ fn hashes(value: &Value) -> anyhow::Result<ConsistencyProof> {
     Ok(ConsistencyProof { hashes: out })
 }
 
-fn agent() -> ureq::Agent {
-    ureq::Agent::config_builder()
-        .http_status_as_error(false)
-        .timeout_global(Some(Duration::from_secs(20)))
-        .build()
-        .into()
-}
-
 fn get_json(agent: &ureq::Agent, url: &str) -> anyhow::Result<Value> {
     let mut r = agent
         .get(url)
@@ -83,7 +75,7 @@ impl Replicas {
 /// One round against one peer; returns how many entries were added.
 fn sync_peer(state: &AppState, peer: &str) -> anyhow::Result<u64> {
     let registry = state.registry.as_ref().context("no genesis")?;
-    let agent = agent();
+    let agent = &state.peers_http;
     let mut r = agent
         .get(format!("{peer}/checkpoint"))
         .call()
@@ -92,11 +84,12 @@ fn sync_peer(state: &AppState, peer: &str) -> anyhow::Result<u64> {
         bail!("{peer}/checkpoint answered {}", r.status());
     }
     let note = r.body_mut().read_to_vec()?;
-    let origin = String::from_utf8_lossy(&note)
-        .lines()
-        .next()
-        .unwrap_or_default()
-        .to_owned();
+    // Read (not yet trusted) to learn whose log it is; the replica checks the signature.
+    let (body, _) = ledger::note::split(&note)
+        .with_context(|| format!("{peer}/checkpoint is not a signed note"))?;
+    let announced =
+        ledger::Checkpoint::parse(&body).with_context(|| format!("{peer}/checkpoint"))?;
+    let origin = announced.origin.clone();
     if origin == state.anchor.origin() {
         return Ok(0);
     }
@@ -115,22 +108,14 @@ fn sync_peer(state: &AppState, peer: &str) -> anyhow::Result<u64> {
     }
     let replica = logs.get_mut(&origin).context("replica vanished")?;
     let held = replica.checkpoint().map(|c| c.size()).unwrap_or(0);
-    let (_new_size, proof) = {
-        let size: u64 = String::from_utf8_lossy(&note)
-            .lines()
-            .nth(1)
-            .unwrap_or_default()
-            .parse()
-            .context("checkpoint size")?;
-        let proof = if held > 0 && size > held {
-            hashes(&get_json(
-                &agent,
-                &format!("{peer}/log/consistency/{held}/{size}"),
-            )?)?
-        } else {
-            ConsistencyProof { hashes: Vec::new() }
-        };
-        (size, proof)
+    let size = announced.size;
+    let proof = if held > 0 && size > held {
+        hashes(&get_json(
+            agent,
+            &format!("{peer}/log/consistency/{held}/{size}"),
+        )?)?
+    } else {
+        ConsistencyProof { hashes: Vec::new() }
     };
     let now = chrono::Utc::now().timestamp().max(0) as u64;
     replica.update_checkpoint(&note, &proof, now).map_err(|e| {
@@ -143,7 +128,7 @@ fn sync_peer(state: &AppState, peer: &str) -> anyhow::Result<u64> {
     while replica.size() < target {
         let start = replica.size();
         let end = (start + CHUNK).min(target);
-        let body = get_json(&agent, &format!("{peer}/log/entries/{start}/{end}"))?;
+        let body = get_json(agent, &format!("{peer}/log/entries/{start}/{end}"))?;
         let entries: Vec<Vec<u8>> = body["entries"]
             .as_array()
             .context("no entries in the answer")?
@@ -159,7 +144,7 @@ fn sync_peer(state: &AppState, peer: &str) -> anyhow::Result<u64> {
         }
         let proof = if end < target {
             hashes(&get_json(
-                &agent,
+                agent,
                 &format!("{peer}/log/consistency/{end}/{target}"),
             )?)?
         } else {

@@ -10,7 +10,6 @@ use credentials::credential::StatusEntry;
 use credentials::keys::PublicKey;
 use credentials::status::StatusList;
 use credentials::verify::{Anchor as Anchored, Trust};
-use ledger::Hash;
 
 use crate::http::AppState;
 use crate::store;
@@ -60,12 +59,9 @@ impl NodeTrust<'_> {
             .registry
             .as_ref()
             .ok_or("this node pins no genesis")?;
-        let agent: ureq::Agent = ureq::Agent::config_builder()
-            .http_status_as_error(false)
-            .timeout_global(Some(std::time::Duration::from_secs(10)))
-            .build()
-            .into();
-        let mut r = agent
+        let mut r = self
+            .state
+            .peers_http
             .get(&entry.list)
             .call()
             .map_err(|e| format!("cannot fetch the status list from {peer}: {e}"))?;
@@ -149,15 +145,11 @@ impl Trust for NodeTrust<'_> {
         // Our own permit: its record points to the leaf. Another Party's: the replica index.
         let (reader, index) =
             match store::permit(self.state.anchor.store(), permit).map_err(|e| e.to_string())? {
-                Some(record) => {
-                    let leaf = Hash::from_hex(&record.leaf_hash).map_err(|e| e.to_string())?;
-                    let reader = self.state.anchor.reader().clone();
-                    let index = reader
-                        .index_of(&leaf)
-                        .map_err(|e| e.to_string())?
-                        .ok_or_else(|| format!("{permit}: issuance entry missing from the log"))?;
-                    (reader, index)
-                }
+                Some(record) => (
+                    self.state.anchor.reader().clone(),
+                    crate::issuance::issuance_index(&self.state.anchor, &record)
+                        .map_err(|e| e.to_string())?,
+                ),
                 None => self.foreign_issuance(permit)?,
             };
         let origin = reader.origin().to_owned();
@@ -240,11 +232,11 @@ impl Trust for NodeTrust<'_> {
         if entry.list != crate::issuance::status_url(&self.state.base_url, entry.purpose) {
             return self.foreign_status_bit(entry);
         }
-        let list = self
+        let bit = self
             .state
             .issuance
-            .list(entry.purpose)
+            .bit(entry.purpose, entry.index)
             .map_err(|e| e.to_string())?;
-        Ok((list.get(entry.index).map_err(|e| e.to_string())?, self.now))
+        Ok((bit, self.now))
     }
 }

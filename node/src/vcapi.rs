@@ -131,20 +131,7 @@ pub async fn issue(State(s): State<Arc<AppState>>, headers: HeaderMap, body: Byt
         Some(Ok(m)) => Some(m),
         Some(Err(e)) => return bad_request(format!("options.securing: {e}")),
     };
-    let snapshot = s.status_credentials.clone();
-    match issuance::issue(
-        &s.anchor,
-        &s.issuer,
-        &s.issuance,
-        s.config.party,
-        &s.base_url,
-        snapshot,
-        permit,
-        holder,
-        mechanism,
-    )
-    .await
-    {
+    match issuance::issue(&s, permit, holder, mechanism).await {
         Ok(issued) => (
             StatusCode::CREATED,
             Json(json!({ "verifiableCredential": issued.credential, "evidence": issued.bundle })),
@@ -376,32 +363,12 @@ pub async fn evidence(State(s): State<Arc<AppState>>, body: Bytes) -> Response {
             "this is not the credential this node issued for that permit",
         );
     }
-    let leaf = match ledger::Hash::from_hex(&record.leaf_hash) {
-        Ok(h) => h,
-        Err(e) => return internal(anyhow::anyhow!("{e}")),
+    let bundle = async {
+        let index = issuance::issuance_index(&s.anchor, &record)?;
+        let entry = s.anchor.reader().leaf(index)?;
+        issuance::bundle_for(&s, &record.credential, &entry, index).await
     };
-    let index = match s.anchor.index_of(&leaf) {
-        Ok(Some(i)) => i,
-        Ok(None) => {
-            return internal(anyhow::anyhow!(
-                "{key}: issuance entry missing from the log"
-            ));
-        }
-        Err(e) => return internal(e),
-    };
-    let entry = match s.anchor.reader().leaf(index) {
-        Ok(e) => e,
-        Err(e) => return internal(e.into()),
-    };
-    match issuance::bundle_for(
-        &s.anchor,
-        &record.credential,
-        &entry,
-        index,
-        s.status_credentials.clone(),
-    )
-    .await
-    {
+    match bundle.await {
         Ok(bundle) => Json(bundle).into_response(),
         Err(e) => internal(e),
     }

@@ -73,11 +73,7 @@ pub fn run(
             )
         }
     };
-    let agent: ureq::Agent = ureq::Agent::config_builder()
-        .http_status_as_error(false)
-        .timeout_global(Some(Duration::from_secs(30)))
-        .build()
-        .into();
+    let agent = crate::client::agent(Duration::from_secs(30));
     let url = format!("{}/{endpoint}", node.trim_end_matches('/'));
     let mut response = agent
         .post(&url)

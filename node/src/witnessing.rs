@@ -10,7 +10,6 @@
 
 use std::collections::BTreeMap;
 use std::sync::{Arc, Mutex};
-use std::time::Duration;
 
 use anyhow::Context;
 use axum::body::Bytes;
@@ -46,7 +45,7 @@ fn now() -> u64 {
 
 /// `POST /add-checkpoint` (C2SP tlog-witness).
 pub async fn add_checkpoint(State(s): State<Arc<AppState>>, body: Bytes) -> Response {
-    let (Some(witness), Some(registry)) = (&s.witness, &s.registry) else {
+    let (Some(_), Some(registry)) = (&s.witness, &s.registry) else {
         return problem(
             StatusCode::NOT_FOUND,
             "not a witness",
@@ -77,7 +76,6 @@ pub async fn add_checkpoint(State(s): State<Arc<AppState>>, body: Bytes) -> Resp
         Ok(v) => v,
         Err(e) => return internal(anyhow::anyhow!("registry log key for {origin}: {e}")),
     };
-    let _ = witness;
     let state = s.clone();
     let result = tokio::task::spawn_blocking(move || {
         let witness = state.witness.as_ref().ok_or(None)?;
@@ -129,11 +127,7 @@ fn submit(state: &AppState, peer: &str) -> anyhow::Result<()> {
     if latest.size() <= old && old > 0 {
         return Ok(());
     }
-    let agent: ureq::Agent = ureq::Agent::config_builder()
-        .http_status_as_error(false)
-        .timeout_global(Some(Duration::from_secs(20)))
-        .build()
-        .into();
+    let agent = &state.peers_http;
     let mut old = old;
     for _attempt in 0..2 {
         let proof = if old > 0 && old < latest.size() {
