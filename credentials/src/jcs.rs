@@ -154,36 +154,42 @@ pub(crate) fn data_integrity_proof(
 /// method and that the method may be used for the proof's purpose.
 pub fn verify(secured: &Value, key: &PublicKey) -> Result<VerifiedProof, JcsError> {
     let fields = proof_of(secured)?;
-    let object = secured.as_object().ok_or(JcsError::NotAnObject)?;
-    let mut proof_config = object.get("proof").cloned().ok_or(JcsError::NoProof)?;
-    let proof_value = proof_config
-        .as_object_mut()
-        .and_then(|p| p.remove("proofValue"))
-        .and_then(|v| v.as_str().map(str::to_owned))
-        .ok_or(JcsError::ProofField("proofValue"))?;
+    let (proof_config, document, signature) = take_proof(secured)?;
     if let Some(proof_context) = proof_config.get("@context") {
         let as_list = |v: &Value| match v {
             Value::Array(items) => items.clone(),
             other => vec![other.clone()],
         };
-        let doc_context = object.get("@context").map(as_list).unwrap_or_default();
-        let proof_context = as_list(proof_context);
-        if !doc_context.starts_with(&proof_context) {
+        let doc_context = document.get("@context").map(as_list).unwrap_or_default();
+        if !doc_context.starts_with(&as_list(proof_context)) {
             return Err(JcsError::ContextMismatch);
         }
-    }
-    let mut document = secured.clone();
-    if let Some(map) = document.as_object_mut() {
-        map.remove("proof");
-    }
-    let signature = multibase_decode(&proof_value).map_err(|_| JcsError::BadProofValue)?;
-    if signature.len() != 64 {
-        return Err(JcsError::BadProofValue);
     }
     if !key.verify(&hash_data(&proof_config, &document)?, &signature) {
         return Err(JcsError::BadSignature);
     }
     Ok(fields)
+}
+
+/// Splits a secured document into its proof without `proofValue`, the document without its
+/// proof, and the 64-byte signature (shared by both Data Integrity suites).
+pub(crate) fn take_proof(secured: &Value) -> Result<(Value, Value, Vec<u8>), JcsError> {
+    let mut document = secured.clone();
+    let mut proof = document
+        .as_object_mut()
+        .ok_or(JcsError::NotAnObject)?
+        .remove("proof")
+        .ok_or(JcsError::NoProof)?;
+    let proof_value = proof
+        .as_object_mut()
+        .and_then(|p| p.remove("proofValue"))
+        .and_then(|v| v.as_str().map(str::to_owned))
+        .ok_or(JcsError::ProofField("proofValue"))?;
+    let signature = multibase_decode(&proof_value).map_err(|_| JcsError::BadProofValue)?;
+    if signature.len() != 64 {
+        return Err(JcsError::BadProofValue);
+    }
+    Ok((proof, document, signature))
 }
 
 #[cfg(test)]

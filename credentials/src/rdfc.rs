@@ -14,7 +14,7 @@ use ssi::rdf::{AnyLdEnvironment, LdEnvironment};
 
 use crate::context;
 use crate::jcs::{JcsError as ProofError, ProofOptions, VerifiedProof};
-use crate::keys::{PublicKey, SecretKey, multibase_decode, multibase_encode};
+use crate::keys::{PublicKey, SecretKey, multibase_encode};
 
 /// The cryptosuite name.
 pub const CRYPTOSUITE: &str = "eddsa-rdfc-2022";
@@ -70,23 +70,11 @@ pub fn proof_of(secured: &Value) -> Result<VerifiedProof, ProofError> {
 /// Verifies the proof with `key`; the caller checks the key's binding and purpose.
 pub fn verify(secured: &Value, key: &PublicKey) -> Result<VerifiedProof, ProofError> {
     let fields = proof_of(secured)?;
-    let proof = secured.get("proof").ok_or(ProofError::NoProof)?;
-    let proof_value = proof
-        .get("proofValue")
-        .and_then(Value::as_str)
-        .ok_or(ProofError::ProofField("proofValue"))?;
-    let signature = multibase_decode(proof_value).map_err(|_| ProofError::BadProofValue)?;
-    if signature.len() != 64 {
-        return Err(ProofError::BadProofValue);
-    }
-    let mut config = proof.clone();
-    let mut document = secured.clone();
-    if let (Some(c), Some(d)) = (config.as_object_mut(), document.as_object_mut()) {
-        c.remove("proofValue");
-        d.remove("proof");
-        if let Some(context) = d.get("@context") {
-            c.insert("@context".into(), context.clone());
-        }
+    let (mut config, document, signature) = crate::jcs::take_proof(secured)?;
+    // The configuration is hashed with the document's context, which the secured form
+    // carries once, at the top.
+    if let (Some(c), Some(context)) = (config.as_object_mut(), document.get("@context")) {
+        c.insert("@context".into(), context.clone());
     }
     if !key.verify(&hash_data(&config, &document)?, &signature) {
         return Err(ProofError::BadSignature);

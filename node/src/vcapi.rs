@@ -227,6 +227,39 @@ fn answer(verdicts: Vec<Verdict>) -> Response {
     (status, Json(body)).into_response()
 }
 
+/// Runs a verification off the async runtime (it signs-checks and may read RocksDB or fetch a
+/// peer's status list) and answers with the verdicts.
+async fn run_verification(
+    s: Arc<AppState>,
+    expect: Expectations,
+    verify: impl FnOnce(&NodeTrust, &Expectations) -> Vec<Verdict> + Send + 'static,
+) -> Response {
+    let result = tokio::task::spawn_blocking(move || {
+        verify(
+            &NodeTrust {
+                state: &s,
+                now: expect.now,
+            },
+            &expect,
+        )
+    })
+    .await;
+    match result {
+        Ok(verdicts) => answer(verdicts),
+        Err(e) => internal(e.into()),
+    }
+}
+
+fn expectations(purpose: Use, challenge: Option<String>, domain: Option<String>) -> Expectations {
+    Expectations {
+        challenge,
+        domain,
+        now: Utc::now(),
+        purpose,
+        max_status_age: MAX_STATUS_AGE,
+    }
+}
+
 /// `POST /credentials/verify`.
 pub async fn verify_vc(State(s): State<Arc<AppState>>, body: Bytes) -> Response {
     let request: VerifyCredentialRequest = match parse_json(&body) {
@@ -241,29 +274,12 @@ pub async fn verify_vc(State(s): State<Arc<AppState>>, body: Bytes) -> Response 
         Ok(v) => v,
         Err(r) => return r,
     };
-    let expect = Expectations {
-        challenge: None,
-        domain: None,
-        now: Utc::now(),
-        purpose,
-        max_status_age: MAX_STATUS_AGE,
-    };
-    let state = s.clone();
-    let result = tokio::task::spawn_blocking(move || {
-        verify_credential(
-            &secured,
-            &NodeTrust {
-                state: &state,
-                now: expect.now,
-            },
-            &expect,
-        )
-    })
-    .await;
-    match result {
-        Ok(verdict) => answer(vec![verdict]),
-        Err(e) => internal(e.into()),
-    }
+    run_verification(
+        s,
+        expectations(purpose, None, None),
+        move |trust, expect| vec![verify_credential(&secured, trust, expect)],
+    )
+    .await
 }
 
 /// `POST /presentations/verify`: the challenge must be one this node issued, unused.
@@ -279,6 +295,11 @@ pub async fn verify_vp(State(s): State<Arc<AppState>>, body: Bytes) -> Response 
     let Some(challenge) = request.options.challenge.clone() else {
         return bad_request("options.challenge is required (get one from POST /challenges)");
     };
+    // Parse before spending the challenge: a malformed request must not use it up.
+    let secured = match secured_of(request.verifiable_presentation) {
+        Ok(v) => v,
+        Err(r) => return r,
+    };
     if !s.challenges.take(&challenge) {
         return problem(
             StatusCode::UNPROCESSABLE_ENTITY,
@@ -291,33 +312,11 @@ pub async fn verify_vp(State(s): State<Arc<AppState>>, body: Bytes) -> Response 
         .domain
         .clone()
         .unwrap_or_else(|| s.domain.clone());
-    let secured = match secured_of(request.verifiable_presentation) {
-        Ok(v) => v,
-        Err(r) => return r,
-    };
-    let expect = Expectations {
-        challenge: Some(challenge),
-        domain: Some(domain),
-        now: Utc::now(),
-        purpose,
-        max_status_age: MAX_STATUS_AGE,
-    };
-    let state = s.clone();
-    let result = tokio::task::spawn_blocking(move || {
-        verify_presentation(
-            &secured,
-            &NodeTrust {
-                state: &state,
-                now: expect.now,
-            },
-            &expect,
-        )
+    let expect = expectations(purpose, Some(challenge), Some(domain));
+    run_verification(s, expect, move |trust, expect| {
+        verify_presentation(&secured, trust, expect)
     })
-    .await;
-    match result {
-        Ok(verdicts) => answer(verdicts),
-        Err(e) => internal(e.into()),
-    }
+    .await
 }
 
 /// `POST /evidence`: a fresh evidence bundle (newest cosigned checkpoint, current status) for a
