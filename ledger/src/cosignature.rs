@@ -7,13 +7,11 @@
 
 use std::fmt;
 
-use base64::Engine as _;
-use base64::engine::general_purpose::STANDARD;
 use ed25519_dalek::{Signer as _, SigningKey, VerifyingKey};
 
 use crate::note::{
-    NoteError, NoteSignature, NoteVerify, is_valid_key_name, key_array, key_id, parse_key_string,
-    random_seed,
+    NoteError, NoteSignature, NoteVerify, format_key_string, format_signer_key, is_valid_key_name,
+    key_id, parse_signer_key, parse_typed_key, random_seed,
 };
 
 /// Signature type byte of timestamped Ed25519 cosignatures.
@@ -73,16 +71,8 @@ impl CosignatureSigner {
 
     /// Parses `PRIVATE+KEY+<name>+<hex key id>+<base64(0x04 || seed)>`.
     pub fn from_key_string(skey: &str) -> Result<Self, CosignatureError> {
-        let rest = skey
-            .strip_prefix("PRIVATE+KEY+")
-            .ok_or(NoteError::MalformedKey(
-                "signer key must start with PRIVATE+KEY+",
-            ))?;
-        let (name, id, ty, material) = parse_key_string(rest)?;
-        if ty != SIG_TYPE_COSIGNATURE_V1 {
-            return Err(NoteError::UnsupportedKeyType(ty).into());
-        }
-        let s = Self::from_seed(&name, key_array(&material)?)?;
+        let (name, id, seed) = parse_signer_key(skey, SIG_TYPE_COSIGNATURE_V1)?;
+        let s = Self::from_seed(&name, seed)?;
         if s.key_id != id {
             return Err(NoteError::KeyIdMismatch.into());
         }
@@ -91,13 +81,11 @@ impl CosignatureSigner {
 
     /// The secret key string; handle like a password.
     pub fn to_key_string(&self) -> String {
-        let mut raw = vec![SIG_TYPE_COSIGNATURE_V1];
-        raw.extend_from_slice(self.key.as_bytes());
-        format!(
-            "PRIVATE+KEY+{}+{:08x}+{}",
-            self.name,
+        format_signer_key(
+            &self.name,
             self.key_id,
-            STANDARD.encode(raw)
+            SIG_TYPE_COSIGNATURE_V1,
+            self.key.as_bytes(),
         )
     }
 
@@ -155,11 +143,8 @@ pub struct CosignatureVerifier {
 
 impl CosignatureVerifier {
     pub fn from_key_string(vkey: &str) -> Result<Self, CosignatureError> {
-        let (name, id, ty, material) = parse_key_string(vkey)?;
-        if ty != SIG_TYPE_COSIGNATURE_V1 {
-            return Err(NoteError::UnsupportedKeyType(ty).into());
-        }
-        let key = VerifyingKey::from_bytes(&key_array(&material)?)
+        let (name, id, material) = parse_typed_key(vkey, SIG_TYPE_COSIGNATURE_V1)?;
+        let key = VerifyingKey::from_bytes(&material)
             .map_err(|_| NoteError::MalformedKey("not a valid Ed25519 public key"))?;
         let computed = key_id(&name, SIG_TYPE_COSIGNATURE_V1, key.as_bytes());
         if computed != id {
@@ -173,9 +158,12 @@ impl CosignatureVerifier {
     }
 
     pub fn to_key_string(&self) -> String {
-        let mut raw = vec![SIG_TYPE_COSIGNATURE_V1];
-        raw.extend_from_slice(self.key.as_bytes());
-        format!("{}+{:08x}+{}", self.name, self.key_id, STANDARD.encode(raw))
+        format_key_string(
+            &self.name,
+            self.key_id,
+            SIG_TYPE_COSIGNATURE_V1,
+            self.key.as_bytes(),
+        )
     }
 
     /// Verifies a cosignature over `checkpoint_body` and returns its timestamp.

@@ -110,6 +110,40 @@ pub(crate) fn parse_key_string(s: &str) -> Result<(String, u32, u8, Vec<u8>), No
     Ok((name.to_owned(), key_id, ty, material.to_vec()))
 }
 
+/// Parses a key string of signature type `ty` into (name, key id, the 32 key bytes).
+pub(crate) fn parse_typed_key(s: &str, ty: u8) -> Result<(String, u32, [u8; 32]), NoteError> {
+    let (name, id, found, material) = parse_key_string(s)?;
+    if found != ty {
+        return Err(NoteError::UnsupportedKeyType(found));
+    }
+    Ok((name, id, key_array(&material)?))
+}
+
+/// Parses a signer key string (`PRIVATE+KEY+name+id+base64(ty || seed)`) of type `ty`.
+pub(crate) fn parse_signer_key(s: &str, ty: u8) -> Result<(String, u32, [u8; 32]), NoteError> {
+    let rest = s
+        .strip_prefix(PRIVATE_KEY_PREFIX)
+        .ok_or(NoteError::MalformedKey(
+            "signer key must start with PRIVATE+KEY+",
+        ))?;
+    parse_typed_key(rest, ty)
+}
+
+/// `name+hex8+base64(ty || key)`, the key string format shared by note and cosignature keys.
+pub(crate) fn format_key_string(name: &str, key_id: u32, ty: u8, key: &[u8]) -> String {
+    let mut raw = vec![ty];
+    raw.extend_from_slice(key);
+    format!("{name}+{key_id:08x}+{}", STANDARD.encode(raw))
+}
+
+/// The signer key string: [`format_key_string`] behind `PRIVATE+KEY+`.
+pub(crate) fn format_signer_key(name: &str, key_id: u32, ty: u8, seed: &[u8]) -> String {
+    format!(
+        "{PRIVATE_KEY_PREFIX}{}",
+        format_key_string(name, key_id, ty, seed)
+    )
+}
+
 pub(crate) fn key_array(material: &[u8]) -> Result<[u8; 32], NoteError> {
     material
         .try_into()
@@ -157,16 +191,8 @@ impl NoteSigner {
 
     /// Parses `PRIVATE+KEY+<name>+<hex key id>+<base64(0x01 || seed)>`.
     pub fn from_key_string(skey: &str) -> Result<Self, NoteError> {
-        let rest = skey
-            .strip_prefix(PRIVATE_KEY_PREFIX)
-            .ok_or(NoteError::MalformedKey(
-                "signer key must start with PRIVATE+KEY+",
-            ))?;
-        let (name, id, ty, material) = parse_key_string(rest)?;
-        if ty != SIG_TYPE_ED25519 {
-            return Err(NoteError::UnsupportedKeyType(ty));
-        }
-        let signer = Self::from_seed(&name, key_array(&material)?)?;
+        let (name, id, seed) = parse_signer_key(skey, SIG_TYPE_ED25519)?;
+        let signer = Self::from_seed(&name, seed)?;
         if signer.key_id != id {
             return Err(NoteError::KeyIdMismatch);
         }
@@ -175,13 +201,11 @@ impl NoteSigner {
 
     /// The secret key string; handle like a password.
     pub fn to_key_string(&self) -> String {
-        let mut raw = vec![SIG_TYPE_ED25519];
-        raw.extend_from_slice(self.key.as_bytes());
-        format!(
-            "{PRIVATE_KEY_PREFIX}{}+{:08x}+{}",
-            self.name,
+        format_signer_key(
+            &self.name,
             self.key_id,
-            STANDARD.encode(raw)
+            SIG_TYPE_ED25519,
+            self.key.as_bytes(),
         )
     }
 
@@ -230,13 +254,8 @@ pub struct NoteVerifier {
 impl NoteVerifier {
     /// Parses a verifier key string, checking that the key id matches the key.
     pub fn from_key_string(vkey: &str) -> Result<Self, NoteError> {
-        let (name, id, ty, material) = parse_key_string(vkey)?;
-        if ty != SIG_TYPE_ED25519 {
-            return Err(NoteError::UnsupportedKeyType(ty));
-        }
-        let key = VerifyingKey::from_bytes(&key_array(&material)?)
-            .map_err(|_| NoteError::MalformedKey("not a valid Ed25519 public key"))?;
-        Self::from_public_key(&name, key.to_bytes()).and_then(|v| {
+        let (name, id, key) = parse_typed_key(vkey, SIG_TYPE_ED25519)?;
+        Self::from_public_key(&name, key).and_then(|v| {
             if v.key_id == id {
                 Ok(v)
             } else {
@@ -258,9 +277,12 @@ impl NoteVerifier {
     }
 
     pub fn to_key_string(&self) -> String {
-        let mut raw = vec![SIG_TYPE_ED25519];
-        raw.extend_from_slice(self.key.as_bytes());
-        format!("{}+{:08x}+{}", self.name, self.key_id, STANDARD.encode(raw))
+        format_key_string(
+            &self.name,
+            self.key_id,
+            SIG_TYPE_ED25519,
+            self.key.as_bytes(),
+        )
     }
 
     pub fn public_key(&self) -> [u8; 32] {
