@@ -344,7 +344,7 @@ fn the_verify_command_prints_the_checklist() {
 fn a_node_without_genesis_does_not_vouch_for_itself() {
     let dir = tempfile::tempdir().unwrap();
     let node = Node::init_and_start(&bin(), dir.path(), "GH");
-    let token = std::fs::read_to_string(dir.path().join("data/keys/api.token"))
+    let token = std::fs::read_to_string(dir.path().join("gh-data/keys/api.token"))
         .unwrap()
         .trim()
         .to_owned();

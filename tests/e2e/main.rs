@@ -23,44 +23,6 @@ pub fn fixture(name: &str) -> PathBuf {
         .join(format!("{name}.json"))
 }
 
-/// `cites-node init` of a node named `name` in `dir`; returns its config and what init printed.
-pub fn init(dir: &std::path::Path, name: &str, party: &str, port: u16) -> (PathBuf, String) {
-    let config = dir.join(format!("{name}.toml"));
-    let out = e2e_support::run(
-        &bin(),
-        &[
-            "init",
-            "--config",
-            config.to_str().unwrap(),
-            "--name",
-            name,
-            "--party",
-            party,
-            "--log-origin",
-            &format!("cites.test/{name}"),
-            "--listen",
-            &format!("127.0.0.1:{port}"),
-            "--data-dir",
-            &format!("{name}-data"),
-        ],
-    );
-    assert!(
-        out.status.success(),
-        "{}",
-        String::from_utf8_lossy(&out.stderr)
-    );
-    (config, String::from_utf8(out.stdout).unwrap())
-}
-
-/// The value `init` printed after `prefix`.
-pub fn line<'a>(stdout: &'a str, prefix: &str) -> &'a str {
-    stdout
-        .lines()
-        .find_map(|l| l.strip_prefix(prefix))
-        .unwrap()
-        .trim()
-}
-
 /// A small network: the Secretariat and Ghana's MA, both pinning one genesis and replicating
 /// each other; Ghana's MA is accredited and knows it.
 pub struct Network {
@@ -87,8 +49,15 @@ pub fn network() -> Network {
 pub fn network_unaccredited() -> Network {
     let dir = tempfile::tempdir().unwrap();
     let (sec_port, gh_port) = (e2e_support::free_port(), e2e_support::free_port());
-    let (sec_config, sec_out) = init(dir.path(), "secretariat", "CH", sec_port);
-    let (gh_config, gh_out) = init(dir.path(), "gh", "GH", gh_port);
+    let (sec_config, sec_out) = e2e_support::init(
+        &bin(),
+        dir.path(),
+        "secretariat",
+        "secretariat",
+        "CH",
+        sec_port,
+    );
+    let (gh_config, gh_out) = e2e_support::init(&bin(), dir.path(), "gh", "gh", "GH", gh_port);
     let genesis = dir.path().join("genesis.json");
     let out = e2e_support::run(
         &bin(),
@@ -100,9 +69,9 @@ pub fn network_unaccredited() -> Network {
             "--network",
             "cites-test",
             "--witness",
-            line(&gh_out, "witness key: "),
+            e2e_support::printed(&gh_out, "witness key: "),
             "--witness",
-            line(&sec_out, "witness key: "),
+            e2e_support::printed(&sec_out, "witness key: "),
             "--out",
             genesis.to_str().unwrap(),
         ],
@@ -130,7 +99,7 @@ pub fn network_unaccredited() -> Network {
             .trim()
             .to_owned()
     };
-    let gh_did = line(&gh_out, "node DID: ").to_owned();
+    let gh_did = e2e_support::printed(&gh_out, "node DID: ").to_owned();
     let gh_token = token("gh");
     Network {
         dir,

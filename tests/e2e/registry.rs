@@ -3,10 +3,10 @@
 //! Resolution HTTP binding, as of now or an earlier time, also after a restart. Documents pass
 //! `ssi`'s DID document parser.
 
-use e2e_support::{Node, agent, free_port, run};
+use e2e_support::{agent, run};
 use serde_json::{Value, json};
 
-use crate::{bin, init, line};
+use crate::bin;
 
 fn ssi_parses(doc: &Value) {
     ssi::dids::Document::from_json(&doc.to_string())
@@ -15,66 +15,44 @@ fn ssi_parses(doc: &Value) {
 
 #[test]
 fn secretariat_accredits_and_resolves() {
-    let dir = tempfile::tempdir().unwrap();
-    let (sec_port, gh_port) = (free_port(), free_port());
-    let (sec_config, _) = init(dir.path(), "secretariat", "CH", sec_port);
-    let (_, gh_out) = init(dir.path(), "gh", "GH", gh_port);
-    let gh_did = line(&gh_out, "node DID: ").to_owned();
-    let gh_witness = line(&gh_out, "witness key: ").to_owned();
-    let gh_log_key = line(&gh_out, "log verifier key: ").to_owned();
+    let mut net = crate::network_unaccredited();
+    let dir = net.dir.path().to_owned();
+    let gh_did = net.gh_did.clone();
+    let gh_log_key = agent()
+        .get(format!("{}/log/key", net.gh.url))
+        .call()
+        .unwrap()
+        .into_body()
+        .read_to_string()
+        .unwrap()
+        .trim()
+        .to_owned();
 
-    let genesis = dir.path().join("genesis.json");
-    let out = run(
-        &bin(),
-        &[
-            "genesis",
-            "new",
-            "--config",
-            sec_config.to_str().unwrap(),
-            "--network",
-            "cites-test",
-            "--witness",
-            &gh_witness,
-            "--quorum",
-            "1",
-            "--out",
-            genesis.to_str().unwrap(),
-        ],
-    );
-    assert!(
-        out.status.success(),
-        "{}",
-        String::from_utf8_lossy(&out.stderr)
-    );
+    // The network's genesis is never replaced.
+    let genesis = dir.join("genesis.json");
+    let pinned_file: Value = serde_json::from_slice(&std::fs::read(&genesis).unwrap()).unwrap();
+    let witness = pinned_file["witness_policy"]["witnesses"][0]["key"]
+        .as_str()
+        .unwrap();
     let again = run(
         &bin(),
         &[
             "genesis",
             "new",
             "--config",
-            sec_config.to_str().unwrap(),
+            dir.join("secretariat.toml").to_str().unwrap(),
             "--network",
             "x",
             "--witness",
-            &gh_witness,
+            witness,
             "--out",
             genesis.to_str().unwrap(),
         ],
     );
     assert_eq!(again.status.code(), Some(2), "a genesis is never replaced");
-    std::fs::write(
-        &sec_config,
-        format!(
-            "{}genesis = \"genesis.json\"\n",
-            std::fs::read_to_string(&sec_config).unwrap()
-        ),
-    )
-    .unwrap();
 
-    let mut sec = Node::from_config(&bin(), &sec_config, sec_port);
-    sec.start();
-    let token =
-        std::fs::read_to_string(dir.path().join("secretariat-data/keys/api.token")).unwrap();
+    let sec = &mut net.secretariat;
+    let token = std::fs::read_to_string(dir.join("secretariat-data/keys/api.token")).unwrap();
     let http = agent();
     let pinned: Value = http
         .get(format!("{}/genesis", sec.url))
@@ -113,7 +91,7 @@ fn secretariat_accredits_and_resolves() {
         .unwrap();
     assert_eq!(r.status(), 404);
 
-    let gh_key = std::fs::read_to_string(dir.path().join("gh-data/keys/issuer.key")).unwrap();
+    let gh_key = std::fs::read_to_string(dir.join("gh-data/keys/issuer.key")).unwrap();
     let gh_public = credentials::keys::SecretKey::from_multibase(gh_key.trim())
         .unwrap()
         .public()

@@ -35,6 +35,52 @@ pub fn run(bin: &Path, args: &[&str]) -> Output {
         .expect("cannot run cites-node")
 }
 
+/// `cites-node init` of a node `id` in `dir` (config `ID.toml`, data in `ID-data`, log origin
+/// `cites.test/ID`); returns the config path and what init printed.
+pub fn init(
+    bin: &Path,
+    dir: &Path,
+    id: &str,
+    name: &str,
+    party: &str,
+    port: u16,
+) -> (PathBuf, String) {
+    let config = dir.join(format!("{id}.toml"));
+    let out = run(
+        bin,
+        &[
+            "init",
+            "--config",
+            config.to_str().unwrap(),
+            "--name",
+            name,
+            "--party",
+            party,
+            "--log-origin",
+            &format!("cites.test/{id}"),
+            "--listen",
+            &format!("127.0.0.1:{port}"),
+            "--data-dir",
+            &format!("{id}-data"),
+        ],
+    );
+    assert!(
+        out.status.success(),
+        "init failed: {}",
+        String::from_utf8_lossy(&out.stderr)
+    );
+    (config, String::from_utf8(out.stdout).unwrap())
+}
+
+/// The value `init` printed after `prefix` (`node DID: `, `witness key: `, ...).
+pub fn printed<'a>(stdout: &'a str, prefix: &str) -> &'a str {
+    stdout
+        .lines()
+        .find_map(|l| l.strip_prefix(prefix))
+        .unwrap()
+        .trim()
+}
+
 /// An HTTP agent that returns 4xx/5xx responses instead of errors, with a short timeout.
 pub fn agent() -> ureq::Agent {
     ureq::Agent::config_builder()
@@ -47,35 +93,10 @@ pub fn agent() -> ureq::Agent {
 impl Node {
     /// `cites-node init` a node for `party` in `dir`, then start it.
     pub fn init_and_start(bin: &Path, dir: &Path, party: &str) -> Node {
-        let config = dir.join(format!("{party}.toml"));
         let port = free_port();
-        let out = run(
-            bin,
-            &[
-                "init",
-                "--config",
-                config.to_str().unwrap(),
-                "--name",
-                &format!("Management Authority of {party}"),
-                "--party",
-                party,
-                "--log-origin",
-                &format!("cites.test/{}", party.to_lowercase()),
-                "--listen",
-                &format!("127.0.0.1:{port}"),
-            ],
-        );
-        assert!(
-            out.status.success(),
-            "init failed: {}",
-            String::from_utf8_lossy(&out.stderr)
-        );
-        let mut node = Node {
-            url: format!("http://127.0.0.1:{port}"),
-            config,
-            child: None,
-            bin: bin.to_owned(),
-        };
+        let name = format!("Management Authority of {party}");
+        let (config, _) = init(bin, dir, &party.to_lowercase(), &name, party, port);
+        let mut node = Node::from_config(bin, &config, port);
         node.start();
         node
     }
