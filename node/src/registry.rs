@@ -318,9 +318,7 @@ impl NodeRegistry {
     /// and applies it. Returns the leaf index.
     pub async fn write(&self, anchor: &Anchor, body: Body) -> Result<u64, WriteError> {
         let _one_writer = self.write.lock().await;
-        // Whole seconds, like the entry's own `at` and every replayed position.
-        let now = chrono::SubsecRound::trunc_subsecs(Utc::now(), 0);
-        let (leaf, mut probe) = {
+        let (leaf, time, mut probe) = {
             let held = read_lock(&self.held)?;
             let seq = held
                 .registry
@@ -330,7 +328,7 @@ impl NodeRegistry {
                 .origin()
                 .parse()
                 .map_err(|e| anyhow::anyhow!("log origin: {e}"))?;
-            let entry = UnsignedEntry::new(self.did.clone(), seq, origin, now, body)
+            let entry = UnsignedEntry::new(self.did.clone(), seq, origin, Utc::now(), body)
                 .sign(
                     "key-1".parse().map_err(|e| anyhow::anyhow!("{e}"))?,
                     &self.key,
@@ -338,6 +336,8 @@ impl NodeRegistry {
                 .map_err(|e| anyhow::anyhow!("cannot sign the entry: {e}"))?;
             (
                 entry.encode().map_err(|e| anyhow::anyhow!("{e}"))?,
+                // The position's time is the entry's own (whole seconds), as on replay.
+                entry.unsigned.at,
                 held.registry.clone(),
             )
         };
@@ -345,7 +345,7 @@ impl NodeRegistry {
         let position = |index| Position {
             log: anchor.origin().to_owned(),
             index,
-            time: now,
+            time,
         };
         probe.apply(position(size), &leaf)?;
         let side = vec![SideWrite {

@@ -65,11 +65,6 @@ impl Replicas {
             .map(|logs| logs.iter().map(|(o, r)| (o.clone(), r.size())).collect())
             .unwrap_or_default()
     }
-
-    /// Size of the replica of `origin`, if held.
-    pub fn size(&self, origin: &str) -> Option<u64> {
-        self.logs.lock().ok()?.get(origin).map(Replica::size)
-    }
 }
 
 /// One round against one peer; returns how many entries were added.
