@@ -295,6 +295,93 @@ impl LogEntry {
     }
 }
 
+/// Domain separation for audit-trail digests.
+const AUDIT_TAG: &[u8] = b"cites-audit-anchor/v1\n";
+
+/// The `type` of an [`AuditAnchor`] leaf.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Serialize, Deserialize)]
+pub enum AuditAnchorType {
+    /// The only one.
+    #[serde(rename = "audit.anchored")]
+    Anchored,
+}
+
+/// A leaf that anchors the records numbered `first ..= last` of the node's audit trail (`count`
+/// of them: a number whose write failed leaves a gap). The records stay on the node (they name
+/// officials and traders); the log carries their digest, so an auditor given the records can
+/// prove they were not altered after the anchor's checkpoint.
+#[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
+#[serde(deny_unknown_fields)]
+pub struct AuditAnchor {
+    /// Format version, [`ENTRY_VERSION`].
+    pub v: u32,
+    /// When the node anchored the range.
+    #[serde(with = "utc_seconds")]
+    pub at: DateTime<Utc>,
+    /// Always [`AuditAnchorType::Anchored`].
+    #[serde(rename = "type")]
+    pub kind: AuditAnchorType,
+    /// Sequence number of the first record.
+    pub first: u64,
+    /// Sequence number of the last record.
+    pub last: u64,
+    /// Number of records in the range.
+    pub count: u64,
+    /// [`AuditAnchor::digest_of`] the records' bytes, in order.
+    pub digest: Digest,
+}
+
+impl AuditAnchor {
+    /// An anchor over `records` (each record's stored bytes, in order) numbered `first ..= last`.
+    pub fn new<'a>(
+        at: DateTime<Utc>,
+        first: u64,
+        last: u64,
+        records: impl IntoIterator<Item = &'a [u8]>,
+    ) -> AuditAnchor {
+        let (count, digest) = Self::digest_of(records);
+        AuditAnchor {
+            v: ENTRY_VERSION,
+            at: at.trunc_subsecs(0),
+            kind: AuditAnchorType::Anchored,
+            first,
+            last,
+            count,
+            digest,
+        }
+    }
+
+    /// SHA-256 over the tag and each record's SHA-256, with how many records there were.
+    pub fn digest_of<'a>(records: impl IntoIterator<Item = &'a [u8]>) -> (u64, Digest) {
+        let mut h = Sha256::new();
+        h.update(AUDIT_TAG);
+        let mut count = 0;
+        for r in records {
+            h.update(Sha256::digest(r));
+            count += 1;
+        }
+        (count, Digest(h.finalize().into()))
+    }
+
+    /// The canonical bytes: the leaf.
+    pub fn encode(&self) -> Result<Vec<u8>, EntryError> {
+        canonical_json(self)
+    }
+
+    /// Decodes a leaf; refuses anything but the canonical encoding.
+    pub fn decode(bytes: &[u8]) -> Result<AuditAnchor, EntryError> {
+        let anchor: AuditAnchor =
+            serde_json::from_slice(bytes).map_err(|e| EntryError::Malformed(e.to_string()))?;
+        if anchor.v != ENTRY_VERSION {
+            return Err(EntryError::UnsupportedVersion(anchor.v));
+        }
+        if anchor.encode()? != bytes {
+            return Err(EntryError::NotCanonical);
+        }
+        Ok(anchor)
+    }
+}
+
 mod utc_seconds {
     use chrono::{DateTime, NaiveDateTime, Utc};
     use serde::{Deserialize, Deserializer, Serializer};

@@ -5,6 +5,7 @@
 //! - [`codes`]: the code lists (purpose, source, appendix, term, unit with the legacy mapping,
 //!   ISO 3166 countries with the CITES XX/XV codes).
 //! - [`validate()`]: every rule of the form at once, each problem pinned to its box.
+//! - [`application`]: a permit application from draft to issuance (SA advice, decision, fee).
 //! - [`lifecycle`]: issued → endorsed → import-confirmed, with cancellation, replacement,
 //!   suspension and expiry, as a state machine that refuses illegal events.
 //! - [`quota`]: national export quotas, checked before signing, filling box 11a.
@@ -14,6 +15,7 @@
 //! Everything here is deterministic and synchronous so that every node, the wallet and an
 //! offline verifier reach the same verdict from the same inputs.
 
+pub mod application;
 pub mod codes;
 pub mod entry;
 pub mod lifecycle;
@@ -23,8 +25,9 @@ pub mod quota;
 pub mod register;
 pub mod validate;
 
+pub use application::{Action, Actor, Application, Stage, WorkflowError};
 pub use codes::{Appendix, Country, Kingdom, LegacyUnit, Purpose, Source, Term, Unit};
-pub use entry::{Digest, EntryKind, LogEntry};
+pub use entry::{AuditAnchor, Digest, EntryKind, LogEntry};
 pub use lifecycle::{Event, Lifecycle, Status, TransitionError};
 pub use permit::{DocumentType, Permit, PermitKey, SpeciesBlock};
 pub use quantity::Quantity;

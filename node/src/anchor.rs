@@ -134,6 +134,13 @@ impl Anchor {
         guard.clone().context("the node is shutting down")
     }
 
+    /// Whether the log takes writes: the sequencer runs and the store answers.
+    pub fn ready(&self) -> anyhow::Result<()> {
+        self.sequencer()?;
+        self.reader.size()?;
+        Ok(())
+    }
+
     /// The store shared with the rest of the node.
     pub fn store(&self) -> &Store {
         self.reader.store()

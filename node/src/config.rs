@@ -1,6 +1,7 @@
 //! Node configuration: a TOML file written by `cites-node init`, every field overridable by a
 //! `CITES_*` environment variable so a container can run the same file everywhere.
 
+use std::collections::BTreeMap;
 use std::net::SocketAddr;
 use std::path::{Path, PathBuf};
 
@@ -55,6 +56,16 @@ pub struct Config {
     /// How often the peers are polled, in milliseconds.
     #[serde(default = "default_sync_interval")]
     pub sync_interval_ms: u64,
+    /// Box 6: the Management Authority's postal address, printed on every permit.
+    #[serde(default)]
+    pub address: String,
+    /// Box 13: the place of issue.
+    #[serde(default)]
+    pub place: String,
+    /// The fee per document type (`export_permit = { amount = 5000, currency = "GHS" }`, in
+    /// the currency's minor unit), invoiced when an application is submitted.
+    #[serde(default, skip_serializing_if = "BTreeMap::is_empty")]
+    pub fees: BTreeMap<String, contracts::application::Money>,
 }
 
 fn default_sync_interval() -> u64 {
@@ -93,6 +104,9 @@ impl Config {
             genesis: None,
             peers: Vec::new(),
             sync_interval_ms: default_sync_interval(),
+            address: String::new(),
+            place: String::new(),
+            fees: BTreeMap::new(),
         }
     }
 
@@ -183,6 +197,23 @@ impl Config {
         if self.name.trim().is_empty() {
             bail!("name is empty");
         }
+        for (kind, fee) in &self.fees {
+            if !contracts::DocumentType::ALL.iter().any(|d| {
+                serde_json::to_value(d)
+                    .ok()
+                    .as_ref()
+                    .and_then(|v| v.as_str())
+                    == Some(kind)
+            }) {
+                bail!("fees: {kind:?} is not a document type (export_permit, import_permit, ...)");
+            }
+            if fee.currency.len() != 3 || !fee.currency.bytes().all(|b| b.is_ascii_uppercase()) {
+                bail!(
+                    "fees.{kind}: currency {:?} is not an ISO 4217 code",
+                    fee.currency
+                );
+            }
+        }
         let did = self.did();
         if !did.starts_with("did:web:") || did.len() <= "did:web:".len() {
             bail!("did {did:?} is not a did:web DID");
@@ -207,6 +238,12 @@ impl Config {
     /// RocksDB directory.
     pub fn db_dir(&self) -> PathBuf {
         self.data_dir.join("db")
+    }
+
+    /// The fee for a document type, if the MA charges one.
+    pub fn fee(&self, kind: contracts::DocumentType) -> Option<contracts::application::Money> {
+        let name = serde_json::to_value(kind).ok()?;
+        self.fees.get(name.as_str()?).cloned()
     }
 
     /// The node's DID.

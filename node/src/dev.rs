@@ -16,22 +16,34 @@ pub fn configs(data_dir: &Path, first_port: u16) -> anyhow::Result<Vec<Config>> 
         .canonicalize()
         .with_context(|| format!("cannot resolve {}", data_dir.display()))?;
     let nodes = [
-        ("secretariat", "CITES Secretariat", Role::Secretariat, "CH"),
+        (
+            "secretariat",
+            "CITES Secretariat",
+            Role::Secretariat,
+            "CH",
+            ("Palais des Nations, 1211 Geneva", "Geneva", "CHF"),
+        ),
         (
             "gh",
             "Management Authority of Ghana",
             Role::ManagementAuthority,
             "GH",
+            ("Wildlife Division, PO Box MB 239, Accra", "Accra", "GHS"),
         ),
         (
             "de",
             "Management Authority of Germany",
             Role::ManagementAuthority,
             "DE",
+            (
+                "Bundesamt für Naturschutz, Konstantinstr. 110, 53179 Bonn",
+                "Bonn",
+                "EUR",
+            ),
         ),
     ];
     let mut configs = Vec::new();
-    for (i, (id, name, role, party)) in nodes.into_iter().enumerate() {
+    for (i, (id, name, role, party, (address, place, currency))) in nodes.into_iter().enumerate() {
         let port = first_port
             .checked_add(i as u16)
             .context("--port is too high for three nodes")?;
@@ -43,6 +55,16 @@ pub fn configs(data_dir: &Path, first_port: u16) -> anyhow::Result<Vec<Config>> 
             ([127, 0, 0, 1], port).into(),
             data_dir.join(id),
         );
+        let mut config = config;
+        config.address = address.into();
+        config.place = place.into();
+        for (kind, amount) in [("export_permit", 5000), ("re_export_certificate", 3000)] {
+            let fee = contracts::application::Money {
+                amount,
+                currency: currency.into(),
+            };
+            config.fees.insert(kind.into(), fee);
+        }
         config.check()?;
         configs.push(config);
     }
@@ -115,6 +137,61 @@ fn pin_genesis(data_dir: &Path, configs: &mut [Config]) -> anyhow::Result<()> {
     }
     for c in configs.iter_mut() {
         c.genesis = Some(path.clone());
+    }
+    Ok(())
+}
+
+/// The demo accounts of every node: one per role, username = role, password `cites-dev-ROLE`.
+pub const DEMO_ROLES: [crate::users::Role; 6] = crate::users::Role::ALL;
+
+/// The password of a demo account.
+pub fn demo_password(role: crate::users::Role) -> String {
+    format!("cites-dev-{role}")
+}
+
+/// Creates the demo accounts that do not exist yet (announcing the officials on each log).
+pub async fn demo_users(nodes: &[crate::RunningNode]) -> anyhow::Result<()> {
+    let who = crate::audit::Who {
+        user: "operator".into(),
+        role: crate::users::Role::Admin,
+    };
+    let info = crate::audit::RequestInfo {
+        request_id: "dev-setup".into(),
+        method: "CLI".into(),
+        path: "cites-node dev".into(),
+        ..Default::default()
+    };
+    for node in nodes {
+        let state = node.state();
+        // An MA writes registry entries (its officials) only once it has replicated its own
+        // accreditation from the Secretariat's log.
+        if let Some(registry) = &state.registry {
+            let deadline = std::time::Instant::now() + std::time::Duration::from_secs(20);
+            while registry
+                .resolve(&state.issuer.did, &did_registry::AsOf::Now)?
+                .is_err()
+                && std::time::Instant::now() < deadline
+            {
+                tokio::time::sleep(std::time::Duration::from_millis(100)).await;
+            }
+        }
+        for role in DEMO_ROLES {
+            if state.users.get(role.as_str())?.is_some() {
+                continue;
+            }
+            let name = format!("Demo {role} ({})", node.config.party);
+            crate::auth::add_user(
+                state,
+                &who,
+                &info,
+                role.as_str(),
+                &name,
+                role,
+                &demo_password(role),
+            )
+            .await
+            .with_context(|| format!("cannot create the demo {role} of {}", node.config.name))?;
+        }
     }
     Ok(())
 }

@@ -30,7 +30,7 @@ pub struct AppState {
     /// Status lists and permits in flight.
     pub issuance: crate::issuance::Issuance,
     /// Signed status list credentials (revocation, suspension), re-signed on change.
-    pub status_credentials: Vec<credentials::Secured>,
+    pub status_credentials: std::sync::RwLock<Vec<credentials::Secured>>,
     /// Bearer token for machine clients that issue.
     pub api_token: String,
     /// The node's public base URL (`http://HOST:PORT`).
@@ -47,6 +47,38 @@ pub struct AppState {
     pub witness: Option<crate::witnessing::NodeWitness>,
     /// HTTP client for peers (replication, witnessing, status lists).
     pub peers_http: ureq::Agent,
+    /// Accounts, sessions and tokens.
+    pub users: crate::users::Users,
+    /// Failed logins.
+    pub throttle: crate::users::Throttle,
+    /// Audit records and feed events.
+    pub journal: crate::audit::Journal,
+    /// One change of workflow state at a time (applications, permit events, accounts), so each
+    /// reads the state the previous one left.
+    pub workflow_lock: tokio::sync::Mutex<()>,
+    /// Request counters for `/metrics`.
+    pub metrics: crate::metrics::Metrics,
+}
+
+impl AppState {
+    /// The signed status list credentials.
+    pub fn status_credentials(&self) -> anyhow::Result<Vec<credentials::Secured>> {
+        Ok(self
+            .status_credentials
+            .read()
+            .map_err(|_| anyhow::anyhow!("status credentials lock poisoned"))?
+            .clone())
+    }
+
+    /// Signs the status lists again after a change.
+    pub fn resign_status(&self) -> anyhow::Result<()> {
+        let signed = crate::vcapi::sign_status_lists(&self.issuer, &self.issuance, &self.base_url)?;
+        *self
+            .status_credentials
+            .write()
+            .map_err(|_| anyhow::anyhow!("status credentials lock poisoned"))? = signed;
+        Ok(())
+    }
 }
 
 /// The router, with its state.
@@ -77,7 +109,39 @@ pub fn router(state: Arc<AppState>) -> Router {
             get(crate::did_http::accreditation_request),
         )
         .route("/validate", post(validate_form))
+        .route("/readyz", get(crate::metrics::readyz))
+        .route("/metrics", get(crate::metrics::metrics))
+        .route("/auth/login", post(crate::auth::login))
+        .route("/auth/logout", post(crate::auth::logout))
+        .route("/auth/me", get(crate::auth::me))
+        .route("/auth/tokens", post(crate::auth::new_token))
+        .route(
+            "/users",
+            post(crate::auth::create_user).get(crate::auth::list_users),
+        )
+        .route("/users/{username}/disable", post(crate::auth::disable_user))
+        .route(
+            "/applications",
+            post(crate::workflow::create).get(crate::workflow::list),
+        )
+        .route(
+            "/applications/{id}",
+            get(crate::workflow::get).put(crate::workflow::amend),
+        )
+        .route("/applications/{id}/{verb}", post(crate::workflow::act))
+        .route("/queue", get(crate::workflow::queue))
+        .route("/permits/{party}/{number}", get(crate::permits::get))
+        .route(
+            "/permits/{party}/{number}/{verb}",
+            post(crate::permits::act),
+        )
+        .route("/events", get(crate::feed::events))
+        .route("/audit", get(crate::feed::export))
         .layer(DefaultBodyLimit::max(MAX_BODY))
+        .layer(axum::middleware::from_fn_with_state(
+            state.clone(),
+            crate::metrics::track,
+        ))
         .with_state(state)
 }
 

@@ -14,7 +14,7 @@ use base64::engine::general_purpose::{STANDARD, URL_SAFE_NO_PAD};
 use chrono::Utc;
 use contracts::entry::commit;
 use contracts::{
-    Digest, EntryKind, LogEntry, Permit, PermitKey, Problem, ValidationContext, validate,
+    Digest, EntryKind, Lifecycle, LogEntry, Permit, PermitKey, Problem, ValidationContext, validate,
 };
 use credentials::bundle::{Bundle, LogEvidence};
 use credentials::credential::{self, Draft, StatusEntry, StatusPurpose};
@@ -25,7 +25,7 @@ use ledger::{SideWrite, leaf_hash};
 
 use crate::anchor::Anchor;
 use crate::http::AppState;
-use crate::store::{self, CF_PERMITS, CF_STATUS, PermitRecord};
+use crate::store::{self, CF_STATUS, PermitRecord};
 
 /// Longest wait for the checkpoint that covers a new credential.
 const CHECKPOINT_WAIT: Duration = Duration::from_secs(10);
@@ -128,6 +128,33 @@ impl Issuance {
             .ok_or_else(|| anyhow::anyhow!("no {} list", purpose.as_str()))
     }
 
+    /// The bytes the list of `purpose` would have with bit `index` set to `value` (to write in
+    /// the batch that records the change; [`Issuance::set_bit`] follows once it is durable).
+    pub fn with_bit(
+        &self,
+        purpose: StatusPurpose,
+        index: u64,
+        value: bool,
+    ) -> anyhow::Result<Vec<u8>> {
+        let mut list = self.list(purpose)?;
+        list.set(index, value)?;
+        Ok(list.as_bytes().to_vec())
+    }
+
+    /// Sets bit `index` of the list of `purpose` in memory.
+    pub fn set_bit(&self, purpose: StatusPurpose, index: u64, value: bool) -> anyhow::Result<()> {
+        let mut state = self
+            .status
+            .lock()
+            .map_err(|_| anyhow::anyhow!("status lock poisoned"))?;
+        let (_, list) = state
+            .lists
+            .iter_mut()
+            .find(|(p, _)| *p == purpose)
+            .ok_or_else(|| anyhow::anyhow!("no {} list", purpose.as_str()))?;
+        Ok(list.set(index, value)?)
+    }
+
     fn claim(&self, key: &PermitKey) -> anyhow::Result<bool> {
         Ok(self
             .in_flight
@@ -158,19 +185,52 @@ pub fn status_url(base: &str, purpose: StatusPurpose) -> String {
     format!("{base}/status/{}", purpose.as_str())
 }
 
-/// Issues `permit` to `holder`, anchors it and returns the credential with its bundle.
-pub async fn issue(
-    state: &AppState,
-    permit: Permit,
-    holder: &str,
-    mechanism: Option<Mechanism>,
-) -> Result<Issued, IssueError> {
+/// What to issue, and what else to write with it.
+pub struct Order<'a> {
+    /// The permit.
+    pub permit: Permit,
+    /// The holder's did:key.
+    pub holder: &'a str,
+    /// Securing mechanism (default: the node's).
+    pub mechanism: Option<Mechanism>,
+    /// The permit this one replaces (anchored on the issuance entry).
+    pub replaces: Option<PermitKey>,
+    /// The application it answers.
+    pub application: Option<String>,
+    /// Makes the writes that must be durable together with the issuance (the application's
+    /// new stage, the audit record). Called only once the permit passed every check, right
+    /// before the batch, so a refused permit numbers no audit record.
+    pub extra: Option<Extra<'a>>,
+}
+
+/// See [`Order::extra`].
+pub type Extra<'a> = Box<dyn FnOnce() -> anyhow::Result<Vec<SideWrite>> + Send + 'a>;
+
+impl<'a> Order<'a> {
+    /// Issue `permit` to `holder`, nothing else.
+    pub fn new(permit: Permit, holder: &'a str, mechanism: Option<Mechanism>) -> Order<'a> {
+        Order {
+            permit,
+            holder,
+            mechanism,
+            replaces: None,
+            application: None,
+            extra: None,
+        }
+    }
+}
+
+/// Issues the order's permit to its holder, anchors it and returns the credential with its
+/// bundle.
+pub async fn issue(state: &AppState, order: Order<'_>) -> Result<Issued, IssueError> {
+    let holder = order.holder;
     let holder_is_did_key = holder
         .strip_prefix("did:key:")
         .is_some_and(|k| PublicKey::from_multikey(k).is_ok());
     if !holder_is_did_key {
         return Err(IssueError::BadHolder(holder.to_owned()));
     }
+    let permit = &order.permit;
     let party = state.config.party;
     if permit.authority.country != party {
         return Err(IssueError::WrongParty {
@@ -179,7 +239,7 @@ pub async fn issue(
         });
     }
     let problems = validate(
-        &permit,
+        permit,
         &ValidationContext {
             today: Utc::now().date_naive(),
         },
@@ -191,18 +251,22 @@ pub async fn issue(
     if !state.issuance.claim(&key)? {
         return Err(IssueError::AlreadyIssued(key));
     }
-    let result = issue_claimed(state, &permit, holder, mechanism).await;
+    let result = issue_claimed(state, order).await;
     state.issuance.release(&key);
     result
 }
 
-async fn issue_claimed(
-    state: &AppState,
-    permit: &Permit,
-    holder: &str,
-    mechanism: Option<Mechanism>,
-) -> Result<Issued, IssueError> {
+async fn issue_claimed(state: &AppState, order: Order<'_>) -> Result<Issued, IssueError> {
     let (anchor, issuer, issuance) = (&state.anchor, &state.issuer, &state.issuance);
+    let Order {
+        permit,
+        holder,
+        mechanism,
+        replaces,
+        application,
+        extra,
+    } = order;
+    let permit = &permit;
     let key = permit.key();
     if store::permit(anchor.store(), &key)?.is_some() {
         return Err(IssueError::AlreadyIssued(key));
@@ -246,32 +310,33 @@ async fn issue_claimed(
             valid_until: permit.valid_until,
             credential: Digest(credential.digest()),
             commitment: commit(permit, &salt).map_err(|e| anyhow::anyhow!(e))?,
-            replaces: None,
+            replaces,
         },
     )
     .encode()
     .map_err(|e| anyhow::anyhow!(e))?;
     let leaf = leaf_hash(&entry);
     let record = PermitRecord {
+        lifecycle: Some(Lifecycle::new(permit)),
         permit: permit.clone(),
         holder: holder.to_owned(),
         salt: salt_text,
         credential: credential.clone(),
         status_index: index,
         leaf_hash: leaf.to_hex(),
+        application,
     };
-    let side_writes = vec![
-        SideWrite {
-            cf: CF_PERMITS.into(),
-            key: store::permit_key(&key),
-            value: serde_json::to_vec(&record).map_err(anyhow::Error::from)?,
-        },
+    let mut side_writes = vec![
+        store::put_permit(&record)?,
         SideWrite {
             cf: CF_STATUS.into(),
             key: b"next".to_vec(),
             value: (index + 1).to_be_bytes().to_vec(),
         },
     ];
+    if let Some(extra) = extra {
+        side_writes.extend(extra()?);
+    }
     let leaf_index = anchor.append_with(entry.clone(), side_writes).await?;
     tracing::info!(permit = %key, leaf = leaf_index, "permit issued");
 
@@ -306,7 +371,7 @@ pub async fn bundle_for(
     Ok(Bundle::new(
         credential.clone(),
         log,
-        state.status_credentials.clone(),
+        state.status_credentials()?,
         registry,
     ))
 }

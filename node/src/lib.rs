@@ -4,31 +4,42 @@
 //! - [`keys`]: the log signing key on disk.
 //! - [`anchor`]: the node's own log (ledger store + sequencer) as the handlers see it.
 //! - [`http`]: the HTTP surface (log tiles, permit validation, pages).
+//! - [`users`], [`auth`]: accounts, roles, sessions and tokens; [`workflow`]: applications
+//!   from draft to issuance; [`permits`]: cancel, suspend, replace, endorse; [`audit`],
+//!   [`feed`]: the audit trail (anchored in the log) and the event feed.
 //! - [`dev`]: the local development network.
 //!
 //! The node owns the async runtime and the network; everything below it (`contracts`, `ledger`)
 //! is synchronous.
 
 pub mod anchor;
+pub mod audit;
+pub mod auth;
 pub mod client;
 pub mod config;
 pub mod dev;
 pub mod did_http;
+pub mod feed;
 pub mod genesis_cli;
 pub mod http;
 pub mod issuance;
 pub mod issuer;
 pub mod keys;
+pub mod metrics;
 pub mod offline;
 mod pages;
 pub mod permit_cli;
+pub mod permits;
 pub mod registry;
 pub mod replicate;
 pub mod store;
 pub mod trust;
+pub mod user_cli;
+pub mod users;
 pub mod vcapi;
 pub mod verify_cli;
 pub mod witnessing;
+pub mod workflow;
 
 use std::sync::Arc;
 
@@ -90,7 +101,10 @@ impl RunningNode {
         let issuer = issuer::Issuer::load(&config, create_key)?;
         let issuance = issuance::Issuance::load(anchor.store())?;
         let base_url = format!("http://{addr}");
-        let status_credentials = vcapi::sign_status_lists(&issuer, &issuance, &base_url)?;
+        let status_credentials =
+            std::sync::RwLock::new(vcapi::sign_status_lists(&issuer, &issuance, &base_url)?);
+        let journal = audit::Journal::load(anchor.store())?;
+        let users = users::Users::new(anchor.store().clone());
         let api_token = keys::load_api_token(&config, create_key)?;
         let witness = match &config.genesis {
             Some(_) => {
@@ -123,6 +137,11 @@ impl RunningNode {
             replicas: replicate::Replicas::default(),
             witness,
             peers_http: client::agent(std::time::Duration::from_secs(20)),
+            users,
+            throttle: users::Throttle::default(),
+            journal,
+            workflow_lock: tokio::sync::Mutex::new(()),
+            metrics: metrics::Metrics::default(),
         });
         let app = http::router(state.clone());
         tokio::spawn(replicate::run(
@@ -131,13 +150,21 @@ impl RunningNode {
             std::time::Duration::from_millis(config.sync_interval_ms),
             shutdown.clone(),
         ));
+        tokio::spawn(audit::run_anchoring(
+            state.clone(),
+            std::time::Duration::from_millis(config.checkpoint_interval_ms.max(1000)),
+            shutdown.clone(),
+        ));
         let mut shutdown = shutdown;
         let server = tokio::spawn(async move {
-            axum::serve(listener, app)
-                .with_graceful_shutdown(async move {
-                    let _ = shutdown.wait_for(|stop| *stop).await;
-                })
-                .await
+            axum::serve(
+                listener,
+                app.into_make_service_with_connect_info::<std::net::SocketAddr>(),
+            )
+            .with_graceful_shutdown(async move {
+                let _ = shutdown.wait_for(|stop| *stop).await;
+            })
+            .await
         });
         tracing::info!(node = %config.name, %addr, origin = %config.log_origin, "node started");
         Ok(RunningNode {
@@ -184,10 +211,21 @@ pub async fn run_until_signal(configs: Vec<Config>) -> anyhow::Result<()> {
     }
     if dev {
         dev::accredit_all(&nodes).await?;
+        dev::demo_users(&nodes).await?;
     }
     println!();
     for n in &nodes {
         println!("  {:<34} http://{}/", n.config.name, n.addr);
+    }
+    if dev {
+        println!("\nLogins on every node (POST /auth/login, or the page's form):");
+        for role in dev::DEMO_ROLES {
+            println!(
+                "  {:<16} password {}",
+                role.as_str(),
+                dev::demo_password(role)
+            );
+        }
     }
     println!("\nPress Ctrl-C to stop.");
     wait_for_signal(&mut term, &mut int).await?;

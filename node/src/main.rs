@@ -62,6 +62,12 @@ enum Command {
         /// Data directory (relative to the config file).
         #[arg(long, default_value = "data")]
         data_dir: PathBuf,
+        /// Box 6: the MA's postal address, printed on its permits.
+        #[arg(long, default_value = "")]
+        address: String,
+        /// Box 13: the place of issue.
+        #[arg(long, default_value = "")]
+        place: String,
     },
     /// Run a node from its configuration file.
     Run {
@@ -102,6 +108,47 @@ enum Command {
     Permit {
         #[command(subcommand)]
         command: PermitCommand,
+    },
+    /// Accounts of a running node (through its API, with the operator's token).
+    User {
+        /// The node's configuration.
+        #[arg(
+            long,
+            default_value = "cites-node.toml",
+            env = "CITES_CONFIG",
+            global = true
+        )]
+        config: PathBuf,
+        #[command(subcommand)]
+        command: UserCommand,
+    },
+}
+
+#[derive(Subcommand)]
+enum UserCommand {
+    /// Add a user. Officials are announced to the Secretariat through the node's log.
+    Add {
+        /// Login name (lower-case letters, digits, '.', '_', '-').
+        #[arg(long)]
+        username: String,
+        /// Full name.
+        #[arg(long)]
+        name: String,
+        /// Role.
+        #[arg(long, value_enum)]
+        role: node::users::Role,
+        /// Read the password from the first line of standard input (otherwise one is generated
+        /// and printed once).
+        #[arg(long)]
+        password_stdin: bool,
+    },
+    /// List users.
+    List,
+    /// Disable a user: sessions and tokens stop at once; an official's removal is written to
+    /// the registry.
+    Disable {
+        /// Login name.
+        username: String,
     },
 }
 
@@ -242,13 +289,17 @@ fn run(command: Command) -> anyhow::Result<ExitCode> {
             log_origin,
             listen,
             data_dir,
+            address,
+            place,
         } => {
             let role = match role {
                 RoleArg::Secretariat => Role::Secretariat,
                 RoleArg::ManagementAuthority => Role::ManagementAuthority,
             };
             let party = party.parse().context("--party")?;
-            let cfg = Config::new(name, role, party, log_origin, listen, data_dir);
+            let mut cfg = Config::new(name, role, party, log_origin, listen, data_dir);
+            cfg.address = address;
+            cfg.place = place;
             cfg.check()?;
             cfg.write_new(&config)?;
             let loaded = Config::load(&config)?;
@@ -273,6 +324,23 @@ fn run(command: Command) -> anyhow::Result<ExitCode> {
         Command::Run { config } => {
             let config = Config::load(&config)?;
             runtime()?.block_on(node::run_until_signal(vec![config]))?;
+            Ok(ExitCode::SUCCESS)
+        }
+        Command::User { config, command } => {
+            let config = Config::load(&config)?;
+            let out = &mut std::io::stdout().lock();
+            match command {
+                UserCommand::Add {
+                    username,
+                    name,
+                    role,
+                    password_stdin,
+                } => node::user_cli::add(&config, &username, &name, role, password_stdin, out)?,
+                UserCommand::List => node::user_cli::list(&config, out)?,
+                UserCommand::Disable { username } => {
+                    node::user_cli::disable(&config, &username, out)?
+                }
+            }
             Ok(ExitCode::SUCCESS)
         }
         Command::Dev { data_dir, port } => {

@@ -28,8 +28,21 @@ pub const CF_REGISTRY_REPLICATED: &str = "node_registry_replicated";
 /// that replica has been indexed.
 pub const CF_PERMIT_INDEX: &str = "node_permit_index";
 
+/// What the database is: key `schema` = [`SCHEMA_VERSION`] (big-endian u32).
+pub const CF_META: &str = "node_meta";
+
+/// The layout this build reads and writes. A database of an older layout is migrated on open;
+/// one of a newer layout is refused (it was written by a newer `cites-node`).
+pub const SCHEMA_VERSION: u32 = 1;
+
 const NODE_COLUMN_FAMILIES: &[&str] = &[
+    CF_META,
     CF_PERMITS,
+    crate::users::CF_USERS,
+    crate::users::CF_CREDENTIALS,
+    crate::audit::CF_AUDIT,
+    crate::audit::CF_EVENTS,
+    crate::workflow::CF_APPLICATIONS,
     CF_STATUS,
     CF_REGISTRY,
     CF_REGISTRY_REPLICATED,
@@ -121,7 +134,38 @@ pub fn open(dir: &Path) -> anyhow::Result<ledger::Store> {
     );
     let db = DB::open_cf_descriptors(&opts, dir, cfs)
         .with_context(|| format!("cannot open the database in {}", dir.display()))?;
+    check_schema(&db, dir)?;
     Ok(ledger::Store::from_db(Arc::new(db))?)
+}
+
+/// Records the schema version of a new database, refuses a newer one. Version 1 is the first
+/// layout with a version; a database without one is either new or of that same layout (the
+/// column families it adds are created empty on open), so both are stamped 1.
+fn check_schema(db: &DB, dir: &Path) -> anyhow::Result<()> {
+    let cf = db
+        .cf_handle(CF_META)
+        .context("missing meta column family")?;
+    match db.get_cf(&cf, b"schema")? {
+        Some(b) => {
+            let version = u32::from_be_bytes(
+                b.as_slice()
+                    .try_into()
+                    .map_err(|_| anyhow::anyhow!("corrupt schema version"))?,
+            );
+            if version > SCHEMA_VERSION {
+                anyhow::bail!(
+                    "the database in {} has schema version {version}, newer than this cites-node's {SCHEMA_VERSION}; run a newer cites-node",
+                    dir.display()
+                );
+            }
+        }
+        None => {
+            let mut opts = rocksdb::WriteOptions::default();
+            opts.set_sync(true);
+            db.put_cf_opt(&cf, b"schema", SCHEMA_VERSION.to_be_bytes(), &opts)?;
+        }
+    }
+    Ok(())
 }
 
 /// What the node keeps of a permit it issued (home data: it never leaves the node except to
@@ -140,6 +184,31 @@ pub struct PermitRecord {
     pub status_index: u64,
     /// SHA-256 of the issuance entry's leaf (RFC 6962 leaf hash), to find it in the log.
     pub leaf_hash: String,
+    /// Its life since issuance, with quantities (the log has only commitments). Records
+    /// written before lifecycles were kept have none: they were never changed.
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub lifecycle: Option<contracts::Lifecycle>,
+    /// The application it answers, when issued through the workflow.
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub application: Option<String>,
+}
+
+impl PermitRecord {
+    /// The permit's life so far.
+    pub fn lifecycle(&self) -> contracts::Lifecycle {
+        self.lifecycle
+            .clone()
+            .unwrap_or_else(|| contracts::Lifecycle::new(&self.permit))
+    }
+}
+
+/// The write that stores a permit record.
+pub fn put_permit(record: &PermitRecord) -> anyhow::Result<ledger::SideWrite> {
+    Ok(ledger::SideWrite {
+        cf: CF_PERMITS.into(),
+        key: permit_key(&record.permit.key()),
+        value: serde_json::to_vec(record)?,
+    })
 }
 
 /// The record key of a permit.

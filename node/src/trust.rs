@@ -206,7 +206,7 @@ impl Trust for NodeTrust<'_> {
         if let Some(record) =
             store::permit(self.state.anchor.store(), permit).map_err(|e| e.to_string())?
         {
-            return Ok((Lifecycle::new(&record.permit), self.now));
+            return Ok((record.lifecycle(), self.now));
         }
         // Another Party's permit: replay its entries from our replica of the issuer's log,
         // with the same rules every node applies (quantities stay on the issuing node).

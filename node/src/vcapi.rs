@@ -97,16 +97,18 @@ struct IssueOptions {
     securing: Option<String>,
 }
 
-/// `POST /credentials/issue`: the request's credential names the holder
-/// (`credentialSubject.id`) and carries the permit (`credentialSubject.permit`); the node builds,
-/// signs and anchors the credential and answers with it and its evidence bundle.
-pub async fn issue(State(s): State<Arc<AppState>>, headers: HeaderMap, body: Bytes) -> Response {
-    if !authorized(&s, &headers) {
-        return problem(
-            StatusCode::UNAUTHORIZED,
-            "unauthorized",
-            "issuing needs `Authorization: Bearer <api token>`",
-        );
+/// `POST /credentials/issue` (the operator's token or an MA officer's): the request's
+/// credential names the holder (`credentialSubject.id`) and carries the permit
+/// (`credentialSubject.permit`); the node builds, signs and anchors the credential with its
+/// audit record and answers with it and its evidence bundle.
+pub async fn issue(
+    State(s): State<Arc<AppState>>,
+    caller: crate::auth::Caller,
+    info: crate::audit::RequestInfo,
+    body: Bytes,
+) -> Response {
+    if let Err(r) = caller.require(&[crate::users::Role::Admin, crate::users::Role::MaOfficer]) {
+        return r;
     }
     let request: IssueRequest = match parse_json(&body) {
         Ok(r) => r,
@@ -131,34 +133,59 @@ pub async fn issue(State(s): State<Arc<AppState>>, headers: HeaderMap, body: Byt
         Some(Ok(m)) => Some(m),
         Some(Err(e)) => return bad_request(format!("options.securing: {e}")),
     };
-    match issuance::issue(&s, permit, holder, mechanism).await {
+    let (key, valid_until) = (permit.key().to_string(), permit.valid_until);
+    let who = caller.who();
+    let mut order = issuance::Order::new(permit, holder, mechanism);
+    order.extra = Some(Box::new(|| {
+        s.journal.writes(crate::audit::Change {
+            who: &who,
+            request: &info,
+            action: "credential.issue",
+            target: &key,
+            permit: Some((key.clone(), valid_until)),
+            before: None,
+            after: None,
+            event: None,
+        })
+    }));
+    match issuance::issue(&s, order).await {
         Ok(issued) => (
             StatusCode::CREATED,
             Json(json!({ "verifiableCredential": issued.credential, "evidence": issued.bundle })),
         )
             .into_response(),
-        Err(IssueError::Invalid(problems)) => {
-            let body = json!({
-                "type": "about:blank", "title": "the permit breaks rules of the standard form",
-                "status": 422, "detail": format!("{} problem(s)", problems.len()), "problems": problems,
-            });
-            (
-                StatusCode::UNPROCESSABLE_ENTITY,
-                [(header::CONTENT_TYPE, "application/problem+json")],
-                body.to_string(),
-            )
-                .into_response()
-        }
-        Err(e @ IssueError::WrongParty { .. }) => problem(
+        Err(e) => issue_error(e),
+    }
+}
+
+/// 422 with every problem of a permit, by box.
+fn invalid_permit(problems: Vec<contracts::Problem>) -> Response {
+    let body = json!({
+        "type": "about:blank", "title": "the permit breaks rules of the standard form",
+        "status": 422, "detail": format!("{} problem(s)", problems.len()), "problems": problems,
+    });
+    (
+        StatusCode::UNPROCESSABLE_ENTITY,
+        [(header::CONTENT_TYPE, "application/problem+json")],
+        body.to_string(),
+    )
+        .into_response()
+}
+
+/// Why a permit was not issued, as an HTTP answer.
+pub(crate) fn issue_error(e: IssueError) -> Response {
+    match e {
+        IssueError::Invalid(problems) => invalid_permit(problems),
+        e @ IssueError::WrongParty { .. } => problem(
             StatusCode::UNPROCESSABLE_ENTITY,
             "wrong Party",
             e.to_string(),
         ),
-        Err(e @ IssueError::AlreadyIssued(_)) => {
+        e @ IssueError::AlreadyIssued(_) => {
             problem(StatusCode::CONFLICT, "already issued", e.to_string())
         }
-        Err(e @ IssueError::BadHolder(_)) => bad_request(e.to_string()),
-        Err(IssueError::Internal(e)) => internal(e),
+        e @ IssueError::BadHolder(_) => bad_request(e.to_string()),
+        IssueError::Internal(e) => internal(e),
     }
 }
 
@@ -400,7 +427,11 @@ pub async fn status_list(State(s): State<Arc<AppState>>, Path(purpose): Path<Str
             );
         }
     };
-    match &s.status_credentials[index] {
+    let lists = match s.status_credentials() {
+        Ok(l) => l,
+        Err(e) => return internal(e),
+    };
+    match &lists[index] {
         Secured::Jwt(t) => {
             ([(header::CONTENT_TYPE, "application/vc+jwt")], t.clone()).into_response()
         }

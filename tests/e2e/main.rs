@@ -8,6 +8,7 @@ mod issue_verify;
 mod log_http;
 mod registry;
 mod tiles;
+mod workflow;
 
 use std::path::PathBuf;
 
@@ -81,11 +82,21 @@ pub fn network_unaccredited() -> Network {
         "{}",
         String::from_utf8_lossy(&out.stderr)
     );
-    for (config, peer) in [(&sec_config, gh_port), (&gh_config, sec_port)] {
+    for (config, peer, fees) in [
+        (&sec_config, gh_port, ""),
+        // Ghana charges for export permits, so the workflow test sees an invoice.
+        (
+            &gh_config,
+            sec_port,
+            "[fees]\nexport_permit = { amount = 5000, currency = \"GHS\" }\n",
+        ),
+    ] {
         let text = std::fs::read_to_string(config).unwrap();
         std::fs::write(
             config,
-            format!("{text}genesis = \"genesis.json\"\npeers = [\"http://127.0.0.1:{peer}\"]\n"),
+            format!(
+                "{text}genesis = \"genesis.json\"\npeers = [\"http://127.0.0.1:{peer}\"]\n{fees}"
+            ),
         )
         .unwrap();
     }

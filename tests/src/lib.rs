@@ -62,6 +62,10 @@ pub fn init(
             &format!("127.0.0.1:{port}"),
             "--data-dir",
             &format!("{id}-data"),
+            "--address",
+            "1 Test Street, Test City",
+            "--place",
+            "Test City",
         ],
     );
     assert!(

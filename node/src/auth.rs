@@ -1,0 +1,526 @@
+//! Who is calling: the [`Caller`] extractor (session cookie or bearer token), login and logout,
+//! API tokens, and account administration over HTTP.
+
+// The helpers return a ready HTTP response as their error, the axum way.
+#![allow(clippy::result_large_err)]
+
+use std::sync::Arc;
+
+use axum::Json;
+use axum::body::Bytes;
+use axum::extract::{FromRequestParts, Path, State};
+use axum::http::request::Parts;
+use axum::http::{HeaderMap, HeaderValue, StatusCode, header};
+use axum::response::{IntoResponse, Response};
+use serde::Deserialize;
+use serde_json::json;
+use subtle::ConstantTimeEq;
+
+use crate::audit::{self, Change, RequestInfo, Who};
+use crate::http::{AppState, internal, problem};
+use crate::users::{Role, Throttle, User, UserError, Users};
+
+/// The session cookie.
+pub const SESSION_COOKIE: &str = "cites_session";
+
+/// An authenticated caller.
+#[derive(Debug, Clone)]
+pub struct Caller {
+    /// Username; `operator` for the node's own API token.
+    pub user: String,
+    /// Role.
+    pub role: Role,
+    /// Pseudonymous id (goes on permits).
+    pub official_id: String,
+}
+
+impl Caller {
+    fn from_user(u: &User) -> Caller {
+        Caller {
+            user: u.username.clone(),
+            role: u.role,
+            official_id: u.official_id.clone(),
+        }
+    }
+
+    /// For the audit trail.
+    pub fn who(&self) -> Who {
+        Who {
+            user: self.user.clone(),
+            role: self.role,
+        }
+    }
+
+    /// Refuses (403) a caller whose role is not one of `roles`.
+    pub fn require(&self, roles: &[Role]) -> Result<(), Response> {
+        if roles.contains(&self.role) {
+            return Ok(());
+        }
+        let names: Vec<_> = roles.iter().map(|r| r.as_str()).collect();
+        Err(problem(
+            StatusCode::FORBIDDEN,
+            "forbidden",
+            format!(
+                "this needs the role {}; {} is {}",
+                names.join(" or "),
+                self.user,
+                self.role
+            ),
+        ))
+    }
+}
+
+fn cookie<'a>(headers: &'a HeaderMap, name: &str) -> Option<&'a str> {
+    headers
+        .get_all(header::COOKIE)
+        .iter()
+        .filter_map(|v| v.to_str().ok())
+        .flat_map(|v| v.split(';'))
+        .filter_map(|kv| kv.trim().split_once('='))
+        .find_map(|(k, v)| (k == name).then_some(v))
+}
+
+fn bearer(headers: &HeaderMap) -> Option<&str> {
+    headers
+        .get(header::AUTHORIZATION)?
+        .to_str()
+        .ok()?
+        .strip_prefix("Bearer ")
+}
+
+fn unauthorized() -> Response {
+    let mut r = problem(
+        StatusCode::UNAUTHORIZED,
+        "unauthorized",
+        "log in (POST /auth/login) or send `Authorization: Bearer <token>`",
+    );
+    r.headers_mut().insert(
+        header::WWW_AUTHENTICATE,
+        HeaderValue::from_static("Bearer realm=\"cites-node\""),
+    );
+    r
+}
+
+impl FromRequestParts<Arc<AppState>> for Caller {
+    type Rejection = Response;
+
+    async fn from_request_parts(
+        parts: &mut Parts,
+        s: &Arc<AppState>,
+    ) -> Result<Self, Self::Rejection> {
+        let found = if let Some(token) = bearer(&parts.headers) {
+            if bool::from(token.as_bytes().ct_eq(s.api_token.as_bytes())) {
+                // The node's own token: its operator, with the administrator's rights.
+                return Ok(Caller {
+                    user: "operator".into(),
+                    role: Role::Admin,
+                    official_id: "operator".into(),
+                });
+            }
+            s.users.by_secret(token, false)
+        } else if let Some(session) = cookie(&parts.headers, SESSION_COOKIE) {
+            s.users.by_secret(session, true)
+        } else {
+            return Err(unauthorized());
+        };
+        match found {
+            Ok(Some(user)) => Ok(Caller::from_user(&user)),
+            Ok(None) => Err(unauthorized()),
+            Err(e) => Err(internal(e)),
+        }
+    }
+}
+
+/// Parses a JSON body, naming the field at fault.
+pub fn parse_json<T: serde::de::DeserializeOwned>(body: &Bytes) -> Result<T, Response> {
+    let de = &mut serde_json::Deserializer::from_slice(body);
+    serde_path_to_error::deserialize(de).map_err(|e| {
+        let path = e.path().to_string();
+        let detail = if path == "." {
+            e.inner().to_string()
+        } else {
+            format!("{path}: {}", e.inner())
+        };
+        problem(StatusCode::BAD_REQUEST, "invalid request", detail)
+    })
+}
+
+#[derive(Deserialize)]
+#[serde(deny_unknown_fields)]
+struct Login {
+    username: String,
+    password: String,
+}
+
+/// `POST /auth/login`: checks the password and opens a session (cookie). Five failures in a
+/// quarter of an hour lock the username for the rest of it.
+pub async fn login(State(s): State<Arc<AppState>>, info: RequestInfo, body: Bytes) -> Response {
+    let login: Login = match parse_json(&body) {
+        Ok(l) => l,
+        Err(r) => return r,
+    };
+    if let Some(wait) = s.throttle.locked(&login.username) {
+        let mut r = problem(
+            StatusCode::TOO_MANY_REQUESTS,
+            "too many failed logins",
+            format!(
+                "{} failed logins for {:?}; try again in {} s",
+                Throttle::MAX_FAILURES,
+                login.username,
+                wait.as_secs()
+            ),
+        );
+        if let Ok(v) = HeaderValue::from_str(&wait.as_secs().to_string()) {
+            r.headers_mut().insert(header::RETRY_AFTER, v);
+        }
+        return r;
+    }
+    let users = s.users.clone();
+    let (name, password) = (login.username.clone(), login.password);
+    let checked = tokio::task::spawn_blocking(move || users.check_password(&name, &password)).await;
+    let user = match checked {
+        Ok(Ok(Some(u))) => u,
+        Ok(Ok(None)) => {
+            s.throttle.failed(&login.username);
+            tracing::info!(user = %login.username, remote = ?info.remote, "failed login");
+            return problem(
+                StatusCode::UNAUTHORIZED,
+                "login failed",
+                "unknown user, wrong password or disabled account",
+            );
+        }
+        Ok(Err(e)) => return internal(e),
+        Err(e) => return internal(e.into()),
+    };
+    s.throttle.succeeded(&user.username);
+    let result = (|| {
+        let (secret, write) = Users::new_session(&user)?;
+        let mut writes = vec![write];
+        writes.extend(s.journal.writes(Change {
+            who: &Caller::from_user(&user).who(),
+            request: &info,
+            action: "auth.login",
+            target: &user.username,
+            permit: None,
+            before: None,
+            after: None,
+            event: None,
+        })?);
+        audit::commit(s.anchor.store(), writes)?;
+        Ok::<_, anyhow::Error>(secret)
+    })();
+    let secret = match result {
+        Ok(secret) => secret,
+        Err(e) => return internal(e),
+    };
+    let secure = if s.base_url.starts_with("https://") {
+        "; Secure"
+    } else {
+        ""
+    };
+    let cookie = format!(
+        "{SESSION_COOKIE}={secret}; HttpOnly; SameSite=Strict; Path=/; Max-Age={}{secure}",
+        crate::users::SESSION_TTL.as_secs()
+    );
+    let mut r = Json(json!({ "user": user.view() })).into_response();
+    if let Ok(v) = HeaderValue::from_str(&cookie) {
+        r.headers_mut().insert(header::SET_COOKIE, v);
+    }
+    r
+}
+
+/// `POST /auth/logout`: ends the session.
+pub async fn logout(State(s): State<Arc<AppState>>, headers: HeaderMap) -> Response {
+    if let Some(secret) = cookie(&headers, SESSION_COOKIE)
+        && let Err(e) = s.users.end_session(secret)
+    {
+        return internal(e);
+    }
+    let mut r = StatusCode::NO_CONTENT.into_response();
+    r.headers_mut().insert(
+        header::SET_COOKIE,
+        HeaderValue::from_static("cites_session=; HttpOnly; SameSite=Strict; Path=/; Max-Age=0"),
+    );
+    r
+}
+
+/// `GET /auth/me`.
+pub async fn me(State(s): State<Arc<AppState>>, caller: Caller) -> Response {
+    match s.users.get(&caller.user) {
+        Ok(Some(u)) => Json(json!({ "user": u.view() })).into_response(),
+        Ok(None) => Json(json!({ "user": { "username": caller.user, "role": caller.role } }))
+            .into_response(),
+        Err(e) => internal(e),
+    }
+}
+
+#[derive(Deserialize)]
+#[serde(deny_unknown_fields)]
+struct NewToken {
+    label: String,
+}
+
+/// `POST /auth/tokens`: a bearer token with the caller's own rights, shown once.
+pub async fn new_token(
+    State(s): State<Arc<AppState>>,
+    caller: Caller,
+    info: RequestInfo,
+    body: Bytes,
+) -> Response {
+    let req: NewToken = match parse_json(&body) {
+        Ok(r) => r,
+        Err(r) => return r,
+    };
+    if req.label.trim().is_empty() {
+        return problem(
+            StatusCode::BAD_REQUEST,
+            "invalid request",
+            "label: must not be empty",
+        );
+    }
+    let user = match s.users.get(&caller.user) {
+        Ok(Some(u)) => u,
+        Ok(None) => {
+            return problem(
+                StatusCode::BAD_REQUEST,
+                "invalid request",
+                "the operator token cannot make user tokens; log in as a user",
+            );
+        }
+        Err(e) => return internal(e),
+    };
+    let result = (|| {
+        let (secret, write) = Users::new_token(&user, req.label.trim())?;
+        let mut writes = vec![write];
+        writes.extend(s.journal.writes(Change {
+            who: &caller.who(),
+            request: &info,
+            action: "auth.token",
+            target: &user.username,
+            permit: None,
+            before: None,
+            after: None,
+            event: None,
+        })?);
+        audit::commit(s.anchor.store(), writes)?;
+        Ok::<_, anyhow::Error>(secret)
+    })();
+    match result {
+        Ok(token) => (StatusCode::CREATED, Json(json!({ "token": token }))).into_response(),
+        Err(e) => internal(e),
+    }
+}
+
+#[derive(Deserialize)]
+#[serde(deny_unknown_fields)]
+struct NewUser {
+    username: String,
+    name: String,
+    role: Role,
+    password: String,
+}
+
+/// What became of the registry entry that tells the Secretariat about an official.
+async fn tell_registry(s: &AppState, body: did_registry::Body) -> String {
+    let Some(registry) = &s.registry else {
+        return "not written: this node pins no genesis".into();
+    };
+    match registry.write(&s.anchor, body).await {
+        Ok(index) => format!("written at leaf {index}"),
+        Err(e) => {
+            tracing::warn!(error = %e, "registry entry for an official not written");
+            format!("not written: {e}")
+        }
+    }
+}
+
+fn subject(s: &AppState) -> Result<did_registry::DidWeb, Response> {
+    s.issuer
+        .did
+        .parse()
+        .map_err(|e| internal(anyhow::anyhow!("the node's DID: {e}")))
+}
+
+fn official_token(id: &str) -> Result<did_registry::did::Token, Response> {
+    id.parse()
+        .map_err(|e| internal(anyhow::anyhow!("official id {id:?}: {e}")))
+}
+
+/// `POST /users` (admin): a new account. Officials are announced on the node's log
+/// (`add_official`), so the Secretariat knows every authenticated official.
+pub async fn create_user(
+    State(s): State<Arc<AppState>>,
+    caller: Caller,
+    info: RequestInfo,
+    body: Bytes,
+) -> Response {
+    if let Err(r) = caller.require(&[Role::Admin]) {
+        return r;
+    }
+    let req: NewUser = match parse_json(&body) {
+        Ok(r) => r,
+        Err(r) => return r,
+    };
+    match add_user(
+        &s,
+        &caller.who(),
+        &info,
+        &req.username,
+        &req.name,
+        req.role,
+        &req.password,
+    )
+    .await
+    {
+        Ok((user, registry)) => (
+            StatusCode::CREATED,
+            Json(json!({ "user": user.view(), "registry": registry })),
+        )
+            .into_response(),
+        Err(UserError::Internal(e)) => internal(e),
+        Err(e @ UserError::Exists(_)) => {
+            problem(StatusCode::CONFLICT, "user exists", e.to_string())
+        }
+        Err(e) => problem(StatusCode::BAD_REQUEST, "invalid user", e.to_string()),
+    }
+}
+
+/// Makes an account (hashing off the runtime), records it, and announces an official.
+pub async fn add_user(
+    s: &AppState,
+    who: &Who,
+    info: &RequestInfo,
+    username: &str,
+    name: &str,
+    role: Role,
+    password: &str,
+) -> Result<(User, Option<String>), UserError> {
+    let users = s.users.clone();
+    let (u, n, p) = (username.to_owned(), name.to_owned(), password.to_owned());
+    let user = tokio::task::spawn_blocking(move || users.prepare(&u, &n, role, &p))
+        .await
+        .map_err(|e| UserError::Internal(e.into()))??;
+    let _one = s.workflow_lock.lock().await;
+    if s.users.get(username)?.is_some() {
+        return Err(UserError::Exists(username.to_owned()));
+    }
+    let bytes = serde_json::to_vec(&user.view()).map_err(anyhow::Error::from)?;
+    let mut writes = vec![Users::put(&user)?];
+    writes.extend(s.journal.writes(Change {
+        who,
+        request: info,
+        action: "user.create",
+        target: username,
+        permit: None,
+        before: None,
+        after: Some(&bytes),
+        event: None,
+    })?);
+    audit::commit(s.anchor.store(), writes)?;
+    let registry = match role.official() {
+        Some(official_role) => {
+            let (subject, official) = match (subject(s), official_token(&user.official_id)) {
+                (Ok(a), Ok(b)) => (a, b),
+                _ => return Ok((user, Some("not written: bad DID or official id".into()))),
+            };
+            Some(
+                tell_registry(
+                    s,
+                    did_registry::Body::AddOfficial {
+                        subject,
+                        official,
+                        role: official_role,
+                    },
+                )
+                .await,
+            )
+        }
+        None => None,
+    };
+    Ok((user, registry))
+}
+
+/// `GET /users` (admin, auditor).
+pub async fn list_users(State(s): State<Arc<AppState>>, caller: Caller) -> Response {
+    if let Err(r) = caller.require(&[Role::Admin, Role::Auditor]) {
+        return r;
+    }
+    match s.users.list() {
+        Ok(users) => {
+            let views: Vec<_> = users.iter().map(User::view).collect();
+            Json(json!({ "users": views })).into_response()
+        }
+        Err(e) => internal(e),
+    }
+}
+
+/// `POST /users/{username}/disable` (admin): the account stops working at once (sessions and
+/// tokens included) and, for an official, a `remove_official` entry tells the Secretariat
+/// (Decision 18.125 e) vi)).
+pub async fn disable_user(
+    State(s): State<Arc<AppState>>,
+    caller: Caller,
+    info: RequestInfo,
+    Path(username): Path<String>,
+) -> Response {
+    if let Err(r) = caller.require(&[Role::Admin]) {
+        return r;
+    }
+    let guard = s.workflow_lock.lock().await;
+    let mut user = match s.users.get(&username) {
+        Ok(Some(u)) => u,
+        Ok(None) => {
+            return problem(
+                StatusCode::NOT_FOUND,
+                "no such user",
+                UserError::Unknown(username).to_string(),
+            );
+        }
+        Err(e) => return internal(e),
+    };
+    if user.disabled {
+        return problem(
+            StatusCode::CONFLICT,
+            "already disabled",
+            format!("{username} is disabled already"),
+        );
+    }
+    let before = serde_json::to_vec(&user.view()).unwrap_or_default();
+    user.disabled = true;
+    let after = serde_json::to_vec(&user.view()).unwrap_or_default();
+    let result = (|| {
+        let mut writes = vec![Users::put(&user)?];
+        writes.extend(s.journal.writes(Change {
+            who: &caller.who(),
+            request: &info,
+            action: "user.disable",
+            target: &username,
+            permit: None,
+            before: Some(&before),
+            after: Some(&after),
+            event: Some((
+                "user.disabled".into(),
+                format!("{} ({}) was disabled", user.name, user.role),
+                vec![Role::Admin],
+                None,
+            )),
+        })?);
+        audit::commit(s.anchor.store(), writes)
+    })();
+    if let Err(e) = result {
+        return internal(e);
+    }
+    drop(guard);
+    s.journal.published();
+    tracing::info!(user = %username, by = %caller.user, "user disabled");
+    let registry = match user.role.official() {
+        Some(_) => match (subject(&s), official_token(&user.official_id)) {
+            (Ok(subject), Ok(official)) => Some(
+                tell_registry(&s, did_registry::Body::RemoveOfficial { subject, official }).await,
+            ),
+            (Err(r), _) | (_, Err(r)) => return r,
+        },
+        None => None,
+    };
+    Json(json!({ "user": user.view(), "registry": registry })).into_response()
+}

@@ -1,0 +1,185 @@
+//! Reading the journal over HTTP: the event feed (`GET /events`, what waits for the caller)
+//! and the audit export (`GET /audit`, auditors only).
+
+use std::sync::Arc;
+use std::time::Duration;
+
+use axum::Json;
+use axum::extract::{Query, State};
+use axum::http::{StatusCode, header};
+use axum::response::{IntoResponse, Response};
+use chrono::NaiveDate;
+use serde::Deserialize;
+use serde_json::json;
+
+use crate::audit::{self, AuditRecord};
+use crate::auth::Caller;
+use crate::http::{AppState, internal, problem};
+use crate::users::Role;
+
+/// Longest a feed request waits for a new event.
+const MAX_WAIT: u64 = 30;
+/// Most events or records in one answer.
+const PAGE: usize = 500;
+
+#[derive(Deserialize)]
+#[serde(deny_unknown_fields)]
+pub struct FeedQuery {
+    /// Only events after this sequence number.
+    after: Option<u64>,
+    /// Wait up to this many seconds for one (long polling; at most 30).
+    wait: Option<u64>,
+}
+
+/// `GET /events?after=N&wait=S`: events for the caller's role (or for the caller, an
+/// applicant), oldest first; `next` is the `after` of the following request.
+pub async fn events(
+    State(s): State<Arc<AppState>>,
+    caller: Caller,
+    Query(q): Query<FeedQuery>,
+) -> Response {
+    let wait = Duration::from_secs(q.wait.unwrap_or(0).min(MAX_WAIT));
+    let deadline = tokio::time::Instant::now() + wait;
+    let mut published = s.journal.events.subscribe();
+    loop {
+        let found = match audit::events_after(s.anchor.store(), q.after, PAGE) {
+            Ok(e) => e,
+            Err(e) => return internal(e),
+        };
+        let last = found.last().map(|e| e.seq);
+        let visible: Vec<_> = found
+            .into_iter()
+            .filter(|e| e.visible_to(&caller.user, caller.role))
+            .collect();
+        let next = last.or(q.after);
+        if !visible.is_empty() || last.is_some() || tokio::time::Instant::now() >= deadline {
+            return Json(json!({ "events": visible, "next": next })).into_response();
+        }
+        if tokio::time::timeout_at(deadline, published.changed())
+            .await
+            .is_err()
+        {
+            return Json(json!({ "events": [], "next": q.after })).into_response();
+        }
+    }
+}
+
+#[derive(Deserialize)]
+#[serde(deny_unknown_fields)]
+pub struct AuditQuery {
+    /// Records about this permit only (`GH/GH2026000001`).
+    permit: Option<String>,
+    /// From this day (inclusive).
+    from: Option<NaiveDate>,
+    /// To this day (inclusive).
+    to: Option<NaiveDate>,
+    /// `json` (default) or `csv`.
+    format: Option<String>,
+    /// Start at this sequence number (paging).
+    start: Option<u64>,
+}
+
+fn to_csv(records: &[AuditRecord]) -> anyhow::Result<String> {
+    let mut w = csv::Writer::from_writer(Vec::new());
+    w.write_record([
+        "seq",
+        "at",
+        "user",
+        "role",
+        "action",
+        "target",
+        "permit",
+        "before",
+        "after",
+        "request_id",
+        "remote",
+        "method",
+        "path",
+        "user_agent",
+    ])?;
+    for r in records {
+        let digest = |d: &Option<contracts::Digest>| d.map(|d| d.to_string()).unwrap_or_default();
+        w.write_record([
+            r.seq.to_string(),
+            r.at.to_rfc3339(),
+            r.who.user.clone(),
+            r.who.role.to_string(),
+            r.action.clone(),
+            r.target.clone(),
+            r.permit.clone().unwrap_or_default(),
+            digest(&r.before),
+            digest(&r.after),
+            r.request.request_id.clone(),
+            r.request.remote.clone().unwrap_or_default(),
+            r.request.method.clone(),
+            r.request.path.clone(),
+            r.request
+                .headers
+                .get("user-agent")
+                .cloned()
+                .unwrap_or_default(),
+        ])?;
+    }
+    Ok(String::from_utf8(w.into_inner()?)?)
+}
+
+/// `GET /audit?permit=&from=&to=&format=json|csv&start=`: the audit trail for a permit or a
+/// period (auditors). `next` pages on.
+pub async fn export(
+    State(s): State<Arc<AppState>>,
+    caller: Caller,
+    Query(q): Query<AuditQuery>,
+) -> Response {
+    if let Err(r) = caller.require(&[Role::Auditor]) {
+        return r;
+    }
+    let csv = match q.format.as_deref() {
+        None | Some("json") => false,
+        Some("csv") => true,
+        Some(other) => {
+            return problem(
+                StatusCode::BAD_REQUEST,
+                "invalid request",
+                format!("format {other:?}: use json or csv"),
+            );
+        }
+    };
+    let mut from = q.start.unwrap_or(0);
+    let mut out = Vec::new();
+    let mut next = None;
+    // Scan in pages until a page of matches is full or the trail ends.
+    loop {
+        let page = match audit::records(s.anchor.store(), from, PAGE) {
+            Ok(p) => p,
+            Err(e) => return internal(e),
+        };
+        let Some(last) = page.last().map(|r| r.seq) else {
+            break;
+        };
+        for r in page {
+            let day = r.at.date_naive();
+            let matches = q
+                .permit
+                .as_ref()
+                .is_none_or(|p| r.permit.as_ref() == Some(p))
+                && q.from.is_none_or(|f| day >= f)
+                && q.to.is_none_or(|t| day <= t);
+            if matches {
+                out.push(r);
+            }
+        }
+        from = last + 1;
+        if out.len() >= PAGE {
+            next = Some(from);
+            break;
+        }
+    }
+    if csv {
+        match to_csv(&out) {
+            Ok(text) => ([(header::CONTENT_TYPE, "text/csv; charset=utf-8")], text).into_response(),
+            Err(e) => internal(e),
+        }
+    } else {
+        Json(json!({ "records": out, "next": next })).into_response()
+    }
+}

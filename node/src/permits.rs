@@ -1,0 +1,465 @@
+//! What happens to a permit after issuance, over HTTP: the MA cancels, suspends, reinstates or
+//! replaces it; export customs endorse it (box 14). Each event is checked by the permit's
+//! [`contracts::Lifecycle`] (with quantities: this is the issuing node), anchored as a log
+//! entry, and written in one synced batch with the permit record, the status list bit and the
+//! audit record. The status list credentials are re-signed once the batch is durable.
+
+// The helpers return a ready HTTP response as their error, the axum way.
+#![allow(clippy::result_large_err)]
+
+use std::collections::BTreeMap;
+use std::sync::Arc;
+
+use axum::Json;
+use axum::body::Bytes;
+use axum::extract::{Path, State};
+use axum::http::StatusCode;
+use axum::response::{IntoResponse, Response};
+use chrono::{NaiveDate, Utc};
+use contracts::entry::CancelReason;
+use contracts::permit::{ExportEndorsement, SpecialCondition};
+use contracts::{Digest, EntryKind, Event, LogEntry, Permit, PermitKey, Quantity};
+use credentials::Mechanism;
+use credentials::credential::StatusPurpose;
+use serde::Deserialize;
+use serde_json::{Value, json};
+
+use crate::audit::{Change, RequestInfo};
+use crate::auth::{Caller, parse_json};
+use crate::http::{AppState, internal, problem};
+use crate::issuance;
+use crate::store::{self, CF_STATUS, PermitRecord};
+use crate::users::Role;
+
+fn key_of(party: &str, number: &str) -> Result<PermitKey, Response> {
+    let party = party.parse().map_err(|e| {
+        problem(
+            StatusCode::BAD_REQUEST,
+            "invalid permit key",
+            format!("{party:?}: {e}"),
+        )
+    })?;
+    Ok(PermitKey {
+        party,
+        number: number.to_owned(),
+    })
+}
+
+fn load(s: &AppState, key: &PermitKey) -> Result<PermitRecord, Response> {
+    match store::permit(s.anchor.store(), key) {
+        Ok(Some(r)) => Ok(r),
+        Ok(None) => Err(problem(
+            StatusCode::NOT_FOUND,
+            "no such permit",
+            format!("this node issued no permit {key}"),
+        )),
+        Err(e) => Err(internal(e)),
+    }
+}
+
+/// The record as its readers see it.
+fn view(record: &PermitRecord) -> Value {
+    let today = Utc::now().date_naive();
+    let lifecycle = record.lifecycle();
+    json!({
+        "permit": record.permit,
+        "holder": record.holder,
+        "status": lifecycle.status_on(today),
+        "lifecycle": lifecycle,
+        "application": record.application,
+        "verifiableCredential": record.credential,
+    })
+}
+
+/// `GET /permits/{party}/{number}`: MA officers, customs and auditors; the applicant of the
+/// application it answers.
+pub async fn get(
+    State(s): State<Arc<AppState>>,
+    caller: Caller,
+    Path((party, number)): Path<(String, String)>,
+) -> Response {
+    let key = match key_of(&party, &number) {
+        Ok(k) => k,
+        Err(r) => return r,
+    };
+    let record = match load(&s, &key) {
+        Ok(r) => r,
+        Err(r) => return r,
+    };
+    let allowed = match caller.role {
+        Role::MaOfficer | Role::CustomsOfficer | Role::Auditor => true,
+        Role::Applicant => record
+            .application
+            .as_deref()
+            .and_then(|id| crate::workflow::load(s.anchor.store(), id).ok().flatten())
+            .is_some_and(|a| a.applicant == caller.user),
+        Role::SaOfficer | Role::Admin => false,
+    };
+    if !allowed {
+        // Not 403: whether a permit exists is not the caller's business.
+        return problem(
+            StatusCode::NOT_FOUND,
+            "no such permit",
+            format!("this node issued no permit {key}"),
+        );
+    }
+    Json(view(&record)).into_response()
+}
+
+#[derive(Deserialize)]
+#[serde(deny_unknown_fields)]
+struct Cancel {
+    reason: CancelReason,
+}
+
+#[derive(Deserialize)]
+#[serde(deny_unknown_fields)]
+struct Replace {
+    /// Why (printed in box 5 of the replacement).
+    reason: String,
+    #[serde(default)]
+    securing: Option<Mechanism>,
+}
+
+#[derive(Deserialize)]
+#[serde(deny_unknown_fields)]
+struct Endorse {
+    quantities: BTreeMap<String, Quantity>,
+    port: String,
+    #[serde(default)]
+    date: Option<NaiveDate>,
+    #[serde(default)]
+    transport_document: Option<String>,
+}
+
+fn empty(body: &Bytes) -> Result<(), Response> {
+    if body.iter().all(u8::is_ascii_whitespace) {
+        return Ok(());
+    }
+    match parse_json::<serde_json::Map<String, Value>>(body) {
+        Ok(m) if m.is_empty() => Ok(()),
+        Ok(_) => Err(problem(
+            StatusCode::BAD_REQUEST,
+            "invalid request",
+            "this action takes no fields",
+        )),
+        Err(r) => Err(r),
+    }
+}
+
+/// `POST /permits/{party}/{number}/{verb}`: `cancel` `{reason}`, `suspend`, `reinstate`,
+/// `replace` `{reason}` (MA officers), `endorsement` `{quantities, port, date,
+/// transport_document}` (customs officers).
+pub async fn act(
+    State(s): State<Arc<AppState>>,
+    caller: Caller,
+    info: RequestInfo,
+    Path((party, number, verb)): Path<(String, String, String)>,
+    body: Bytes,
+) -> Response {
+    let key = match key_of(&party, &number) {
+        Ok(k) => k,
+        Err(r) => return r,
+    };
+    let roles: &[Role] = if verb == "endorsement" {
+        &[Role::CustomsOfficer]
+    } else {
+        &[Role::MaOfficer]
+    };
+    if let Err(r) = caller.require(roles) {
+        return r;
+    }
+    let today = Utc::now().date_naive();
+    let parsed = match verb.as_str() {
+        "cancel" => parse_json::<Cancel>(&body).map(|c| Some(Kind::Cancel(c.reason))),
+        "suspend" => empty(&body).map(|()| Some(Kind::Suspend)),
+        "reinstate" => empty(&body).map(|()| Some(Kind::Reinstate)),
+        "endorsement" => parse_json::<Endorse>(&body).map(|e| Some(Kind::Endorse(e))),
+        "replace" => match parse_json::<Replace>(&body) {
+            Ok(r) => return replace(&s, &caller, &info, &key, r).await,
+            Err(r) => Err(r),
+        },
+        _ => Ok(None),
+    };
+    let kind = match parsed {
+        Ok(Some(k)) => k,
+        Ok(None) => {
+            return problem(
+                StatusCode::NOT_FOUND,
+                "no such action",
+                format!(
+                    "{verb:?}: use cancel, suspend, reinstate, replace (MA) or endorsement (customs)"
+                ),
+            );
+        }
+        Err(r) => return r,
+    };
+    let _one = s.workflow_lock.lock().await;
+    match record_event(&s, &caller, &info, &key, kind, today).await {
+        Ok(record) => Json(view(&record)).into_response(),
+        Err(r) => r,
+    }
+}
+
+enum Kind {
+    Cancel(CancelReason),
+    Suspend,
+    Reinstate,
+    Endorse(Endorse),
+    Replaced(PermitKey),
+}
+
+/// Applies one event to a permit this node issued: lifecycle, log entry, status bit, record
+/// and audit, durable together. The caller holds the workflow lock.
+async fn record_event(
+    s: &AppState,
+    caller: &Caller,
+    info: &RequestInfo,
+    key: &PermitKey,
+    kind: Kind,
+    today: NaiveDate,
+) -> Result<PermitRecord, Response> {
+    let mut record = load(s, key)?;
+    let before = serde_json::to_vec(&record).unwrap_or_default();
+    let mut lifecycle = record.lifecycle();
+    let (event, entry, status, action) = match kind {
+        Kind::Cancel(reason) => (
+            Event::Cancel { on: today },
+            EntryKind::Cancelled {
+                permit: key.clone(),
+                on: today,
+                reason,
+            },
+            Some((StatusPurpose::Revocation, true)),
+            "permit.cancel",
+        ),
+        Kind::Suspend => (
+            Event::Suspend { on: today },
+            EntryKind::Suspended {
+                permit: key.clone(),
+                on: today,
+            },
+            Some((StatusPurpose::Suspension, true)),
+            "permit.suspend",
+        ),
+        Kind::Reinstate => (
+            Event::Reinstate { on: today },
+            EntryKind::Reinstated {
+                permit: key.clone(),
+                on: today,
+            },
+            Some((StatusPurpose::Suspension, false)),
+            "permit.reinstate",
+        ),
+        Kind::Replaced(by) => (
+            Event::Replace {
+                on: today,
+                by: by.clone(),
+            },
+            EntryKind::Replaced {
+                permit: key.clone(),
+                on: today,
+                by,
+            },
+            Some((StatusPurpose::Revocation, true)),
+            "permit.replaced",
+        ),
+        Kind::Endorse(e) => {
+            if e.port.trim().is_empty() {
+                return Err(problem(
+                    StatusCode::BAD_REQUEST,
+                    "invalid request",
+                    "port: must not be empty",
+                ));
+            }
+            let on = e.date.unwrap_or(today);
+            let endorsement = ExportEndorsement {
+                quantities: e.quantities.clone(),
+                port: e.port.trim().to_owned(),
+                date: on,
+                official: caller.official_id.clone(),
+                transport_document: e.transport_document.filter(|t| !t.trim().is_empty()),
+            };
+            // Salted with the permit's own secret salt, so the log reveals nothing a guesser
+            // could confirm, and numbered so two identical crossings commit differently.
+            let commitment = contracts::entry::canonical_json(&endorsement)
+                .map(|bytes| {
+                    let mut tagged = b"cites-endorsement-commitment/v1\n".to_vec();
+                    tagged.extend_from_slice(record.salt.as_bytes());
+                    tagged.extend_from_slice(
+                        &(record.permit.export_endorsements.len() as u64).to_be_bytes(),
+                    );
+                    tagged.extend_from_slice(&bytes);
+                    Digest::of(&tagged)
+                })
+                .map_err(|e| internal(anyhow::anyhow!(e)))?;
+            record.permit.export_endorsements.push(endorsement);
+            (
+                Event::Endorse {
+                    on,
+                    quantities: e.quantities,
+                },
+                EntryKind::Endorsed {
+                    permit: key.clone(),
+                    on,
+                    commitment,
+                },
+                None,
+                "permit.endorse",
+            )
+        }
+    };
+    if let Err(e) = lifecycle.apply(&event) {
+        return Err(problem(
+            StatusCode::CONFLICT,
+            "not possible",
+            format!("{key}: {e}"),
+        ));
+    }
+    record.lifecycle = Some(lifecycle);
+    let leaf = LogEntry::new(Utc::now(), entry)
+        .encode()
+        .map_err(|e| internal(anyhow::anyhow!(e)))?;
+    let writes = (|| {
+        let after = serde_json::to_vec(&record)?;
+        let mut writes = vec![store::put_permit(&record)?];
+        if let Some((purpose, value)) = status {
+            writes.push(ledger::SideWrite {
+                cf: CF_STATUS.into(),
+                key: purpose.as_str().as_bytes().to_vec(),
+                value: s.issuance.with_bit(purpose, record.status_index, value)?,
+            });
+        }
+        let kind = match action {
+            "permit.cancel" => "permit.cancelled",
+            "permit.suspend" => "permit.suspended",
+            "permit.reinstate" => "permit.reinstated",
+            "permit.endorse" => "permit.endorsed",
+            _ => "permit.replaced",
+        };
+        let event = Some((
+            kind.to_owned(),
+            format!("{key}: {}", event.name()),
+            vec![Role::MaOfficer],
+            holder_applicant(s, &record),
+        ));
+        writes.extend(s.journal.writes(Change {
+            who: &caller.who(),
+            request: info,
+            action,
+            target: &key.to_string(),
+            permit: Some((key.to_string(), record.permit.valid_until)),
+            before: Some(&before),
+            after: Some(&after),
+            event,
+        })?);
+        Ok::<_, anyhow::Error>(writes)
+    })()
+    .map_err(internal)?;
+    let index = s.anchor.append_with(leaf, writes).await.map_err(internal)?;
+    if let Some((purpose, value)) = status {
+        s.issuance
+            .set_bit(purpose, record.status_index, value)
+            .and_then(|()| s.resign_status())
+            .map_err(internal)?;
+    }
+    s.journal.published();
+    tracing::info!(permit = %key, leaf = index, action, by = %caller.user, "permit event");
+    Ok(record)
+}
+
+/// The applicant behind a permit issued through the workflow.
+fn holder_applicant(s: &AppState, record: &PermitRecord) -> Option<String> {
+    let id = record.application.as_deref()?;
+    crate::workflow::load(s.anchor.store(), id)
+        .ok()
+        .flatten()
+        .map(|a| a.applicant)
+}
+
+/// Issues a replacement (same boxes, new number, box 5 naming the replaced document, the
+/// original's last day of validity: validity cannot be extended) and marks the original
+/// replaced. The replacement's issuance entry names the original, so a crash between the two
+/// entries leaves a replacement that says what it replaces.
+async fn replace(
+    s: &AppState,
+    caller: &Caller,
+    info: &RequestInfo,
+    key: &PermitKey,
+    req: Replace,
+) -> Response {
+    if req.reason.trim().is_empty() {
+        return problem(
+            StatusCode::BAD_REQUEST,
+            "invalid request",
+            "reason: must not be empty",
+        );
+    }
+    let _one = s.workflow_lock.lock().await;
+    let old = match load(s, key) {
+        Ok(r) => r,
+        Err(r) => return r,
+    };
+    let today = Utc::now().date_naive();
+    let status = old.lifecycle().status_on(today);
+    if status != contracts::Status::Issued {
+        return problem(
+            StatusCode::CONFLICT,
+            "not possible",
+            format!("{key} is {status}: only an unused permit can be replaced"),
+        );
+    }
+    let mut permit: Permit = old.permit.clone();
+    let number = match crate::workflow::next_number(s) {
+        Ok(n) => n,
+        Err(e) => return internal(e),
+    };
+    permit.number = number.0;
+    permit.issued.date = today;
+    permit.issued.official = caller.official_id.clone();
+    permit.valid_from = None;
+    permit
+        .special_conditions
+        .retain(|c| !matches!(c, SpecialCondition::Replaces { .. }));
+    permit.special_conditions.push(SpecialCondition::Replaces {
+        number: old.permit.number.clone(),
+        date: old.permit.issued.date,
+        reason: req.reason.trim().to_owned(),
+    });
+    let new_key = permit.key();
+    let (valid_until, target, who) = (permit.valid_until, new_key.to_string(), caller.who());
+    let mut order = issuance::Order::new(permit, &old.holder, req.securing);
+    order.replaces = Some(key.clone());
+    order.application = old.application.clone();
+    order.extra = Some(Box::new(move || {
+        let mut writes = s.journal.writes(Change {
+            who: &who,
+            request: info,
+            action: "permit.replace",
+            target: &target,
+            permit: Some((target.clone(), valid_until)),
+            before: None,
+            after: None,
+            event: None,
+        })?;
+        writes.push(number.1);
+        Ok(writes)
+    }));
+    let issued = match issuance::issue(s, order).await {
+        Ok(i) => i,
+        Err(e) => return crate::vcapi::issue_error(e),
+    };
+    match record_event(s, caller, info, key, Kind::Replaced(new_key.clone()), today).await {
+        Ok(record) => (
+            StatusCode::CREATED,
+            Json(json!({
+                "replaced": view(&record),
+                "permit": new_key.to_string(),
+                "verifiableCredential": issued.credential,
+                "evidence": issued.bundle,
+            })),
+        )
+            .into_response(),
+        Err(r) => r,
+    }
+}

@@ -1,0 +1,114 @@
+//! `cites-node user add | list | disable`: account administration of a running node, over its
+//! HTTP API with the operator's token (the node holds the database open, so the CLI never
+//! touches it directly; every change goes through the same checks and audit trail).
+
+use std::io::{BufRead, Write};
+
+use anyhow::{Context, bail};
+use serde_json::{Value, json};
+
+use crate::config::Config;
+use crate::users::Role;
+
+fn call(config: &Config, method: &str, path: &str, body: Option<Value>) -> anyhow::Result<Value> {
+    let token = crate::keys::read_secret(&config.api_token_path(), "API token")?;
+    let url = format!("http://{}{path}", config.listen);
+    let agent = crate::client::agent(std::time::Duration::from_secs(30));
+    let auth = format!("Bearer {token}");
+    let response = match (method, body) {
+        ("POST", Some(b)) => agent
+            .post(&url)
+            .header("authorization", &auth)
+            .send_json(&b),
+        ("POST", None) => agent.post(&url).header("authorization", &auth).send_empty(),
+        _ => agent.get(&url).header("authorization", &auth).call(),
+    };
+    let mut r = response.with_context(|| {
+        format!("cannot reach the node at {url}; is it running (`cites-node run --config ...`)?")
+    })?;
+    let status = r.status().as_u16();
+    let text = r.body_mut().read_to_string().unwrap_or_default();
+    let value: Value = serde_json::from_str(&text).unwrap_or(Value::String(text));
+    if status >= 400 {
+        let detail = value["detail"].as_str().unwrap_or("no detail");
+        bail!("the node refused ({status}): {detail}");
+    }
+    Ok(value)
+}
+
+/// Adds a user; with `password_stdin` the password is the first line of standard input,
+/// otherwise one is generated and printed once.
+pub fn add(
+    config: &Config,
+    username: &str,
+    name: &str,
+    role: Role,
+    password_stdin: bool,
+    out: &mut impl Write,
+) -> anyhow::Result<()> {
+    let (password, generated) = if password_stdin {
+        let mut line = String::new();
+        std::io::stdin()
+            .lock()
+            .read_line(&mut line)
+            .context("cannot read the password from standard input")?;
+        (line.trim_end_matches(['\r', '\n']).to_owned(), false)
+    } else {
+        (crate::users::generate_password()?, true)
+    };
+    let answer = call(
+        config,
+        "POST",
+        "/users",
+        Some(json!({ "username": username, "name": name, "role": role, "password": password })),
+    )?;
+    writeln!(
+        out,
+        "created {username} ({role}), official id {}",
+        answer["user"]["official_id"].as_str().unwrap_or("?")
+    )?;
+    if let Some(r) = answer["registry"].as_str() {
+        writeln!(out, "registry entry: {r}")?;
+    }
+    if generated {
+        writeln!(out, "password (shown once): {password}")?;
+    }
+    Ok(())
+}
+
+/// Lists users.
+pub fn list(config: &Config, out: &mut impl Write) -> anyhow::Result<()> {
+    let answer = call(config, "GET", "/users", None)?;
+    writeln!(
+        out,
+        "{:<24} {:<16} {:<10} name",
+        "username", "role", "state"
+    )?;
+    for u in answer["users"].as_array().into_iter().flatten() {
+        let text = |k: &str| u[k].as_str().unwrap_or_default().to_owned();
+        let state = if u["disabled"].as_bool() == Some(true) {
+            "disabled"
+        } else {
+            "active"
+        };
+        writeln!(
+            out,
+            "{:<24} {:<16} {:<10} {}",
+            text("username"),
+            text("role"),
+            state,
+            text("name")
+        )?;
+    }
+    Ok(())
+}
+
+/// Disables a user.
+pub fn disable(config: &Config, username: &str, out: &mut impl Write) -> anyhow::Result<()> {
+    let answer = call(config, "POST", &format!("/users/{username}/disable"), None)?;
+    writeln!(out, "disabled {username}")?;
+    if let Some(r) = answer["registry"].as_str() {
+        writeln!(out, "registry entry: {r}")?;
+    }
+    Ok(())
+}

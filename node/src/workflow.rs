@@ -1,0 +1,654 @@
+//! The application workflow over HTTP: an applicant drafts and submits, the MA officer checks,
+//! asks the Scientific Authority where the Convention requires it, approves or refuses, records
+//! the payment and issues. The rules are `contracts::application`'s; handlers here load, apply,
+//! and write the new state with its audit record and feed event in one synced batch.
+
+// The helpers return a ready HTTP response as their error, the axum way.
+#![allow(clippy::result_large_err)]
+
+use std::sync::Arc;
+
+use anyhow::Context;
+use axum::Json;
+use axum::body::Bytes;
+use axum::extract::{Path, Query, State};
+use axum::http::StatusCode;
+use axum::response::{IntoResponse, Response};
+use chrono::{Datelike, Utc};
+use contracts::application::{Money, Request};
+use contracts::permit::{Issuance as IssueBox, ManagementAuthority};
+use contracts::{
+    Action, Application, Permit, PermitKey, Stage, ValidationContext, WorkflowError, validate,
+};
+use credentials::Mechanism;
+use serde::Deserialize;
+use serde_json::{Value, json};
+
+use crate::audit::{self, Change, RequestInfo};
+use crate::auth::{Caller, parse_json};
+use crate::http::{AppState, internal, problem};
+use crate::issuance;
+use crate::users::Role;
+
+/// Applications: key `a/ID`, value [`Application`] JSON; counters under `#`.
+pub const CF_APPLICATIONS: &str = "node_applications";
+
+const NEXT_ID: &[u8] = b"#next-application";
+
+fn app_key(id: &str) -> Vec<u8> {
+    format!("a/{id}").into_bytes()
+}
+
+fn counter(store: &ledger::Store, key: &[u8]) -> anyhow::Result<u64> {
+    let cf = store
+        .db()
+        .cf_handle(CF_APPLICATIONS)
+        .context("missing applications column family")?;
+    Ok(match store.db().get_cf(&cf, key)? {
+        Some(b) => u64::from_be_bytes(
+            b.as_slice()
+                .try_into()
+                .map_err(|_| anyhow::anyhow!("corrupt counter"))?,
+        ),
+        None => 0,
+    })
+}
+
+fn put(key: Vec<u8>, value: Vec<u8>) -> ledger::SideWrite {
+    ledger::SideWrite {
+        cf: CF_APPLICATIONS.into(),
+        key,
+        value,
+    }
+}
+
+/// An application.
+pub fn load(store: &ledger::Store, id: &str) -> anyhow::Result<Option<Application>> {
+    let cf = store
+        .db()
+        .cf_handle(CF_APPLICATIONS)
+        .context("missing applications column family")?;
+    match store.db().get_cf(&cf, app_key(id))? {
+        Some(b) => Ok(Some(
+            serde_json::from_slice(&b).context("corrupt application")?,
+        )),
+        None => Ok(None),
+    }
+}
+
+/// Every application, oldest first.
+pub fn all(store: &ledger::Store) -> anyhow::Result<Vec<Application>> {
+    let cf = store
+        .db()
+        .cf_handle(CF_APPLICATIONS)
+        .context("missing applications column family")?;
+    let mut out = Vec::new();
+    for item in store.db().prefix_iterator_cf(&cf, b"a/") {
+        let (k, v) = item?;
+        if !k.starts_with(b"a/") {
+            break;
+        }
+        out.push(serde_json::from_slice(&v).context("corrupt application")?);
+    }
+    Ok(out)
+}
+
+/// Box 6 as this node fills it.
+pub fn authority(s: &AppState) -> ManagementAuthority {
+    ManagementAuthority {
+        name: s.config.name.clone(),
+        address: s.config.address.clone(),
+        country: s.config.party,
+        did: Some(s.issuer.did.clone()),
+    }
+}
+
+/// The permit a request would become if issued today by `official` as `number`.
+fn as_permit(s: &AppState, request: &Request, number: String, official: &str) -> Permit {
+    request.to_permit(
+        number,
+        authority(s),
+        IssueBox {
+            place: s.config.place.clone(),
+            date: Utc::now().date_naive(),
+            official: official.to_owned(),
+        },
+    )
+}
+
+/// The application with what an officer needs to decide: every problem of the would-be permit
+/// by box, whether SA advice is needed, and whose turn it is.
+fn view(s: &AppState, app: &Application) -> Value {
+    let provisional = as_permit(s, &app.request, "PROVISIONAL".into(), "officer");
+    let problems = validate(
+        &provisional,
+        &ValidationContext {
+            today: Utc::now().date_naive(),
+        },
+    );
+    json!({
+        "application": app,
+        "problems": problems,
+        "needs_scientific_advice": app.request.needs_scientific_advice(),
+        "waiting_for": app.stage.waiting_for(),
+        "paid": app.is_paid(),
+    })
+}
+
+/// Who may read `app`: its applicant, and the officers and auditors of the MA.
+fn may_read(caller: &Caller, app: &Application) -> bool {
+    match caller.role {
+        Role::Applicant => app.applicant == caller.user,
+        Role::MaOfficer | Role::SaOfficer | Role::Auditor | Role::Admin => true,
+        Role::CustomsOfficer => false,
+    }
+}
+
+fn not_found(id: &str) -> Response {
+    problem(
+        StatusCode::NOT_FOUND,
+        "no such application",
+        format!("there is no application {id:?}"),
+    )
+}
+
+fn refused(e: &WorkflowError) -> Response {
+    let status = match e {
+        WorkflowError::WrongActor { .. } => StatusCode::FORBIDDEN,
+        WorkflowError::NotInStage { .. } | WorkflowError::AlreadyPaid(_) => StatusCode::CONFLICT,
+        _ => StatusCode::UNPROCESSABLE_ENTITY,
+    };
+    problem(status, "not possible", e.to_string())
+}
+
+fn holder_ok(holder: &str) -> bool {
+    holder
+        .strip_prefix("did:key:")
+        .is_some_and(|k| credentials::keys::PublicKey::from_multikey(k).is_ok())
+}
+
+#[derive(Deserialize)]
+#[serde(deny_unknown_fields)]
+struct NewApplication {
+    holder: String,
+    request: Request,
+}
+
+/// `POST /applications` (applicant): a new draft, answered with the problems its permit would
+/// have so the applicant can fix them before submitting.
+pub async fn create(
+    State(s): State<Arc<AppState>>,
+    caller: Caller,
+    info: RequestInfo,
+    body: Bytes,
+) -> Response {
+    if let Err(r) = caller.require(&[Role::Applicant]) {
+        return r;
+    }
+    let req: NewApplication = match parse_json(&body) {
+        Ok(r) => r,
+        Err(r) => return r,
+    };
+    if !holder_ok(&req.holder) {
+        return problem(
+            StatusCode::BAD_REQUEST,
+            "invalid request",
+            format!(
+                "holder: {:?} is not an Ed25519 did:key (make one with `cites-wallet init`)",
+                req.holder
+            ),
+        );
+    }
+    let _one = s.workflow_lock.lock().await;
+    let result = (|| {
+        let n = counter(s.anchor.store(), NEXT_ID)? + 1;
+        let id = format!("{}-A{n:06}", s.config.party);
+        let app = Application::new(
+            id.clone(),
+            caller.user.clone(),
+            req.holder,
+            req.request,
+            Utc::now(),
+        );
+        let bytes = serde_json::to_vec(&app)?;
+        let mut writes = vec![
+            put(NEXT_ID.to_vec(), n.to_be_bytes().to_vec()),
+            put(app_key(&id), bytes.clone()),
+        ];
+        writes.extend(s.journal.writes(Change {
+            who: &caller.who(),
+            request: &info,
+            action: "application.create",
+            target: &id,
+            permit: None,
+            before: None,
+            after: Some(&bytes),
+            event: None,
+        })?);
+        audit::commit(s.anchor.store(), writes)?;
+        Ok::<_, anyhow::Error>(app)
+    })();
+    match result {
+        Ok(app) => (StatusCode::CREATED, Json(view(&s, &app))).into_response(),
+        Err(e) => internal(e),
+    }
+}
+
+#[derive(Deserialize)]
+#[serde(deny_unknown_fields)]
+pub struct ListQuery {
+    stage: Option<String>,
+}
+
+/// `GET /applications?stage=`: the applicant's own, or every one for MA and SA officers and
+/// auditors.
+pub async fn list(
+    State(s): State<Arc<AppState>>,
+    caller: Caller,
+    Query(q): Query<ListQuery>,
+) -> Response {
+    if let Err(r) = caller.require(&[
+        Role::Applicant,
+        Role::MaOfficer,
+        Role::SaOfficer,
+        Role::Auditor,
+    ]) {
+        return r;
+    }
+    let stage = match q.stage.as_deref().map(str::parse::<Stage>) {
+        None => None,
+        Some(Ok(st)) => Some(st),
+        Some(Err(e)) => return problem(StatusCode::BAD_REQUEST, "invalid request", e),
+    };
+    match all(s.anchor.store()) {
+        Ok(apps) => {
+            let apps: Vec<_> = apps
+                .into_iter()
+                .filter(|a| may_read(&caller, a) && stage.is_none_or(|st| a.stage == st))
+                .collect();
+            Json(json!({ "applications": apps })).into_response()
+        }
+        Err(e) => internal(e),
+    }
+}
+
+/// `GET /queue`: what waits for the caller (drafts for an applicant, decisions for the MA,
+/// findings for the SA).
+pub async fn queue(State(s): State<Arc<AppState>>, caller: Caller) -> Response {
+    let Some(actor) = caller.role.actor() else {
+        return Json(json!({ "applications": [] })).into_response();
+    };
+    match all(s.anchor.store()) {
+        Ok(apps) => {
+            let apps: Vec<_> = apps
+                .into_iter()
+                .filter(|a| a.stage.waiting_for() == Some(actor) && may_read(&caller, a))
+                .map(|a| view(&s, &a))
+                .collect();
+            Json(json!({ "applications": apps })).into_response()
+        }
+        Err(e) => internal(e),
+    }
+}
+
+/// `GET /applications/{id}`.
+pub async fn get(
+    State(s): State<Arc<AppState>>,
+    caller: Caller,
+    Path(id): Path<String>,
+) -> Response {
+    match load(s.anchor.store(), &id) {
+        Ok(Some(app)) if may_read(&caller, &app) => Json(view(&s, &app)).into_response(),
+        Ok(_) => not_found(&id),
+        Err(e) => internal(e),
+    }
+}
+
+#[derive(Deserialize)]
+#[serde(deny_unknown_fields)]
+struct Amend {
+    request: Request,
+}
+
+#[derive(Deserialize)]
+#[serde(deny_unknown_fields)]
+struct Advise {
+    favourable: bool,
+    finding: String,
+}
+
+#[derive(Deserialize)]
+#[serde(deny_unknown_fields)]
+struct Refuse {
+    reason: String,
+}
+
+#[derive(Deserialize)]
+#[serde(deny_unknown_fields)]
+struct Pay {
+    reference: String,
+    amount: Money,
+}
+
+#[derive(Deserialize, Default)]
+#[serde(deny_unknown_fields)]
+struct IssueOptions {
+    #[serde(default)]
+    securing: Option<Mechanism>,
+}
+
+fn empty_body(body: &Bytes) -> Result<(), Response> {
+    if body.iter().all(u8::is_ascii_whitespace) {
+        return Ok(());
+    }
+    parse_json::<serde_json::Map<String, Value>>(body).and_then(|m| {
+        if m.is_empty() {
+            Ok(())
+        } else {
+            Err(problem(
+                StatusCode::BAD_REQUEST,
+                "invalid request",
+                "this action takes no fields",
+            ))
+        }
+    })
+}
+
+/// The feed event an action raises: kind, summary, roles, and whether the applicant is told.
+fn event_for(app: &Application, action: &str) -> (String, String, Vec<Role>, Option<String>) {
+    let id = &app.id;
+    let applicant = Some(app.applicant.clone());
+    let (kind, summary, roles, user) = match action {
+        "submit" => (
+            "submitted",
+            format!("{id} waits for a decision"),
+            vec![Role::MaOfficer],
+            None,
+        ),
+        "request_advice" => (
+            "advice_requested",
+            format!("{id} needs a non-detriment finding"),
+            vec![Role::SaOfficer],
+            applicant,
+        ),
+        "advise" => (
+            "advised",
+            format!("the SA advised on {id}"),
+            vec![Role::MaOfficer],
+            None,
+        ),
+        "approve" => (
+            "approved",
+            match &app.invoice {
+                Some(m) if !app.is_paid() => format!("{id} approved; the fee of {m} is due"),
+                _ => format!("{id} approved"),
+            },
+            vec![Role::MaOfficer],
+            applicant,
+        ),
+        "refuse" => ("refused", format!("{id} was refused"), vec![], applicant),
+        "record_payment" => (
+            "paid",
+            format!("the fee for {id} was paid"),
+            vec![Role::MaOfficer],
+            applicant,
+        ),
+        "issue" => (
+            "issued",
+            format!("{id}: the permit was issued"),
+            vec![],
+            applicant,
+        ),
+        "withdraw" => (
+            "withdrawn",
+            format!("{id} was withdrawn"),
+            vec![Role::MaOfficer],
+            None,
+        ),
+        _ => ("amended", format!("{id} was amended"), vec![], None),
+    };
+    (format!("application.{kind}"), summary, roles, user)
+}
+
+/// `PUT /applications/{id}`: the applicant replaces the request of a draft.
+pub async fn amend(
+    State(s): State<Arc<AppState>>,
+    caller: Caller,
+    info: RequestInfo,
+    Path(id): Path<String>,
+    body: Bytes,
+) -> Response {
+    let req: Amend = match parse_json(&body) {
+        Ok(r) => r,
+        Err(r) => return r,
+    };
+    step(
+        &s,
+        &caller,
+        &info,
+        &id,
+        Action::Amend {
+            request: Box::new(req.request),
+        },
+    )
+    .await
+}
+
+/// `POST /applications/{id}/{verb}`: `submit`, `request-advice`, `advice`, `approve`,
+/// `refuse`, `payment`, `issue`, `withdraw`.
+pub async fn act(
+    State(s): State<Arc<AppState>>,
+    caller: Caller,
+    info: RequestInfo,
+    Path((id, verb)): Path<(String, String)>,
+    body: Bytes,
+) -> Response {
+    let action = match verb.as_str() {
+        "submit" => empty_body(&body).map(|()| Action::Submit { invoice: None }),
+        "request-advice" => empty_body(&body).map(|()| Action::RequestAdvice),
+        "advice" => parse_json::<Advise>(&body).map(|a| Action::Advise {
+            favourable: a.favourable,
+            finding: a.finding,
+        }),
+        "approve" => empty_body(&body).map(|()| Action::Approve),
+        "refuse" => parse_json::<Refuse>(&body).map(|r| Action::Refuse { reason: r.reason }),
+        "payment" => parse_json::<Pay>(&body).map(|p| Action::RecordPayment {
+            reference: p.reference,
+            amount: p.amount,
+        }),
+        "withdraw" => empty_body(&body).map(|()| Action::Withdraw),
+        "issue" => {
+            let options = if body.iter().all(u8::is_ascii_whitespace) {
+                IssueOptions::default()
+            } else {
+                match parse_json::<IssueOptions>(&body) {
+                    Ok(o) => o,
+                    Err(r) => return r,
+                }
+            };
+            return issue(&s, &caller, &info, &id, options.securing).await;
+        }
+        _ => Err(problem(
+            StatusCode::NOT_FOUND,
+            "no such action",
+            format!(
+                "{verb:?} is not an action; use submit, request-advice, advice, approve, refuse, payment, issue or withdraw"
+            ),
+        )),
+    };
+    match action {
+        Ok(action) => step(&s, &caller, &info, &id, action).await,
+        Err(r) => r,
+    }
+}
+
+/// The caller's part in the workflow, and the application as the caller may see it; or the
+/// response that says why not.
+fn load_for(
+    s: &AppState,
+    caller: &Caller,
+    id: &str,
+) -> Result<(contracts::Actor, Application), Response> {
+    let Some(actor) = caller.role.actor() else {
+        return Err(problem(
+            StatusCode::FORBIDDEN,
+            "forbidden",
+            format!("{} has no part in the application workflow", caller.role),
+        ));
+    };
+    match load(s.anchor.store(), id) {
+        Ok(Some(app)) if may_read(caller, &app) => Ok((actor, app)),
+        Ok(_) => Err(not_found(id)),
+        Err(e) => Err(internal(e)),
+    }
+}
+
+async fn step(
+    s: &AppState,
+    caller: &Caller,
+    info: &RequestInfo,
+    id: &str,
+    action: Action,
+) -> Response {
+    let _one = s.workflow_lock.lock().await;
+    let (actor, mut app) = match load_for(s, caller, id) {
+        Ok(a) => a,
+        Err(r) => return r,
+    };
+    let action = match action {
+        Action::Submit { .. } if actor == contracts::Actor::Applicant => {
+            // Only a request whose permit would pass every rule of the form goes to the MA.
+            let provisional = as_permit(s, &app.request, "PROVISIONAL".into(), "officer");
+            let problems = validate(
+                &provisional,
+                &ValidationContext {
+                    today: Utc::now().date_naive(),
+                },
+            );
+            if !problems.is_empty() {
+                return (
+                    StatusCode::UNPROCESSABLE_ENTITY,
+                    [(axum::http::header::CONTENT_TYPE, "application/problem+json")],
+                    json!({
+                        "type": "about:blank", "title": "the permit would be invalid", "status": 422,
+                        "detail": format!("fix {} problem(s) before submitting", problems.len()),
+                        "problems": problems,
+                    })
+                    .to_string(),
+                )
+                    .into_response();
+            }
+            Action::Submit {
+                invoice: s.config.fee(app.request.document_type),
+            }
+        }
+        other => other,
+    };
+    let name = action.name();
+    let before = serde_json::to_vec(&app).unwrap_or_default();
+    if let Err(e) = app.apply(actor, &caller.user, Utc::now(), action) {
+        return refused(&e);
+    }
+    let result = (|| {
+        let after = serde_json::to_vec(&app)?;
+        let mut writes = vec![put(app_key(id), after.clone())];
+        writes.extend(s.journal.writes(Change {
+            who: &caller.who(),
+            request: info,
+            action: &format!("application.{name}"),
+            target: id,
+            permit: None,
+            before: Some(&before),
+            after: Some(&after),
+            event: (name != "amend").then(|| event_for(&app, name)),
+        })?);
+        audit::commit(s.anchor.store(), writes)
+    })();
+    if let Err(e) = result {
+        return internal(e);
+    }
+    s.journal.published();
+    tracing::info!(application = %id, action = name, by = %caller.user, stage = %app.stage, "application");
+    Json(view(s, &app)).into_response()
+}
+
+/// The next permit number of this node: Party, year, six digits (`GH2026000001`).
+pub(crate) fn next_number(s: &AppState) -> anyhow::Result<(String, ledger::SideWrite)> {
+    let year = Utc::now().year();
+    let key = format!("#permit/{year}").into_bytes();
+    let n = counter(s.anchor.store(), &key)? + 1;
+    Ok((
+        format!("{}{year}{n:06}", s.config.party),
+        put(key, n.to_be_bytes().to_vec()),
+    ))
+}
+
+async fn issue(
+    s: &AppState,
+    caller: &Caller,
+    info: &RequestInfo,
+    id: &str,
+    securing: Option<Mechanism>,
+) -> Response {
+    let _one = s.workflow_lock.lock().await;
+    let (actor, mut app) = match load_for(s, caller, id) {
+        Ok(a) => a,
+        Err(r) => return r,
+    };
+    let before = serde_json::to_vec(&app).unwrap_or_default();
+    let (number, counter_write) = match next_number(s) {
+        Ok(n) => n,
+        Err(e) => return internal(e),
+    };
+    let permit = as_permit(s, &app.request, number, &caller.official_id);
+    let key: PermitKey = permit.key();
+    if let Err(e) = app.apply(
+        actor,
+        &caller.user,
+        Utc::now(),
+        Action::Issue {
+            permit: key.clone(),
+        },
+    ) {
+        return refused(&e);
+    }
+    let (valid_until, after) = match serde_json::to_vec(&app) {
+        Ok(after) => (permit.valid_until, after),
+        Err(e) => return internal(e.into()),
+    };
+    let (who, event, permit_text) = (caller.who(), event_for(&app, "issue"), key.to_string());
+    let holder = app.holder.clone();
+    let mut order = issuance::Order::new(permit, &holder, securing);
+    order.application = Some(id.to_owned());
+    order.extra = Some(Box::new(move || {
+        let mut writes = vec![counter_write, put(app_key(id), after.clone())];
+        writes.extend(s.journal.writes(Change {
+            who: &who,
+            request: info,
+            action: "application.issue",
+            target: id,
+            permit: Some((permit_text, valid_until)),
+            before: Some(&before),
+            after: Some(&after),
+            event: Some(event),
+        })?);
+        Ok(writes)
+    }));
+    match issuance::issue(s, order).await {
+        Ok(issued) => {
+            s.journal.published();
+            tracing::info!(application = %id, permit = %key, by = %caller.user, "application issued");
+            (
+                StatusCode::CREATED,
+                Json(json!({
+                    "application": app,
+                    "permit": key.to_string(),
+                    "verifiableCredential": issued.credential,
+                    "evidence": issued.bundle,
+                })),
+            )
+                .into_response()
+        }
+        Err(e) => crate::vcapi::issue_error(e),
+    }
+}
