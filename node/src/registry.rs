@@ -328,7 +328,17 @@ impl NodeRegistry {
                 .origin()
                 .parse()
                 .map_err(|e| anyhow::anyhow!("log origin: {e}"))?;
-            let entry = UnsignedEntry::new(self.did.clone(), seq, origin, Utc::now(), body)
+            // Registry entries of all logs are replayed in order of their (whole-second) times;
+            // dating ours after every entry we hold keeps an entry after those it depends on
+            // (an MA's first entries come right after its accreditation replicates).
+            let now = Utc::now();
+            let at = match held.leaves.iter().map(|(p, _)| p.time).max() {
+                Some(latest) if latest.timestamp() >= now.timestamp() => {
+                    latest + chrono::TimeDelta::seconds(1)
+                }
+                _ => now,
+            };
+            let entry = UnsignedEntry::new(self.did.clone(), seq, origin, at, body)
                 .sign(
                     "key-1".parse().map_err(|e| anyhow::anyhow!("{e}"))?,
                     &self.key,

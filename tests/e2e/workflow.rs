@@ -139,7 +139,7 @@ fn start() -> Ma {
     }
 }
 
-/// The boxes an applicant fills, from a fixture permit.
+/// The boxes an applicant fills, from a fixture permit, for an exporter in Ghana.
 fn request(fixture_name: &str) -> Value {
     let mut p: Value =
         serde_json::from_slice(&std::fs::read(fixture(fixture_name)).unwrap()).unwrap();
@@ -154,6 +154,7 @@ fn request(fixture_name: &str) -> Value {
     ] {
         obj.remove(k);
     }
+    p["exporter"]["country"] = "GH".into();
     p
 }
 
