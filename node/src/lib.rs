@@ -218,7 +218,7 @@ pub async fn run_until_signal(configs: Vec<Config>) -> anyhow::Result<()> {
         println!("  {:<34} http://{}/", n.config.name, n.addr);
     }
     if dev {
-        println!("\nLogins on every node (POST /auth/login, or the page's form):");
+        println!("\nLogins on every node (POST /auth/login with {{"username", "password"}}):");
         for role in dev::DEMO_ROLES {
             println!(
                 "  {:<16} password {}",
