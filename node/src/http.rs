@@ -135,6 +135,7 @@ pub fn router(state: Arc<AppState>) -> Router {
             "/permits/{party}/{number}/{verb}",
             post(crate::permits::act),
         )
+        .route("/admin/backup", post(crate::backup::http_backup))
         .route("/events", get(crate::feed::events))
         .route("/audit", get(crate::feed::export))
         .layer(DefaultBodyLimit::max(MAX_BODY))

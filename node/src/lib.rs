@@ -15,6 +15,7 @@
 pub mod anchor;
 pub mod audit;
 pub mod auth;
+pub mod backup;
 pub mod client;
 pub mod config;
 pub mod dev;
@@ -218,7 +219,7 @@ pub async fn run_until_signal(configs: Vec<Config>) -> anyhow::Result<()> {
         println!("  {:<34} http://{}/", n.config.name, n.addr);
     }
     if dev {
-        println!("\nLogins on every node (POST /auth/login with {{"username", "password"}}):");
+        println!("\nLogins on every node (POST /auth/login with {{\"username\", \"password\"}}):");
         for role in dev::DEMO_ROLES {
             println!(
                 "  {:<16} password {}",

@@ -109,6 +109,25 @@ enum Command {
         #[command(subcommand)]
         command: PermitCommand,
     },
+    /// Back up the node: a consistent copy of its database and keys (while it runs, through
+    /// its API; when it is stopped, directly).
+    Backup {
+        /// The node's configuration.
+        #[arg(long, default_value = "cites-node.toml", env = "CITES_CONFIG")]
+        config: PathBuf,
+        /// Directory to create (default: DATA_DIR/backups/TIMESTAMP).
+        #[arg(long)]
+        out: Option<PathBuf>,
+    },
+    /// Restore a backup into a stopped node; the current database is moved aside, not deleted.
+    Restore {
+        /// The node's configuration.
+        #[arg(long, default_value = "cites-node.toml", env = "CITES_CONFIG")]
+        config: PathBuf,
+        /// The backup directory (it holds MANIFEST.json).
+        #[arg(long)]
+        from: PathBuf,
+    },
     /// Accounts of a running node (through its API, with the operator's token).
     User {
         /// The node's configuration.
@@ -324,6 +343,57 @@ fn run(command: Command) -> anyhow::Result<ExitCode> {
         Command::Run { config } => {
             let config = Config::load(&config)?;
             runtime()?.block_on(node::run_until_signal(vec![config]))?;
+            Ok(ExitCode::SUCCESS)
+        }
+        Command::Backup { config, out } => {
+            let config = Config::load(&config)?;
+            let dir = out.unwrap_or_else(|| node::backup::default_dir(&config));
+            let dir = if dir.is_relative() {
+                std::env::current_dir()?.join(dir)
+            } else {
+                dir
+            };
+            let manifest = match node::store::open(&config.db_dir()) {
+                Ok(store) => node::backup::create(&store, &config, &dir)?,
+                Err(e) if format!("{e:#}").contains("lock") => {
+                    let answer = node::user_cli::call(
+                        &config,
+                        "POST",
+                        "/admin/backup",
+                        Some(serde_json::json!({ "dir": dir })),
+                    )?;
+                    serde_json::from_value(answer["manifest"].clone())
+                        .context("the node's answer holds no manifest")?
+                }
+                Err(e) => return Err(e),
+            };
+            println!(
+                "backup of {} in {}: {} log entries, checkpoint {}",
+                manifest.log_origin,
+                dir.display(),
+                manifest.log_size,
+                manifest.checkpoint_size
+            );
+            Ok(ExitCode::SUCCESS)
+        }
+        Command::Restore { config, from } => {
+            let config = Config::load(&config)?;
+            let restored = node::backup::restore(&config, &from)?;
+            let m = &restored.manifest;
+            println!(
+                "restored {} from {} (taken {}): {} log entries, checkpoint {}",
+                m.log_origin,
+                from.display(),
+                m.created.format("%Y-%m-%d %H:%M:%S UTC"),
+                m.log_size,
+                m.checkpoint_size
+            );
+            if let Some(p) = restored.previous {
+                println!("the database it replaced is in {}", p.display());
+            }
+            println!(
+                "entries appended after the backup are not in it; peers and witnesses that saw a larger checkpoint will refuse this log until they are recovered"
+            );
             Ok(ExitCode::SUCCESS)
         }
         Command::User { config, command } => {

@@ -10,7 +10,14 @@ use serde_json::{Value, json};
 use crate::config::Config;
 use crate::users::Role;
 
-fn call(config: &Config, method: &str, path: &str, body: Option<Value>) -> anyhow::Result<Value> {
+/// Calls the running node's API as its operator (the token in its data directory); a refusal
+/// becomes an error carrying the node's problem detail.
+pub fn call(
+    config: &Config,
+    method: &str,
+    path: &str,
+    body: Option<Value>,
+) -> anyhow::Result<Value> {
     let token = crate::keys::read_secret(&config.api_token_path(), "API token")?;
     let url = format!("http://{}{path}", config.listen);
     let agent = crate::client::agent(std::time::Duration::from_secs(30));

@@ -848,3 +848,131 @@ fn a_node_killed_mid_burst_keeps_every_acknowledged_permit_with_its_entry_and_au
     }
     assert!(acked.len() >= 40);
 }
+
+#[test]
+fn a_backup_taken_while_running_restores_into_the_stopped_node() {
+    let mut ma = start();
+    let config = ma.net.gh.config.to_str().unwrap().to_owned();
+    let issue = |number: &str| {
+        let mut p: Value =
+            serde_json::from_slice(&std::fs::read(fixture("export_permit")).unwrap()).unwrap();
+        p["number"] = number.into();
+        let today = chrono::Utc::now().date_naive();
+        p["issued"]["date"] = today.to_string().into();
+        p["valid_until"] = (today + chrono::Days::new(90)).to_string().into();
+        let (status, body) = ma.operator.post(
+            "/credentials/issue",
+            &json!({ "credential": { "credentialSubject": { "id": holder(), "permit": p } } }),
+        );
+        assert_eq!(status, 201, "{body}");
+    };
+    issue("GHBACKUP0001");
+    let backup = ma.net.dir.path().join("backup-1");
+    let out = e2e_support::run(
+        &crate::bin(),
+        &[
+            "backup",
+            "--config",
+            &config,
+            "--out",
+            backup.to_str().unwrap(),
+        ],
+    );
+    assert!(
+        out.status.success(),
+        "{}",
+        String::from_utf8_lossy(&out.stderr)
+    );
+    assert!(String::from_utf8_lossy(&out.stdout).contains("log entries"));
+    let again = e2e_support::run(
+        &crate::bin(),
+        &[
+            "backup",
+            "--config",
+            &config,
+            "--out",
+            backup.to_str().unwrap(),
+        ],
+    );
+    assert!(!again.status.success(), "a backup never overwrites another");
+    issue("GHBACKUP0002");
+
+    // Restoring into a running node is refused and changes nothing.
+    let refused = e2e_support::run(
+        &crate::bin(),
+        &[
+            "restore",
+            "--config",
+            &config,
+            "--from",
+            backup.to_str().unwrap(),
+        ],
+    );
+    assert!(!refused.status.success());
+    assert!(
+        String::from_utf8_lossy(&refused.stderr).contains("running"),
+        "{}",
+        String::from_utf8_lossy(&refused.stderr)
+    );
+    assert_eq!(ma.as_("auditor").get("/permits/GH/GHBACKUP0002").0, 200);
+
+    ma.net.gh.stop();
+    let restored = e2e_support::run(
+        &crate::bin(),
+        &[
+            "restore",
+            "--config",
+            &config,
+            "--from",
+            backup.to_str().unwrap(),
+        ],
+    );
+    assert!(
+        restored.status.success(),
+        "{}",
+        String::from_utf8_lossy(&restored.stderr)
+    );
+    let text = String::from_utf8_lossy(&restored.stdout).into_owned();
+    assert!(text.contains("db.before-restore-"), "{text}");
+    ma.net.gh.start();
+    let auditor = Client {
+        url: ma.net.gh.url.clone(),
+        auth: ("cookie", login(&ma.net.gh.url, "auditor")),
+    };
+    assert_eq!(
+        auditor.get("/permits/GH/GHBACKUP0001").0,
+        200,
+        "in the backup"
+    );
+    assert_eq!(
+        auditor.get("/permits/GH/GHBACKUP0002").0,
+        404,
+        "issued after the backup"
+    );
+
+    // A backup of another node is refused.
+    let (other_config, _) = e2e_support::init(
+        &crate::bin(),
+        ma.net.dir.path(),
+        "other",
+        "other",
+        "GH",
+        e2e_support::free_port(),
+    );
+    let wrong = e2e_support::run(
+        &crate::bin(),
+        &[
+            "restore",
+            "--config",
+            other_config.to_str().unwrap(),
+            "--from",
+            backup.to_str().unwrap(),
+        ],
+    );
+    assert!(!wrong.status.success());
+    assert!(
+        String::from_utf8_lossy(&wrong.stderr).contains("log"),
+        "{}",
+        String::from_utf8_lossy(&wrong.stderr)
+    );
+}
