@@ -145,7 +145,7 @@ pub fn parse_json<T: serde::de::DeserializeOwned>(body: &Bytes) -> Result<T, Res
     })
 }
 
-#[derive(Deserialize)]
+#[derive(Deserialize, utoipa::ToSchema)]
 #[serde(deny_unknown_fields)]
 struct Login {
     username: String,
@@ -154,6 +154,7 @@ struct Login {
 
 /// `POST /auth/login`: checks the password and opens a session (cookie). Five failures in a
 /// quarter of an hour lock the username for the rest of it.
+#[utoipa::path(post, path = "/auth/login", tag = "accounts", request_body = Login, responses((status = 200, description = "logged in; the session cookie is set"), (status = 401, description = "unknown user, wrong password or disabled account", body = crate::http::Problem), (status = 429, description = "locked out after five failures", body = crate::http::Problem)))]
 pub async fn login(State(s): State<Arc<AppState>>, info: RequestInfo, body: Bytes) -> Response {
     let login: Login = match parse_json(&body) {
         Ok(l) => l,
@@ -230,6 +231,7 @@ pub async fn login(State(s): State<Arc<AppState>>, info: RequestInfo, body: Byte
 }
 
 /// `POST /auth/logout`: ends the session.
+#[utoipa::path(post, path = "/auth/logout", tag = "accounts", responses((status = 204, description = "session ended")))]
 pub async fn logout(State(s): State<Arc<AppState>>, headers: HeaderMap) -> Response {
     if let Some(secret) = cookie(&headers, SESSION_COOKIE)
         && let Err(e) = s.users.end_session(secret)
@@ -245,6 +247,7 @@ pub async fn logout(State(s): State<Arc<AppState>>, headers: HeaderMap) -> Respo
 }
 
 /// `GET /auth/me`.
+#[utoipa::path(get, path = "/auth/me", tag = "accounts", responses((status = 200, description = "the caller"), (status = 401, description = "not logged in", body = crate::http::Problem)))]
 pub async fn me(State(s): State<Arc<AppState>>, caller: Caller) -> Response {
     match s.users.get(&caller.user) {
         Ok(Some(u)) => Json(json!({ "user": u.view() })).into_response(),
@@ -254,13 +257,14 @@ pub async fn me(State(s): State<Arc<AppState>>, caller: Caller) -> Response {
     }
 }
 
-#[derive(Deserialize)]
+#[derive(Deserialize, utoipa::ToSchema)]
 #[serde(deny_unknown_fields)]
 struct NewToken {
     label: String,
 }
 
 /// `POST /auth/tokens`: a bearer token with the caller's own rights, shown once.
+#[utoipa::path(post, path = "/auth/tokens", tag = "accounts", request_body = NewToken, responses((status = 400, description = "invalid request", body = crate::http::Problem), (status = 401, description = "not logged in", body = crate::http::Problem), (status = 403, description = "role not allowed", body = crate::http::Problem), (status = 201, description = "the token, shown once")))]
 pub async fn new_token(
     State(s): State<Arc<AppState>>,
     caller: Caller,
@@ -311,7 +315,7 @@ pub async fn new_token(
     }
 }
 
-#[derive(Deserialize)]
+#[derive(Deserialize, utoipa::ToSchema)]
 #[serde(deny_unknown_fields)]
 struct NewUser {
     username: String,
@@ -348,6 +352,7 @@ fn official_token(id: &str) -> Result<did_registry::did::Token, Response> {
 
 /// `POST /users` (admin): a new account. Officials are announced on the node's log
 /// (`add_official`), so the Secretariat knows every authenticated official.
+#[utoipa::path(post, path = "/users", tag = "accounts", request_body = NewUser, responses((status = 400, description = "invalid request", body = crate::http::Problem), (status = 401, description = "not logged in", body = crate::http::Problem), (status = 403, description = "role not allowed", body = crate::http::Problem), (status = 201, description = "created; officials are announced in the registry"), (status = 409, description = "exists", body = crate::http::Problem)))]
 pub async fn create_user(
     State(s): State<Arc<AppState>>,
     caller: Caller,
@@ -441,6 +446,7 @@ pub async fn add_user(
 }
 
 /// `GET /users` (admin, auditor).
+#[utoipa::path(get, path = "/users", tag = "accounts", responses((status = 400, description = "invalid request", body = crate::http::Problem), (status = 401, description = "not logged in", body = crate::http::Problem), (status = 403, description = "role not allowed", body = crate::http::Problem), (status = 200, description = "every account")))]
 pub async fn list_users(State(s): State<Arc<AppState>>, caller: Caller) -> Response {
     if let Err(r) = caller.require(&[Role::Admin, Role::Auditor]) {
         return r;
@@ -457,6 +463,7 @@ pub async fn list_users(State(s): State<Arc<AppState>>, caller: Caller) -> Respo
 /// `POST /users/{username}/disable` (admin): the account stops working at once (sessions and
 /// tokens included) and, for an official, a `remove_official` entry tells the Secretariat
 /// (Decision 18.125 e) vi)).
+#[utoipa::path(post, path = "/users/{username}/disable", tag = "accounts", params(("username" = String, Path)), responses((status = 400, description = "invalid request", body = crate::http::Problem), (status = 401, description = "not logged in", body = crate::http::Problem), (status = 403, description = "role not allowed", body = crate::http::Problem), (status = 200, description = "disabled"), (status = 404, description = "no such user", body = crate::http::Problem), (status = 409, description = "disabled already", body = crate::http::Problem)))]
 pub async fn disable_user(
     State(s): State<Arc<AppState>>,
     caller: Caller,

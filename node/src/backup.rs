@@ -221,15 +221,17 @@ pub fn restore(config: &Config, from: &Path) -> anyhow::Result<Restored> {
     Ok(Restored { manifest, previous })
 }
 
-#[derive(Deserialize, Default)]
+#[derive(Deserialize, Default, utoipa::ToSchema)]
 #[serde(deny_unknown_fields)]
 struct BackupRequest {
     /// Where to write it (on the node's machine); default [`default_dir`].
     #[serde(default)]
+    #[schema(value_type = Option<String>)]
     dir: Option<PathBuf>,
 }
 
 /// `POST /admin/backup` (admin): takes a backup while the node runs.
+#[utoipa::path(post, path = "/admin/backup", tag = "node", request_body(content = BackupRequest, description = "optional: where to write it"), responses((status = 400, description = "invalid request", body = crate::http::Problem), (status = 401, description = "not logged in", body = crate::http::Problem), (status = 403, description = "role not allowed", body = crate::http::Problem), (status = 201, description = "the backup's directory and manifest"), (status = 409, description = "the directory exists", body = crate::http::Problem)))]
 pub async fn http_backup(
     axum::extract::State(s): axum::extract::State<std::sync::Arc<crate::http::AppState>>,
     caller: crate::auth::Caller,

@@ -53,6 +53,7 @@ fn did_from_path(uri: &axum::http::Uri) -> Option<String> {
 }
 
 /// `GET /1.0/identifiers/{did}?versionTime=...`.
+#[utoipa::path(get, path = "/1.0/identifiers/{did}", tag = "registry", params(("did" = String, Path), ("versionTime" = Option<String>, Query, description = "resolve as of this time (RFC 3339)")), responses((status = 200, description = "W3C DID resolution result"), (status = 404, description = "notFound")))]
 pub async fn resolve(
     State(s): State<Arc<AppState>>,
     uri: axum::http::Uri,
@@ -114,6 +115,7 @@ pub async fn resolve(
 }
 
 /// `GET /genesis`: the genesis this node pins.
+#[utoipa::path(get, path = "/genesis", tag = "registry", responses((status = 200, description = "the pinned genesis file"), (status = 404, description = "this node pins no genesis", body = crate::http::Problem)))]
 pub async fn genesis(State(s): State<Arc<AppState>>) -> Response {
     match &s.registry {
         Some(r) => match r.genesis().to_json_pretty() {
@@ -130,6 +132,7 @@ pub async fn genesis(State(s): State<Arc<AppState>>) -> Response {
 
 /// `GET /trust-list`: the Secretariat's signed list of the currently accredited authorities per
 /// Party (VC-JOSE), for wallets and offline verifiers. Only the Secretariat's node signs it.
+#[utoipa::path(get, path = "/trust-list", tag = "registry", responses((status = 200, description = "the Secretariat-signed list of accredited authorities (VC-JOSE)")))]
 pub async fn trust_list(State(s): State<Arc<AppState>>) -> Response {
     let Some(registry) = &s.registry else {
         return problem(
@@ -172,6 +175,7 @@ pub async fn trust_list(State(s): State<Arc<AppState>>) -> Response {
 
 /// `GET /registry/accreditation-request`: the `accredit` entry for this node, for its
 /// Management Authority to hand to the Secretariat.
+#[utoipa::path(get, path = "/registry/accreditation-request", tag = "registry", responses((status = 200, description = "the accredit entry the Secretariat would write for this node")))]
 pub async fn accreditation_request(State(s): State<Arc<AppState>>) -> Response {
     match crate::registry::accreditation_request(&s) {
         Ok(body) => Json(body).into_response(),
@@ -185,6 +189,7 @@ pub async fn accreditation_request(State(s): State<Arc<AppState>>) -> Response {
 
 /// `POST /registry/entries` (bearer token): the node signs the entry (a registry `Body`) as
 /// itself, checks it against the registry and appends it to its log.
+#[utoipa::path(post, path = "/registry/entries", tag = "registry", request_body = serde_json::Value, responses((status = 201, description = "written to the node's log"), (status = 401, description = "the operator token is needed", body = crate::http::Problem), (status = 422, description = "refused by the registry rules", body = crate::http::Problem)))]
 pub async fn write_entry(
     State(s): State<Arc<AppState>>,
     headers: HeaderMap,

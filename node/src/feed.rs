@@ -33,6 +33,7 @@ pub struct FeedQuery {
 
 /// `GET /events?after=N&wait=S`: events for the caller's role (or for the caller, an
 /// applicant), oldest first; `next` is the `after` of the following request.
+#[utoipa::path(get, path = "/events", tag = "workflow", params(("after" = Option<u64>, Query, description = "only events after this sequence number"), ("wait" = Option<u64>, Query, description = "long-poll up to this many seconds (30 at most)")), responses((status = 200, description = "events for the caller, and `next`"), (status = 401, description = "not logged in", body = crate::http::Problem)))]
 pub async fn events(
     State(s): State<Arc<AppState>>,
     caller: Caller,
@@ -125,6 +126,7 @@ fn to_csv(records: &[AuditRecord]) -> anyhow::Result<String> {
 
 /// `GET /audit?permit=&from=&to=&format=json|csv&start=`: the audit trail for a permit or a
 /// period (auditors). `next` pages on.
+#[utoipa::path(get, path = "/audit", tag = "audit", params(("permit" = Option<String>, Query, description = "PARTY/NUMBER"), ("from" = Option<String>, Query, description = "YYYY-MM-DD"), ("to" = Option<String>, Query, description = "YYYY-MM-DD"), ("format" = Option<String>, Query, description = "json or csv"), ("start" = Option<u64>, Query, description = "page from this record")), responses((status = 400, description = "invalid request", body = crate::http::Problem), (status = 401, description = "not logged in", body = crate::http::Problem), (status = 403, description = "role not allowed", body = crate::http::Problem), (status = 200, description = "audit records (JSON with `next`, or CSV)")))]
 pub async fn export(
     State(s): State<Arc<AppState>>,
     caller: Caller,

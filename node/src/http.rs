@@ -81,63 +81,63 @@ impl AppState {
     }
 }
 
-/// The router, with its state.
+/// The router, with its state. Documented handlers are registered through their
+/// `#[utoipa::path]` annotation, so `/openapi.json` and the routes come from one place.
 pub fn router(state: Arc<AppState>) -> Router {
-    Router::new()
+    use crate::{auth, backup, did_http, feed, metrics, permits, vcapi, witnessing, workflow};
+    use utoipa_axum::routes;
+    let (router, api) = utoipa_axum::router::OpenApiRouter::with_openapi(api_info())
+        .routes(routes!(checkpoint))
+        .routes(routes!(log_key))
+        .routes(routes!(consistency))
+        .routes(routes!(entries))
+        .routes(routes!(validate_json))
+        .routes(routes!(vcapi::issue))
+        .routes(routes!(vcapi::verify_vc))
+        .routes(routes!(vcapi::verify_vp))
+        .routes(routes!(vcapi::challenge))
+        .routes(routes!(vcapi::evidence))
+        .routes(routes!(vcapi::status_list))
+        .routes(routes!(vcapi::did_document))
+        .routes(routes!(did_http::resolve))
+        .routes(routes!(did_http::genesis))
+        .routes(routes!(did_http::trust_list))
+        .routes(routes!(did_http::write_entry))
+        .routes(routes!(did_http::accreditation_request))
+        .routes(routes!(witnessing::add_checkpoint))
+        .routes(routes!(metrics::readyz))
+        .routes(routes!(metrics::metrics))
+        .routes(routes!(auth::login))
+        .routes(routes!(auth::logout))
+        .routes(routes!(auth::me))
+        .routes(routes!(auth::new_token))
+        .routes(routes!(auth::create_user, auth::list_users))
+        .routes(routes!(auth::disable_user))
+        .routes(routes!(workflow::create, workflow::list))
+        .routes(routes!(workflow::get, workflow::amend))
+        .routes(routes!(workflow::act))
+        .routes(routes!(workflow::queue))
+        .routes(routes!(permits::get))
+        .routes(routes!(permits::act))
+        .routes(routes!(backup::http_backup))
+        .routes(routes!(feed::events))
+        .routes(routes!(feed::export))
+        .split_for_parts();
+    let api = Arc::new(api);
+    router
         .route("/", get(home))
         .route("/healthz", get(|| async { "ok\n" }))
-        .route("/checkpoint", get(checkpoint))
-        .route("/log/key", get(log_key))
+        // C2SP tlog-tiles paths (`tile/<L>/<N>[.p/<W>]`, `tile/entries/...`), as that spec
+        // defines them.
         .route("/tile/{*path}", get(tile))
-        .route("/log/consistency/{old}/{new}", get(consistency))
-        .route("/log/entries/{start}/{end}", get(entries))
-        .route("/permits/validate", post(validate_json))
-        .route("/credentials/issue", post(crate::vcapi::issue))
-        .route("/credentials/verify", post(crate::vcapi::verify_vc))
-        .route("/presentations/verify", post(crate::vcapi::verify_vp))
-        .route("/challenges", post(crate::vcapi::challenge))
-        .route("/evidence", post(crate::vcapi::evidence))
-        .route("/status/{purpose}", get(crate::vcapi::status_list))
-        .route("/.well-known/did.json", get(crate::vcapi::did_document))
-        .route("/1.0/identifiers/{did}", get(crate::did_http::resolve))
-        .route("/genesis", get(crate::did_http::genesis))
-        .route("/trust-list", get(crate::did_http::trust_list))
-        .route("/registry/entries", post(crate::did_http::write_entry))
-        .route("/add-checkpoint", post(crate::witnessing::add_checkpoint))
-        .route(
-            "/registry/accreditation-request",
-            get(crate::did_http::accreditation_request),
-        )
         .route("/validate", post(validate_form))
-        .route("/readyz", get(crate::metrics::readyz))
-        .route("/metrics", get(crate::metrics::metrics))
-        .route("/auth/login", post(crate::auth::login))
-        .route("/auth/logout", post(crate::auth::logout))
-        .route("/auth/me", get(crate::auth::me))
-        .route("/auth/tokens", post(crate::auth::new_token))
         .route(
-            "/users",
-            post(crate::auth::create_user).get(crate::auth::list_users),
+            "/openapi.json",
+            get(move || {
+                let api = api.clone();
+                async move { axum::Json(api.as_ref().clone()) }
+            }),
         )
-        .route("/users/{username}/disable", post(crate::auth::disable_user))
-        .route(
-            "/applications",
-            post(crate::workflow::create).get(crate::workflow::list),
-        )
-        .route(
-            "/applications/{id}",
-            get(crate::workflow::get).put(crate::workflow::amend),
-        )
-        .route("/applications/{id}/{verb}", post(crate::workflow::act))
-        .route("/queue", get(crate::workflow::queue))
-        .route("/permits/{party}/{number}", get(crate::permits::get))
-        .route(
-            "/permits/{party}/{number}/{verb}",
-            post(crate::permits::act),
-        )
-        .route("/admin/backup", post(crate::backup::http_backup))
-        .route("/events", get(crate::feed::events))
-        .route("/audit", get(crate::feed::export))
         .layer(DefaultBodyLimit::max(MAX_BODY))
         .layer(axum::middleware::from_fn_with_state(
             state.clone(),
@@ -146,13 +146,67 @@ pub fn router(state: Arc<AppState>) -> Router {
         .with_state(state)
 }
 
-/// A JSON problem description (RFC 9457 shape).
+/// The document's header: what the API is and how callers authenticate.
+fn api_info() -> utoipa::openapi::OpenApi {
+    use utoipa::openapi::security::{
+        ApiKey, ApiKeyValue, HttpAuthScheme, HttpBuilder, SecurityScheme,
+    };
+    let mut api = utoipa::openapi::OpenApiBuilder::new()
+        .info(
+            utoipa::openapi::InfoBuilder::new()
+                .title("cites-node")
+                .version(env!("CARGO_PKG_VERSION"))
+                .description(Some(
+                    "A CITES Management Authority node: the application workflow, permits as W3C \
+                     Verifiable Credentials (W3C VC API), the anchor log (C2SP tlog-tiles, \
+                     tlog-witness), the trust registry (W3C DID Resolution). Errors are RFC 9457 \
+                     problem documents.",
+                ))
+                .license(Some(utoipa::openapi::License::new("Apache-2.0")))
+                .build(),
+        )
+        .build();
+    let components = api.components.get_or_insert_with(Default::default);
+    components.add_security_scheme(
+        "bearer",
+        SecurityScheme::Http(HttpBuilder::new().scheme(HttpAuthScheme::Bearer).build()),
+    );
+    components.add_security_scheme(
+        "session",
+        SecurityScheme::ApiKey(ApiKey::Cookie(ApiKeyValue::new(
+            crate::auth::SESSION_COOKIE,
+        ))),
+    );
+    api
+}
+
+/// An RFC 9457 problem description: every refusal of the API has this shape (some add
+/// fields, such as `problems` by box for an invalid permit).
+#[derive(serde::Serialize, utoipa::ToSchema)]
+pub struct Problem {
+    /// Always `about:blank`.
+    #[serde(rename = "type")]
+    pub kind: &'static str,
+    /// What kind of refusal.
+    pub title: String,
+    /// The HTTP status.
+    pub status: u16,
+    /// What is wrong and how to fix it.
+    pub detail: String,
+}
+
+/// A problem response.
 pub(crate) fn problem(status: StatusCode, title: &str, detail: impl Into<String>) -> Response {
-    let body = json!({ "type": "about:blank", "title": title, "status": status.as_u16(), "detail": detail.into() });
+    let body = Problem {
+        kind: "about:blank",
+        title: title.to_owned(),
+        status: status.as_u16(),
+        detail: detail.into(),
+    };
     (
         status,
         [(header::CONTENT_TYPE, "application/problem+json")],
-        body.to_string(),
+        serde_json::to_string(&body).unwrap_or_default(),
     )
         .into_response()
 }
@@ -225,6 +279,7 @@ async fn home(State(s): State<Arc<AppState>>) -> Response {
     }
 }
 
+#[utoipa::path(get, path = "/checkpoint", tag = "log", responses((status = 200, description = "C2SP tlog-checkpoint signed note with cosignatures", content_type = "text/plain")))]
 async fn checkpoint(State(s): State<Arc<AppState>>) -> Response {
     match s.anchor.checkpoint_note() {
         Ok(Some(note)) => {
@@ -243,6 +298,7 @@ async fn checkpoint(State(s): State<Arc<AppState>>) -> Response {
     }
 }
 
+#[utoipa::path(get, path = "/log/key", tag = "log", responses((status = 200, description = "the checkpoint verifier key", content_type = "text/plain")))]
 async fn log_key(State(s): State<Arc<AppState>>) -> Response {
     text(format!("{}\n", s.anchor.verifier_key()))
 }
@@ -288,6 +344,7 @@ fn published_size(s: &AppState) -> anyhow::Result<u64> {
 
 /// `GET /log/consistency/{old}/{new}`: RFC 9162 consistency proof between two sizes of the
 /// published tree (for replicas and auditors).
+#[utoipa::path(get, path = "/log/consistency/{old}/{new}", tag = "log", params(("old" = u64, Path), ("new" = u64, Path)), responses((status = 200, description = "RFC 9162 consistency proof"), (status = 400, description = "bad range", body = crate::http::Problem)))]
 async fn consistency(
     State(s): State<Arc<AppState>>,
     Path((old, new)): Path<(u64, u64)>,
@@ -313,6 +370,7 @@ async fn consistency(
 }
 
 /// `GET /log/entries/{start}/{end}`: entries `[start, end)` of the published tree, base64.
+#[utoipa::path(get, path = "/log/entries/{start}/{end}", tag = "log", params(("start" = u64, Path), ("end" = u64, Path)), responses((status = 200, description = "entries [start, end), base64"), (status = 400, description = "bad range", body = crate::http::Problem)))]
 async fn entries(State(s): State<Arc<AppState>>, Path((start, end)): Path<(u64, u64)>) -> Response {
     let result =
         tokio::task::spawn_blocking(move || -> anyhow::Result<Result<Vec<String>, String>> {
@@ -342,6 +400,7 @@ fn today() -> chrono::NaiveDate {
     chrono::Utc::now().date_naive()
 }
 
+#[utoipa::path(post, path = "/permits/validate", tag = "permits", request_body(content = serde_json::Value, description = "a permit in canonical JSON"), responses((status = 200, description = "every problem, by box"), (status = 400, description = "not a permit", body = crate::http::Problem)))]
 async fn validate_json(body: Bytes) -> Response {
     match Permit::from_json(&body) {
         Ok(permit) => {

@@ -107,6 +107,7 @@ pub async fn track(State(s): State<Arc<AppState>>, request: Request, next: Next)
 }
 
 /// `GET /metrics`.
+#[utoipa::path(get, path = "/metrics", tag = "node", responses((status = 200, description = "Prometheus text format", content_type = "application/openmetrics-text")))]
 pub async fn metrics(State(s): State<Arc<AppState>>) -> Response {
     let m = &s.metrics;
     let gauges = (|| {
@@ -141,6 +142,7 @@ pub async fn metrics(State(s): State<Arc<AppState>>) -> Response {
 
 /// `GET /readyz`: 200 once the node can take writes (store readable, sequencer running),
 /// 503 with the reason otherwise.
+#[utoipa::path(get, path = "/readyz", tag = "node", responses((status = 200, description = "takes writes"), (status = 503, description = "not ready, with the reason")))]
 pub async fn readyz(State(s): State<Arc<AppState>>) -> Response {
     match s.anchor.ready() {
         Ok(()) => "ready\n".into_response(),

@@ -73,6 +73,7 @@ fn view(record: &PermitRecord) -> Value {
 
 /// `GET /permits/{party}/{number}`: MA officers, customs and auditors; the applicant of the
 /// application it answers.
+#[utoipa::path(get, path = "/permits/{party}/{number}", tag = "permits", params(("party" = String, Path), ("number" = String, Path)), responses((status = 400, description = "invalid request", body = crate::http::Problem), (status = 401, description = "not logged in", body = crate::http::Problem), (status = 403, description = "role not allowed", body = crate::http::Problem), (status = 200, description = "the permit, its status and lifecycle"), (status = 404, description = "no such permit", body = crate::http::Problem)))]
 pub async fn get(
     State(s): State<Arc<AppState>>,
     caller: Caller,
@@ -150,6 +151,7 @@ fn empty(body: &Bytes) -> Result<(), Response> {
 /// `POST /permits/{party}/{number}/{verb}`: `cancel` `{reason}`, `suspend`, `reinstate`,
 /// `replace` `{reason}` (MA officers), `endorsement` `{quantities, port, date,
 /// transport_document}` (customs officers).
+#[utoipa::path(post, path = "/permits/{party}/{number}/{verb}", tag = "permits", params(("party" = String, Path), ("number" = String, Path), ("verb" = String, Path, description = "cancel, suspend, reinstate, replace (MA officer) or endorsement (customs officer)")), request_body(content = serde_json::Value, description = "cancel: {reason}; replace: {reason, securing}; endorsement: {quantities, port, date, transport_document}; suspend, reinstate: nothing"), responses((status = 400, description = "invalid request", body = crate::http::Problem), (status = 401, description = "not logged in", body = crate::http::Problem), (status = 403, description = "role not allowed", body = crate::http::Problem), (status = 200, description = "the permit after the event"), (status = 201, description = "replace: the replacement credential and bundle"), (status = 404, description = "no such permit or action", body = crate::http::Problem), (status = 409, description = "the lifecycle refuses the event", body = crate::http::Problem)))]
 pub async fn act(
     State(s): State<Arc<AppState>>,
     caller: Caller,

@@ -42,6 +42,7 @@ pub const MIN_PASSWORD: usize = 12;
     Serialize,
     Deserialize,
     clap::ValueEnum,
+    utoipa::ToSchema,
 )]
 #[serde(rename_all = "kebab-case")]
 pub enum Role {

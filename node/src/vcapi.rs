@@ -101,6 +101,7 @@ struct IssueOptions {
 /// credential names the holder (`credentialSubject.id`) and carries the permit
 /// (`credentialSubject.permit`); the node builds, signs and anchors the credential with its
 /// audit record and answers with it and its evidence bundle.
+#[utoipa::path(post, path = "/credentials/issue", tag = "credentials", request_body = serde_json::Value, responses((status = 201, description = "verifiableCredential and evidence bundle"), (status = 400, description = "invalid request", body = crate::http::Problem), (status = 401, description = "no token", body = crate::http::Problem), (status = 409, description = "the number was issued already", body = crate::http::Problem), (status = 422, description = "the permit breaks rules of the form", body = crate::http::Problem)))]
 pub async fn issue(
     State(s): State<Arc<AppState>>,
     caller: crate::auth::Caller,
@@ -288,6 +289,7 @@ fn expectations(purpose: Use, challenge: Option<String>, domain: Option<String>)
 }
 
 /// `POST /credentials/verify`.
+#[utoipa::path(post, path = "/credentials/verify", tag = "credentials", request_body = serde_json::Value, responses((status = 200, description = "verified, with the checklist"), (status = 400, description = "invalid request", body = crate::http::Problem), (status = 422, description = "not valid, with the checklist")))]
 pub async fn verify_vc(State(s): State<Arc<AppState>>, body: Bytes) -> Response {
     let request: VerifyCredentialRequest = match parse_json(&body) {
         Ok(r) => r,
@@ -310,6 +312,7 @@ pub async fn verify_vc(State(s): State<Arc<AppState>>, body: Bytes) -> Response 
 }
 
 /// `POST /presentations/verify`: the challenge must be one this node issued, unused.
+#[utoipa::path(post, path = "/presentations/verify", tag = "credentials", request_body = serde_json::Value, responses((status = 200, description = "verified, with the checklist"), (status = 400, description = "invalid request", body = crate::http::Problem), (status = 422, description = "not valid, with the checklist")))]
 pub async fn verify_vp(State(s): State<Arc<AppState>>, body: Bytes) -> Response {
     let request: VerifyPresentationRequest = match parse_json(&body) {
         Ok(r) => r,
@@ -349,6 +352,7 @@ pub async fn verify_vp(State(s): State<Arc<AppState>>, body: Bytes) -> Response 
 /// `POST /evidence`: a fresh evidence bundle (newest cosigned checkpoint, current status) for a
 /// credential this node issued. Whoever holds the credential holds its data already, so the
 /// credential itself is the right to ask.
+#[utoipa::path(post, path = "/evidence", tag = "credentials", request_body = serde_json::Value, responses((status = 200, description = "a fresh evidence bundle"), (status = 400, description = "invalid request", body = crate::http::Problem), (status = 404, description = "not a credential of this node", body = crate::http::Problem)))]
 pub async fn evidence(State(s): State<Arc<AppState>>, body: Bytes) -> Response {
     // The credential as it was issued, or wrapped as `{"verifiableCredential": ...}`.
     let value = match serde_json::from_slice::<Value>(&body) {
@@ -401,6 +405,7 @@ pub async fn evidence(State(s): State<Arc<AppState>>, body: Bytes) -> Response {
 }
 
 /// `POST /challenges`: a single-use challenge for a holder's presentation.
+#[utoipa::path(post, path = "/challenges", tag = "credentials", responses((status = 200, description = "a single-use challenge and the domain")))]
 pub async fn challenge(State(s): State<Arc<AppState>>) -> Response {
     match s.challenges.create() {
         Ok(c) => (
@@ -415,6 +420,7 @@ pub async fn challenge(State(s): State<Arc<AppState>>) -> Response {
 }
 
 /// `GET /status/{purpose}`: the signed Bitstring Status List credential.
+#[utoipa::path(get, path = "/status/{purpose}", tag = "credentials", params(("purpose" = String, Path, description = "revocation or suspension")), responses((status = 200, description = "Bitstring Status List credential"), (status = 404, description = "no such list", body = crate::http::Problem)))]
 pub async fn status_list(State(s): State<Arc<AppState>>, Path(purpose): Path<String>) -> Response {
     let index = match purpose.as_str() {
         "revocation" => 0,
@@ -442,6 +448,7 @@ pub async fn status_list(State(s): State<Arc<AppState>>, Path(purpose): Path<Str
 }
 
 /// `GET /.well-known/did.json`: the node's did:web document.
+#[utoipa::path(get, path = "/.well-known/did.json", tag = "registry", responses((status = 200, description = "the node's did:web document")))]
 pub async fn did_document(State(s): State<Arc<AppState>>) -> Response {
     (
         [(header::CONTENT_TYPE, "application/did+json")],

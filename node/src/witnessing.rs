@@ -44,6 +44,7 @@ fn now() -> u64 {
 }
 
 /// `POST /add-checkpoint` (C2SP tlog-witness).
+#[utoipa::path(post, path = "/add-checkpoint", tag = "log", request_body(content = String, description = "C2SP tlog-witness add-checkpoint request", content_type = "text/plain"), responses((status = 200, description = "the cosignature"), (status = 409, description = "old size mismatch"), (status = 403, description = "unknown log or bad signature")))]
 pub async fn add_checkpoint(State(s): State<Arc<AppState>>, body: Bytes) -> Response {
     let (Some(_), Some(registry)) = (&s.witness, &s.registry) else {
         return problem(

@@ -167,15 +167,20 @@ fn holder_ok(holder: &str) -> bool {
         .is_some_and(|k| credentials::keys::PublicKey::from_multikey(k).is_ok())
 }
 
-#[derive(Deserialize)]
+#[derive(Deserialize, utoipa::ToSchema)]
 #[serde(deny_unknown_fields)]
 struct NewApplication {
+    /// The applicant's wallet did:key, the permit's holder.
     holder: String,
+    /// The boxes the applicant fills (the permit's canonical JSON without number, box 6 and
+    /// box 13).
+    #[schema(value_type = Object)]
     request: Request,
 }
 
 /// `POST /applications` (applicant): a new draft, answered with the problems its permit would
 /// have so the applicant can fix them before submitting.
+#[utoipa::path(post, path = "/applications", tag = "workflow", request_body = NewApplication, responses((status = 400, description = "invalid request", body = crate::http::Problem), (status = 401, description = "not logged in", body = crate::http::Problem), (status = 403, description = "role not allowed", body = crate::http::Problem), (status = 201, description = "the draft and the problems its permit would have")))]
 pub async fn create(
     State(s): State<Arc<AppState>>,
     caller: Caller,
@@ -242,6 +247,7 @@ pub struct ListQuery {
 
 /// `GET /applications?stage=`: the applicant's own, or every one for MA and SA officers and
 /// auditors.
+#[utoipa::path(get, path = "/applications", tag = "workflow", params(("stage" = Option<String>, Query)), responses((status = 400, description = "invalid request", body = crate::http::Problem), (status = 401, description = "not logged in", body = crate::http::Problem), (status = 403, description = "role not allowed", body = crate::http::Problem), (status = 200, description = "applications the caller may read")))]
 pub async fn list(
     State(s): State<Arc<AppState>>,
     caller: Caller,
@@ -274,6 +280,7 @@ pub async fn list(
 
 /// `GET /queue`: what waits for the caller (drafts for an applicant, decisions for the MA,
 /// findings for the SA).
+#[utoipa::path(get, path = "/queue", tag = "workflow", responses((status = 200, description = "what waits for the caller"), (status = 401, description = "not logged in", body = crate::http::Problem)))]
 pub async fn queue(State(s): State<Arc<AppState>>, caller: Caller) -> Response {
     let Some(actor) = caller.role.actor() else {
         return Json(json!({ "applications": [] })).into_response();
@@ -292,6 +299,7 @@ pub async fn queue(State(s): State<Arc<AppState>>, caller: Caller) -> Response {
 }
 
 /// `GET /applications/{id}`.
+#[utoipa::path(get, path = "/applications/{id}", tag = "workflow", params(("id" = String, Path)), responses((status = 400, description = "invalid request", body = crate::http::Problem), (status = 401, description = "not logged in", body = crate::http::Problem), (status = 403, description = "role not allowed", body = crate::http::Problem), (status = 200, description = "the application, its problems, whose turn it is"), (status = 404, description = "no such application", body = crate::http::Problem)))]
 pub async fn get(
     State(s): State<Arc<AppState>>,
     caller: Caller,
@@ -304,9 +312,11 @@ pub async fn get(
     }
 }
 
-#[derive(Deserialize)]
+#[derive(Deserialize, utoipa::ToSchema)]
 #[serde(deny_unknown_fields)]
 struct Amend {
+    /// The new request.
+    #[schema(value_type = Object)]
     request: Request,
 }
 
@@ -411,6 +421,7 @@ fn event_for(app: &Application, action: &str) -> (String, String, Vec<Role>, Opt
 }
 
 /// `PUT /applications/{id}`: the applicant replaces the request of a draft.
+#[utoipa::path(put, path = "/applications/{id}", tag = "workflow", params(("id" = String, Path)), request_body = Amend, responses((status = 400, description = "invalid request", body = crate::http::Problem), (status = 401, description = "not logged in", body = crate::http::Problem), (status = 403, description = "role not allowed", body = crate::http::Problem), (status = 200, description = "amended"), (status = 409, description = "not a draft", body = crate::http::Problem)))]
 pub async fn amend(
     State(s): State<Arc<AppState>>,
     caller: Caller,
@@ -436,6 +447,7 @@ pub async fn amend(
 
 /// `POST /applications/{id}/{verb}`: `submit`, `request-advice`, `advice`, `approve`,
 /// `refuse`, `payment`, `issue`, `withdraw`.
+#[utoipa::path(post, path = "/applications/{id}/{verb}", tag = "workflow", params(("id" = String, Path), ("verb" = String, Path, description = "submit, request-advice, advice, approve, refuse, payment, issue, withdraw")), request_body(content = serde_json::Value, description = "advice: {favourable, finding}; refuse: {reason}; payment: {reference, amount}; issue: {securing}; the others: nothing"), responses((status = 400, description = "invalid request", body = crate::http::Problem), (status = 401, description = "not logged in", body = crate::http::Problem), (status = 403, description = "role not allowed", body = crate::http::Problem), (status = 200, description = "the application after the step"), (status = 201, description = "issue: the credential and its evidence bundle"), (status = 404, description = "no such application or action", body = crate::http::Problem), (status = 409, description = "not possible in this stage", body = crate::http::Problem), (status = 422, description = "refused by the workflow rules (SA finding, payment, invalid permit)", body = crate::http::Problem)))]
 pub async fn act(
     State(s): State<Arc<AppState>>,
     caller: Caller,

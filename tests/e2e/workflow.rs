@@ -976,3 +976,55 @@ fn a_backup_taken_while_running_restores_into_the_stopped_node() {
         String::from_utf8_lossy(&wrong.stderr)
     );
 }
+
+#[test]
+fn the_openapi_document_describes_every_route_it_registers() {
+    let net = crate::network();
+    let mut r = agent()
+        .get(format!("{}/openapi.json", net.gh.url))
+        .call()
+        .unwrap();
+    assert_eq!(r.status(), 200);
+    let api: Value = r.body_mut().read_json().unwrap();
+    assert!(
+        api["openapi"].as_str().unwrap().starts_with("3."),
+        "{}",
+        api["openapi"]
+    );
+    let paths = api["paths"].as_object().unwrap();
+    for p in [
+        "/applications",
+        "/applications/{id}",
+        "/applications/{id}/{verb}",
+        "/permits/{party}/{number}/{verb}",
+        "/credentials/issue",
+        "/presentations/verify",
+        "/auth/login",
+        "/users/{username}/disable",
+        "/audit",
+        "/events",
+        "/checkpoint",
+        "/1.0/identifiers/{did}",
+    ] {
+        assert!(paths.contains_key(p), "{p} is not documented");
+    }
+    assert!(paths["/applications"]["post"]["requestBody"].is_object());
+    let schemas = api["components"]["schemas"].as_object().unwrap();
+    assert!(schemas.contains_key("Problem") && schemas.contains_key("NewApplication"));
+    // Every documented GET without parameters is served: a missing route is a bare 404, a
+    // refusal of ours a problem document.
+    for (path, item) in paths {
+        if item.get("get").is_some() && !path.contains('{') {
+            let r = agent().get(format!("{}{path}", net.gh.url)).call().unwrap();
+            let problem = r
+                .headers()
+                .get("content-type")
+                .is_some_and(|c| c.to_str().unwrap().contains("problem+json"));
+            assert!(
+                r.status() != 404 || problem,
+                "{path} is documented but not served"
+            );
+            assert_ne!(r.status(), 405, "{path} is documented but not served");
+        }
+    }
+}
