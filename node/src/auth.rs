@@ -322,6 +322,9 @@ struct NewUser {
     name: String,
     role: Role,
     password: String,
+    /// Where notifications go.
+    #[serde(default)]
+    email: Option<String>,
 }
 
 /// What became of the registry entry that tells the Secretariat about an official.
@@ -366,17 +369,14 @@ pub async fn create_user(
         Ok(r) => r,
         Err(r) => return r,
     };
-    match add_user(
-        &s,
-        &caller.who(),
-        &info,
-        &req.username,
-        &req.name,
-        req.role,
-        &req.password,
-    )
-    .await
-    {
+    let account = NewAccount {
+        username: &req.username,
+        name: &req.name,
+        role: req.role,
+        password: &req.password,
+        email: req.email.as_deref(),
+    };
+    match add_user(&s, &caller.who(), &info, account).await {
         Ok((user, registry)) => (
             StatusCode::CREATED,
             Json(json!({ "user": user.view(), "registry": registry })),
@@ -390,21 +390,45 @@ pub async fn create_user(
     }
 }
 
+/// An account to make.
+pub struct NewAccount<'a> {
+    /// Login name.
+    pub username: &'a str,
+    /// Full name.
+    pub name: &'a str,
+    /// Role.
+    pub role: Role,
+    /// Password.
+    pub password: &'a str,
+    /// E-mail for notifications.
+    pub email: Option<&'a str>,
+}
+
 /// Makes an account (hashing off the runtime), records it, and announces an official.
 pub async fn add_user(
     s: &AppState,
     who: &Who,
     info: &RequestInfo,
-    username: &str,
-    name: &str,
-    role: Role,
-    password: &str,
+    account: NewAccount<'_>,
 ) -> Result<(User, Option<String>), UserError> {
+    let NewAccount {
+        username,
+        name,
+        role,
+        password,
+        email,
+    } = account;
+    if let Some(e) = email
+        && !crate::notify::valid_email(e)
+    {
+        return Err(UserError::BadEmail(e.to_owned()));
+    }
     let users = s.users.clone();
     let (u, n, p) = (username.to_owned(), name.to_owned(), password.to_owned());
-    let user = tokio::task::spawn_blocking(move || users.prepare(&u, &n, role, &p))
+    let mut user = tokio::task::spawn_blocking(move || users.prepare(&u, &n, role, &p))
         .await
         .map_err(|e| UserError::Internal(e.into()))??;
+    user.email = email.map(str::to_owned);
     let _one = s.workflow_lock.lock().await;
     if s.users.get(username)?.is_some() {
         return Err(UserError::Exists(username.to_owned()));

@@ -66,6 +66,10 @@ pub struct Config {
     /// the currency's minor unit), invoiced when an application is submitted.
     #[serde(default, skip_serializing_if = "BTreeMap::is_empty")]
     pub fees: BTreeMap<String, contracts::application::Money>,
+    /// Where notifications go: `[notify]` with `smtp = "relay:25"`, `from = "..."`,
+    /// `webhooks = ["https://..."]`.
+    #[serde(default, skip_serializing_if = "crate::notify::NotifyConfig::is_empty")]
+    pub notify: crate::notify::NotifyConfig,
 }
 
 fn default_sync_interval() -> u64 {
@@ -107,6 +111,7 @@ impl Config {
             address: String::new(),
             place: String::new(),
             fees: BTreeMap::new(),
+            notify: Default::default(),
         }
     }
 
@@ -214,6 +219,7 @@ impl Config {
                 );
             }
         }
+        self.notify.check()?;
         let did = self.did();
         if !did.starts_with("did:web:") || did.len() <= "did:web:".len() {
             bail!("did {did:?} is not a did:web DID");

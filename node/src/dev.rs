@@ -180,17 +180,18 @@ pub async fn demo_users(nodes: &[crate::RunningNode]) -> anyhow::Result<()> {
                 continue;
             }
             let name = format!("Demo {role} ({})", node.config.party);
-            crate::auth::add_user(
-                state,
-                &who,
-                &info,
-                role.as_str(),
-                &name,
+            let account = crate::auth::NewAccount {
+                username: role.as_str(),
+                name: &name,
                 role,
-                &demo_password(role),
-            )
-            .await
-            .with_context(|| format!("cannot create the demo {role} of {}", node.config.name))?;
+                password: &demo_password(role),
+                email: None,
+            };
+            crate::auth::add_user(state, &who, &info, account)
+                .await
+                .with_context(|| {
+                    format!("cannot create the demo {role} of {}", node.config.name)
+                })?;
         }
     }
     Ok(())

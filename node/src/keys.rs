@@ -111,7 +111,8 @@ pub fn create_api_token(config: &Config) -> anyhow::Result<String> {
     Ok(token)
 }
 
-fn write_secret(path: &Path, bytes: &[u8]) -> anyhow::Result<()> {
+/// Writes a new secret file, readable only by the node's user.
+pub fn write_secret(path: &Path, bytes: &[u8]) -> anyhow::Result<()> {
     if let Some(dir) = path.parent() {
         std::fs::create_dir_all(dir).with_context(|| format!("cannot create {}", dir.display()))?;
         std::fs::set_permissions(dir, std::fs::Permissions::from_mode(0o700))?;

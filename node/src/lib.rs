@@ -27,6 +27,7 @@ pub mod issuance;
 pub mod issuer;
 pub mod keys;
 pub mod metrics;
+pub mod notify;
 pub mod offline;
 mod pages;
 pub mod permit_cli;
@@ -151,6 +152,7 @@ impl RunningNode {
             std::time::Duration::from_millis(config.sync_interval_ms),
             shutdown.clone(),
         ));
+        tokio::spawn(notify::run(state.clone(), shutdown.clone()));
         tokio::spawn(audit::run_anchoring(
             state.clone(),
             std::time::Duration::from_millis(config.checkpoint_interval_ms.max(1000)),

@@ -160,6 +160,9 @@ enum UserCommand {
         /// and printed once).
         #[arg(long)]
         password_stdin: bool,
+        /// Where the user's notifications go.
+        #[arg(long)]
+        email: Option<String>,
     },
     /// List users.
     List,
@@ -405,7 +408,16 @@ fn run(command: Command) -> anyhow::Result<ExitCode> {
                     name,
                     role,
                     password_stdin,
-                } => node::user_cli::add(&config, &username, &name, role, password_stdin, out)?,
+                    email,
+                } => node::user_cli::add(
+                    &config,
+                    &username,
+                    &name,
+                    role,
+                    email.as_deref(),
+                    password_stdin,
+                    out,
+                )?,
                 UserCommand::List => node::user_cli::list(&config, out)?,
                 UserCommand::Disable { username } => {
                     node::user_cli::disable(&config, &username, out)?

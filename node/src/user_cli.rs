@@ -50,6 +50,7 @@ pub fn add(
     username: &str,
     name: &str,
     role: Role,
+    email: Option<&str>,
     password_stdin: bool,
     out: &mut impl Write,
 ) -> anyhow::Result<()> {
@@ -67,7 +68,9 @@ pub fn add(
         config,
         "POST",
         "/users",
-        Some(json!({ "username": username, "name": name, "role": role, "password": password })),
+        Some(
+            json!({ "username": username, "name": name, "role": role, "password": password, "email": email }),
+        ),
     )?;
     writeln!(
         out,

@@ -130,6 +130,9 @@ pub struct User {
     pub disabled: bool,
     /// When the account was made.
     pub created: DateTime<Utc>,
+    /// Where notifications go.
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub email: Option<String>,
     /// argon2id PHC string.
     #[serde(rename = "password_hash")]
     password: String,
@@ -150,6 +153,9 @@ pub struct UserView<'a> {
     pub disabled: bool,
     /// Created.
     pub created: DateTime<Utc>,
+    /// E-mail for notifications.
+    #[serde(skip_serializing_if = "Option::is_none")]
+    pub email: Option<&'a str>,
 }
 
 impl User {
@@ -162,6 +168,7 @@ impl User {
             official_id: &self.official_id,
             disabled: self.disabled,
             created: self.created,
+            email: self.email.as_deref(),
         }
     }
 }
@@ -198,6 +205,9 @@ pub enum UserError {
     /// Empty name.
     #[error("name must not be empty")]
     EmptyName,
+    /// Not an e-mail address.
+    #[error("email {0:?} is not an e-mail address")]
+    BadEmail(String),
     /// Storage failed.
     #[error(transparent)]
     Internal(#[from] anyhow::Error),
@@ -278,6 +288,7 @@ impl Users {
             official_id: format!("off-{}", &random_token(6)?.to_lowercase()),
             disabled: false,
             created: Utc::now(),
+            email: None,
             password: hash,
         })
     }

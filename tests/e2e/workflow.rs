@@ -1028,3 +1028,67 @@ fn the_openapi_document_describes_every_route_it_registers() {
         }
     }
 }
+
+#[test]
+fn the_next_actor_is_told_by_mail_and_webhook() {
+    let mut ma = start();
+    let (smtp, hook) = (
+        e2e_support::SmtpSink::start(),
+        e2e_support::HttpSink::start(),
+    );
+    ma.net.gh.stop();
+    let text = std::fs::read_to_string(&ma.net.gh.config).unwrap();
+    std::fs::write(
+        &ma.net.gh.config,
+        format!(
+            "{text}\n[notify]\nsmtp = \"{}\"\nfrom = \"permits@ma.test\"\nwebhooks = [\"{}\"]\n",
+            smtp.addr, hook.url
+        ),
+    )
+    .unwrap();
+    ma.net.gh.start();
+    let (status, body) = ma.operator.post(
+        "/users",
+        &json!({ "username": "officer2", "name": "Ama Mensah", "role": "ma-officer", "password": PASSWORD, "email": "ama@ma.test" }),
+    );
+    assert_eq!(status, 201, "{body}");
+    let (status, _) = ma.operator.post(
+        "/users",
+        &json!({ "username": "bad-mail", "name": "X", "role": "ma-officer", "password": PASSWORD, "email": "not an address" }),
+    );
+    assert_eq!(status, 400);
+    let id = new_application(&ma, "export_permit");
+    assert_eq!(
+        ma.as_("applicant")
+            .post_empty(&format!("/applications/{id}/submit"))
+            .0,
+        200
+    );
+
+    let mail = smtp
+        .wait_for(
+            &format!("{id} waits for a decision"),
+            std::time::Duration::from_secs(20),
+        )
+        .expect("the MA officer was mailed");
+    assert!(
+        mail.contains("ama@ma.test") || mail.contains("Subject:"),
+        "{mail}"
+    );
+    let (headers, body) = hook
+        .wait_for("application.submitted", std::time::Duration::from_secs(20))
+        .expect("the webhook was called");
+    let header = |k: &str| {
+        headers
+            .iter()
+            .find(|(h, _)| h == k)
+            .map(|(_, v)| v.clone())
+            .unwrap()
+    };
+    let key = std::fs::read_to_string(ma.net.dir.path().join("gh-data/keys/webhook.key")).unwrap();
+    assert_eq!(
+        header("x-cites-signature"),
+        node::notify::signature(key.trim(), &body).unwrap()
+    );
+    assert_eq!(header("x-cites-event"), "application.submitted");
+}

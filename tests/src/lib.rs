@@ -176,3 +176,149 @@ impl Drop for Node {
         self.kill();
     }
 }
+
+/// A local SMTP server that takes every message and keeps it, after its envelope's `RCPT TO`
+/// lines: the relay end of notification tests. It offers no STARTTLS, as a relay on the same
+/// host may not.
+pub struct SmtpSink {
+    /// `host:port` to configure as the relay.
+    pub addr: String,
+    messages: std::sync::Arc<std::sync::Mutex<Vec<String>>>,
+}
+
+impl SmtpSink {
+    /// Listens on a free port of 127.0.0.1.
+    pub fn start() -> SmtpSink {
+        use std::io::{BufRead, BufReader, Write};
+        let listener = TcpListener::bind("127.0.0.1:0").unwrap();
+        let addr = listener.local_addr().unwrap().to_string();
+        let messages = std::sync::Arc::new(std::sync::Mutex::new(Vec::new()));
+        let kept = messages.clone();
+        std::thread::spawn(move || {
+            for stream in listener.incoming().flatten() {
+                let kept = kept.clone();
+                std::thread::spawn(move || {
+                    let mut out = stream.try_clone().unwrap();
+                    let mut lines = BufReader::new(stream);
+                    let _ = out.write_all(b"220 sink ESMTP\r\n");
+                    let mut line = String::new();
+                    let mut envelope = String::new();
+                    while lines.read_line(&mut line).unwrap_or(0) > 0 {
+                        let verb = line.get(..4).unwrap_or("").to_ascii_uppercase();
+                        let reply: &[u8] = match verb.as_str() {
+                            "EHLO" | "HELO" => b"250-sink\r\n250 OK\r\n",
+                            "RCPT" => {
+                                envelope.push_str(&line);
+                                b"250 OK\r\n"
+                            }
+                            "DATA" => {
+                                let _ = out.write_all(b"354 end with .\r\n");
+                                // The envelope's recipients first, then the message.
+                                let mut message = std::mem::take(&mut envelope);
+                                let mut l = String::new();
+                                while lines.read_line(&mut l).unwrap_or(0) > 0 && l != ".\r\n" {
+                                    message.push_str(&l);
+                                    l.clear();
+                                }
+                                kept.lock().unwrap().push(message);
+                                b"250 queued\r\n"
+                            }
+                            "QUIT" => {
+                                let _ = out.write_all(b"221 bye\r\n");
+                                return;
+                            }
+                            _ => b"250 OK\r\n",
+                        };
+                        let _ = out.write_all(reply);
+                        line.clear();
+                    }
+                });
+            }
+        });
+        SmtpSink { addr, messages }
+    }
+
+    /// Waits up to `timeout` for a message containing `text`.
+    pub fn wait_for(&self, text: &str, timeout: Duration) -> Option<String> {
+        let deadline = Instant::now() + timeout;
+        while Instant::now() < deadline {
+            if let Some(m) = self
+                .messages
+                .lock()
+                .unwrap()
+                .iter()
+                .find(|m| m.contains(text))
+            {
+                return Some(m.clone());
+            }
+            std::thread::sleep(Duration::from_millis(50));
+        }
+        None
+    }
+}
+
+/// One request an [`HttpSink`] received: its headers (names lower-cased) and body.
+pub type Received = (Vec<(String, String)>, Vec<u8>);
+
+/// A local HTTP endpoint that answers 200 to every POST and keeps each request's headers
+/// (lower-cased) and body: the receiving end of webhook tests.
+pub struct HttpSink {
+    /// Its URL.
+    pub url: String,
+    requests: std::sync::Arc<std::sync::Mutex<Vec<Received>>>,
+}
+
+impl HttpSink {
+    /// Listens on a free port of 127.0.0.1.
+    pub fn start() -> HttpSink {
+        use std::io::{BufRead, BufReader, Read, Write};
+        let listener = TcpListener::bind("127.0.0.1:0").unwrap();
+        let url = format!("http://{}/hook", listener.local_addr().unwrap());
+        let requests = std::sync::Arc::new(std::sync::Mutex::new(Vec::new()));
+        let kept = requests.clone();
+        std::thread::spawn(move || {
+            for stream in listener.incoming().flatten() {
+                let mut out = stream.try_clone().unwrap();
+                let mut reader = BufReader::new(stream);
+                let mut headers = Vec::new();
+                let mut line = String::new();
+                let mut length = 0;
+                while reader.read_line(&mut line).unwrap_or(0) > 0 && line != "\r\n" {
+                    if let Some((k, v)) = line.trim_end().split_once(':') {
+                        let (k, v) = (k.trim().to_ascii_lowercase(), v.trim().to_owned());
+                        if k == "content-length" {
+                            length = v.parse().unwrap_or(0);
+                        }
+                        headers.push((k, v));
+                    }
+                    line.clear();
+                }
+                let mut body = vec![0; length];
+                let _ = reader.read_exact(&mut body);
+                kept.lock().unwrap().push((headers, body));
+                let _ = out.write_all(
+                    b"HTTP/1.1 200 OK\r\ncontent-length: 0\r\nconnection: close\r\n\r\n",
+                );
+            }
+        });
+        HttpSink { url, requests }
+    }
+
+    /// Waits up to `timeout` for a request whose body contains `text`.
+    pub fn wait_for(&self, text: &str, timeout: Duration) -> Option<Received> {
+        let deadline = Instant::now() + timeout;
+        while Instant::now() < deadline {
+            if let Some(r) = self
+                .requests
+                .lock()
+                .unwrap()
+                .iter()
+                .find(|(_, b)| String::from_utf8_lossy(b).contains(text))
+            {
+                return Some(r.clone());
+            }
+            std::thread::sleep(Duration::from_millis(50));
+        }
+        None
+    }
+}
