@@ -25,13 +25,15 @@ use serde::{Deserialize, Serialize};
 use crate::users::Role;
 
 /// Audit records: key = sequence number (big-endian u64). Key [`MARK`] holds the next record
-/// to anchor, and key [`PRUNED`] the first record still kept.
+/// to anchor, [`PRUNED`] the first record still kept, and [`RANGE`] + first the last record of
+/// each anchored range.
 pub const CF_AUDIT: &str = "node_audit";
 /// Feed events: key = sequence number (big-endian u64).
 pub const CF_EVENTS: &str = "node_events";
 
 const MARK: &[u8] = b"\xffanchored";
 const PRUNED: &[u8] = b"\xffpruned";
+const RANGE: &[u8] = b"\xffrange/";
 
 /// Records are kept at least this long after the expiry of the document they concern.
 pub const RETENTION_YEARS: u32 = 5;
@@ -186,6 +188,28 @@ pub struct Change<'a> {
     pub event: Option<(String, String, Vec<Role>, Option<String>)>,
 }
 
+impl<'a> Change<'a> {
+    /// `who` did `action` to `target`; nothing else recorded (set the other fields with
+    /// struct update syntax).
+    pub fn new(
+        who: &'a Who,
+        request: &'a RequestInfo,
+        action: &'a str,
+        target: &'a str,
+    ) -> Change<'a> {
+        Change {
+            who,
+            request,
+            action,
+            target,
+            permit: None,
+            before: None,
+            after: None,
+            event: None,
+        }
+    }
+}
+
 /// Numbering of records and events.
 pub struct Journal {
     next_audit: AtomicU64,
@@ -195,15 +219,11 @@ pub struct Journal {
 }
 
 fn next_key(store: &ledger::Store, cf: &str) -> anyhow::Result<u64> {
-    let cf = store
-        .db()
-        .cf_handle(cf)
-        .with_context(|| format!("missing column family {cf}"))?;
     // Control keys start with 0xff; the last record is just below them.
-    let mut it = store.db().raw_iterator_cf(&cf);
+    let mut it = store.db().raw_iterator_cf(crate::store::cf(store, cf)?);
     it.seek_for_prev([0xfe; 9]);
-    Ok(match it.key() {
-        Some(k) if k.len() == 8 => u64::from_be_bytes(k.try_into().unwrap_or_default()) + 1,
+    Ok(match it.key().map(<[u8; 8]>::try_from) {
+        Some(Ok(k)) => u64::from_be_bytes(k) + 1,
         _ => 0,
     })
 }
@@ -260,6 +280,18 @@ impl Journal {
         Ok(writes)
     }
 
+    /// Writes `writes` and the record of `change` in one synced batch (for changes that add
+    /// no log entry).
+    pub fn commit(
+        &self,
+        store: &ledger::Store,
+        mut writes: Vec<ledger::SideWrite>,
+        change: Change<'_>,
+    ) -> anyhow::Result<()> {
+        writes.extend(self.writes(change)?);
+        commit(store, writes)
+    }
+
     /// Tells feed readers that events up to the current count are written.
     pub fn published(&self) {
         self.events
@@ -269,13 +301,17 @@ impl Journal {
 
 /// Writes `writes` in one synced batch (for changes that add no log entry).
 pub fn commit(store: &ledger::Store, writes: Vec<ledger::SideWrite>) -> anyhow::Result<()> {
-    let mut batch = rocksdb::WriteBatch::default();
+    commit_batch(store, rocksdb::WriteBatch::default(), writes)
+}
+
+/// Writes `batch` (deletions, say) and `writes` in one synced batch.
+pub fn commit_batch(
+    store: &ledger::Store,
+    mut batch: rocksdb::WriteBatch,
+    writes: Vec<ledger::SideWrite>,
+) -> anyhow::Result<()> {
     for w in writes {
-        let cf = store
-            .db()
-            .cf_handle(&w.cf)
-            .with_context(|| format!("missing column family {}", w.cf))?;
-        batch.put_cf(&cf, w.key, w.value);
+        batch.put_cf(crate::store::cf(store, &w.cf)?, w.key, w.value);
     }
     let mut opts = rocksdb::WriteOptions::default();
     opts.set_sync(true);
@@ -289,13 +325,9 @@ fn read_range<T: serde::de::DeserializeOwned>(
     from: u64,
     limit: usize,
 ) -> anyhow::Result<Vec<T>> {
-    let handle = store
-        .db()
-        .cf_handle(cf)
-        .with_context(|| format!("missing column family {cf}"))?;
     let mut out = Vec::new();
     let it = store.db().iterator_cf(
-        &handle,
+        crate::store::cf(store, cf)?,
         rocksdb::IteratorMode::From(&from.to_be_bytes(), rocksdb::Direction::Forward),
     );
     for item in it {
@@ -323,66 +355,68 @@ pub fn records(store: &ledger::Store, from: u64, limit: usize) -> anyhow::Result
 }
 
 fn control(store: &ledger::Store, key: &[u8]) -> anyhow::Result<u64> {
-    let cf = store
-        .db()
-        .cf_handle(CF_AUDIT)
-        .context("missing audit column family")?;
-    Ok(match store.db().get_cf(&cf, key)? {
-        Some(b) => u64::from_be_bytes(
-            b.as_slice()
-                .try_into()
-                .map_err(|_| anyhow::anyhow!("corrupt audit mark"))?,
-        ),
-        None => 0,
-    })
+    crate::store::get_u64(store, CF_AUDIT, key)
 }
 
-/// How old a record must be before it is anchored: records are numbered before their batch is
-/// written, so a number still missing after this long belongs to a write that failed.
-const SETTLE: chrono::TimeDelta = chrono::TimeDelta::seconds(5);
+/// The key that records where an anchored range ends: `RANGE` + its first record.
+fn range_key(first: u64) -> Vec<u8> {
+    let mut k = RANGE.to_vec();
+    k.extend_from_slice(&first.to_be_bytes());
+    k
+}
+
+/// How old a record must be before it is anchored, and how long a missing number is waited
+/// for. Records are numbered before their batch is written, so a number can appear late; one
+/// still missing after [`GIVE_UP`] belongs to a write that failed.
+const SETTLE: chrono::TimeDelta = chrono::TimeDelta::seconds(2);
+const GIVE_UP: chrono::TimeDelta = chrono::TimeDelta::seconds(60);
 
 /// Appends an anchor leaf over the settled records not anchored yet; returns how many it
-/// covered.
+/// covered. The range stops before a record younger than [`SETTLE`], and before a missing
+/// number unless what follows it is older than [`GIVE_UP`].
 pub async fn anchor_pending(anchor: &crate::anchor::Anchor) -> anyhow::Result<u64> {
     let store = anchor.store();
     let first = control(store, MARK)?.max(control(store, PRUNED)?);
-    let cutoff = Utc::now() - SETTLE;
+    let now = Utc::now();
     let mut bytes = Vec::new();
     let mut last = None;
-    {
-        let cf = store
-            .db()
-            .cf_handle(CF_AUDIT)
-            .context("missing audit column family")?;
-        let it = store.db().iterator_cf(
-            &cf,
-            rocksdb::IteratorMode::From(&first.to_be_bytes(), rocksdb::Direction::Forward),
-        );
-        for item in it {
-            let (k, v) = item?;
-            let Ok(seq) = <[u8; 8]>::try_from(k.as_ref()).map(u64::from_be_bytes) else {
-                break;
-            };
-            let record: AuditRecord = serde_json::from_slice(&v).context("corrupt audit record")?;
-            if record.at >= cutoff || bytes.len() >= 10_000 {
-                break;
-            }
-            bytes.push(v.to_vec());
-            last = Some(seq);
+    let it = store.db().iterator_cf(
+        crate::store::cf(store, CF_AUDIT)?,
+        rocksdb::IteratorMode::From(&first.to_be_bytes(), rocksdb::Direction::Forward),
+    );
+    for item in it {
+        let (k, v) = item?;
+        let Ok(seq) = <[u8; 8]>::try_from(k.as_ref()).map(u64::from_be_bytes) else {
+            break;
+        };
+        let record: AuditRecord = serde_json::from_slice(&v).context("corrupt audit record")?;
+        let expected = last.map_or(first, |l: u64| l + 1);
+        let gap_settled = seq == expected || record.at < now - GIVE_UP;
+        if record.at >= now - SETTLE || !gap_settled || bytes.len() >= 10_000 {
+            break;
         }
+        bytes.push(v.to_vec());
+        last = Some(seq);
     }
     let Some(last) = last else {
         return Ok(0);
     };
-    let leaf = AuditAnchor::new(Utc::now(), first, last, bytes.iter().map(Vec::as_slice))
+    let leaf = AuditAnchor::new(now, first, last, bytes.iter().map(Vec::as_slice))
         .encode()
         .map_err(|e| anyhow::anyhow!(e))?;
-    let mark = ledger::SideWrite {
-        cf: CF_AUDIT.into(),
-        key: MARK.to_vec(),
-        value: (last + 1).to_be_bytes().to_vec(),
-    };
-    anchor.append_with(leaf, vec![mark]).await?;
+    let writes = vec![
+        ledger::SideWrite {
+            cf: CF_AUDIT.into(),
+            key: MARK.to_vec(),
+            value: (last + 1).to_be_bytes().to_vec(),
+        },
+        ledger::SideWrite {
+            cf: CF_AUDIT.into(),
+            key: range_key(first),
+            value: last.to_be_bytes().to_vec(),
+        },
+    ];
+    anchor.append_with(leaf, writes).await?;
     Ok(bytes.len() as u64)
 }
 
@@ -403,28 +437,133 @@ pub async fn run_anchoring(
     }
 }
 
-/// Deletes records older than `before` whose retention has passed, from the oldest on,
-/// stopping at the first record that must be kept (the trail stays one unbroken range). Only
-/// anchored records are pruned. Returns how many were deleted.
-pub fn prune(store: &ledger::Store, today: NaiveDate) -> anyhow::Result<u64> {
-    let cf = store
-        .db()
-        .cf_handle(CF_AUDIT)
-        .context("missing audit column family")?;
-    let anchored = control(store, MARK)?;
+/// The batch that deletes the records whose retention has passed, whole anchored range by
+/// range from the oldest, stopping at the first range holding a record that must be kept (so
+/// every record left can still be checked against its anchor), and how many it deletes.
+pub fn prune(
+    store: &ledger::Store,
+    today: NaiveDate,
+) -> anyhow::Result<(rocksdb::WriteBatch, u64)> {
+    let cf = crate::store::cf(store, CF_AUDIT)?;
     let mut first = control(store, PRUNED)?;
-    let start = first;
     let mut batch = rocksdb::WriteBatch::default();
-    for r in records(store, first, usize::MAX)? {
-        if r.seq >= anchored || r.retain_until >= today {
+    let mut deleted = 0;
+    // A range without its end key is not anchored yet.
+    while let Some(end) = store.db().get_cf(cf, range_key(first))? {
+        let last = u64::from_be_bytes(
+            end.as_slice()
+                .try_into()
+                .map_err(|_| anyhow::anyhow!("corrupt audit range"))?,
+        );
+        let span = usize::try_from(last + 1 - first).unwrap_or(usize::MAX);
+        let range: Vec<AuditRecord> = records(store, first, span)?
+            .into_iter()
+            .take_while(|r| r.seq <= last)
+            .collect();
+        if range.iter().any(|r| r.retain_until >= today) {
             break;
         }
-        batch.delete_cf(&cf, r.seq.to_be_bytes());
-        first = r.seq + 1;
+        for r in &range {
+            batch.delete_cf(cf, r.seq.to_be_bytes());
+        }
+        batch.delete_cf(cf, range_key(first));
+        deleted += range.len() as u64;
+        first = last + 1;
     }
-    batch.put_cf(&cf, PRUNED, first.to_be_bytes());
-    let mut opts = rocksdb::WriteOptions::default();
-    opts.set_sync(true);
-    store.db().write_opt(batch, &opts)?;
-    Ok(first - start)
+    batch.put_cf(cf, PRUNED, first.to_be_bytes());
+    Ok((batch, deleted))
+}
+
+/// `POST /audit/prune` (admin): deletes the records whose retention has passed (never one
+/// younger than five years after the expiry of the permit it concerns).
+#[utoipa::path(post, path = "/audit/prune", tag = "audit", responses((status = 200, description = "how many records were deleted"), (status = 401, description = "not logged in", body = crate::http::Problem), (status = 403, description = "role not allowed", body = crate::http::Problem)))]
+pub async fn http_prune(
+    axum::extract::State(s): axum::extract::State<Arc<crate::http::AppState>>,
+    caller: crate::auth::Caller,
+    info: RequestInfo,
+) -> axum::response::Response {
+    use axum::response::IntoResponse;
+    if let Err(r) = caller.require(&[Role::Admin]) {
+        return r;
+    }
+    let state = s.clone();
+    let result = tokio::task::spawn_blocking(move || {
+        let store = state.anchor.store();
+        let (batch, deleted) = prune(store, Utc::now().date_naive())?;
+        let count = deleted.to_string();
+        let who = caller.who();
+        let change = Change::new(&who, &info, "audit.prune", &count);
+        commit_batch(store, batch, state.journal.writes(change)?)?;
+        Ok::<_, anyhow::Error>(deleted)
+    })
+    .await;
+    match result {
+        Ok(Ok(deleted)) => axum::Json(serde_json::json!({ "deleted": deleted })).into_response(),
+        Ok(Err(e)) => crate::http::internal(e),
+        Err(e) => crate::http::internal(e.into()),
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    #![allow(clippy::unwrap_used)]
+    use super::*;
+
+    #[test]
+    fn only_records_past_their_retention_are_pruned_and_the_trail_stays_one_range() {
+        let dir = tempfile::tempdir().unwrap();
+        let store = crate::store::open(dir.path()).unwrap();
+        let journal = Journal::load(&store).unwrap();
+        let who = Who {
+            user: "ma-officer".into(),
+            role: Role::MaOfficer,
+        };
+        let info = RequestInfo::default();
+        let day = |s: &str| s.parse::<NaiveDate>().unwrap();
+        // Expired 2019, 2020, then one still within its five years, then an old one again.
+        for (i, expiry) in ["2019-01-01", "2020-06-30", "2025-01-01", "2018-01-01"]
+            .iter()
+            .enumerate()
+        {
+            let target = format!("GH/{i}");
+            let change = Change {
+                permit: Some((target.clone(), day(expiry))),
+                ..Change::new(&who, &info, "permit.cancel", &target)
+            };
+            commit(&store, journal.writes(change).unwrap()).unwrap();
+        }
+        let today = day("2026-12-01");
+        let pruned = |today| {
+            let (batch, n) = prune(&store, today).unwrap();
+            store.db().write(batch).unwrap();
+            n
+        };
+        assert_eq!(pruned(today), 0, "nothing is anchored yet");
+        // Two anchored ranges: records 0-1 and 2-3.
+        let range = |first: u64, last: u64| ledger::SideWrite {
+            cf: CF_AUDIT.into(),
+            key: range_key(first),
+            value: last.to_be_bytes().to_vec(),
+        };
+        let mark = ledger::SideWrite {
+            cf: CF_AUDIT.into(),
+            key: MARK.to_vec(),
+            value: 4u64.to_be_bytes().to_vec(),
+        };
+        commit(&store, vec![range(0, 1), range(2, 3), mark]).unwrap();
+        assert_eq!(pruned(today), 2);
+        let left: Vec<u64> = records(&store, 0, 10)
+            .unwrap()
+            .iter()
+            .map(|r| r.seq)
+            .collect();
+        assert_eq!(
+            left,
+            [2, 3],
+            "the 2018 record stays with the young one of its range"
+        );
+        assert_eq!(pruned(today), 0);
+        assert_eq!(pruned(day("2030-01-02")), 2);
+        assert!(records(&store, 0, 10).unwrap().is_empty());
+    }
 }

@@ -145,6 +145,33 @@ pub fn parse_json<T: serde::de::DeserializeOwned>(body: &Bytes) -> Result<T, Res
     })
 }
 
+/// Parses an optional JSON body: empty means the defaults.
+pub fn parse_json_or_default<T: serde::de::DeserializeOwned + Default>(
+    body: &Bytes,
+) -> Result<T, Response> {
+    if body.iter().all(u8::is_ascii_whitespace) {
+        Ok(T::default())
+    } else {
+        parse_json(body)
+    }
+}
+
+/// Refuses a body with fields, for actions that take none (an empty body or `{}` is fine).
+pub fn no_fields(body: &Bytes) -> Result<(), Response> {
+    if body.iter().all(u8::is_ascii_whitespace) {
+        return Ok(());
+    }
+    match parse_json::<serde_json::Map<String, serde_json::Value>>(body) {
+        Ok(m) if m.is_empty() => Ok(()),
+        Ok(_) => Err(problem(
+            StatusCode::BAD_REQUEST,
+            "invalid request",
+            "this action takes no fields",
+        )),
+        Err(r) => Err(r),
+    }
+}
+
 #[derive(Deserialize, utoipa::ToSchema)]
 #[serde(deny_unknown_fields)]
 struct Login {
@@ -160,7 +187,17 @@ pub async fn login(State(s): State<Arc<AppState>>, info: RequestInfo, body: Byte
         Ok(l) => l,
         Err(r) => return r,
     };
-    if let Some(wait) = s.throttle.locked(&login.username) {
+    let failed = || {
+        problem(
+            StatusCode::UNAUTHORIZED,
+            "login failed",
+            "unknown user, wrong password or disabled account",
+        )
+    };
+    if !crate::users::valid_username(&login.username) {
+        return failed();
+    }
+    if let Err(wait) = s.throttle.attempt(&login.username) {
         let mut r = problem(
             StatusCode::TOO_MANY_REQUESTS,
             "too many failed logins",
@@ -178,17 +215,20 @@ pub async fn login(State(s): State<Arc<AppState>>, info: RequestInfo, body: Byte
     }
     let users = s.users.clone();
     let (name, password) = (login.username.clone(), login.password);
-    let checked = tokio::task::spawn_blocking(move || users.check_password(&name, &password)).await;
+    // argon2 is slow on purpose: at most two at a time, so logins cannot take the node's cores.
+    let Ok(_slot) = s.password_slots.acquire().await else {
+        return internal(anyhow::anyhow!("password checks closed"));
+    };
+    let checked = tokio::task::spawn_blocking(move || {
+        users.purge_expired_sessions()?;
+        users.check_password(&name, &password)
+    })
+    .await;
     let user = match checked {
         Ok(Ok(Some(u))) => u,
         Ok(Ok(None)) => {
-            s.throttle.failed(&login.username);
             tracing::info!(user = %login.username, remote = ?info.remote, "failed login");
-            return problem(
-                StatusCode::UNAUTHORIZED,
-                "login failed",
-                "unknown user, wrong password or disabled account",
-            );
+            return failed();
         }
         Ok(Err(e)) => return internal(e),
         Err(e) => return internal(e.into()),
@@ -196,18 +236,17 @@ pub async fn login(State(s): State<Arc<AppState>>, info: RequestInfo, body: Byte
     s.throttle.succeeded(&user.username);
     let result = (|| {
         let (secret, write) = Users::new_session(&user)?;
-        let mut writes = vec![write];
-        writes.extend(s.journal.writes(Change {
-            who: &Caller::from_user(&user).who(),
-            request: &info,
-            action: "auth.login",
-            target: &user.username,
-            permit: None,
-            before: None,
-            after: None,
-            event: None,
-        })?);
-        audit::commit(s.anchor.store(), writes)?;
+        let writes = vec![write];
+        s.journal.commit(
+            s.anchor.store(),
+            writes,
+            Change::new(
+                &Caller::from_user(&user).who(),
+                &info,
+                "auth.login",
+                &user.username,
+            ),
+        )?;
         Ok::<_, anyhow::Error>(secret)
     })();
     let secret = match result {
@@ -295,23 +334,60 @@ pub async fn new_token(
     };
     let result = (|| {
         let (secret, write) = Users::new_token(&user, req.label.trim())?;
-        let mut writes = vec![write];
-        writes.extend(s.journal.writes(Change {
-            who: &caller.who(),
-            request: &info,
-            action: "auth.token",
-            target: &user.username,
-            permit: None,
-            before: None,
-            after: None,
-            event: None,
-        })?);
-        audit::commit(s.anchor.store(), writes)?;
+        let writes = vec![write];
+        s.journal.commit(
+            s.anchor.store(),
+            writes,
+            Change::new(&caller.who(), &info, "auth.token", &user.username),
+        )?;
         Ok::<_, anyhow::Error>(secret)
     })();
     match result {
         Ok(token) => (StatusCode::CREATED, Json(json!({ "token": token }))).into_response(),
         Err(e) => internal(e),
+    }
+}
+
+/// `GET /auth/tokens`: the caller's API tokens (every user's for an admin), never their
+/// secrets.
+#[utoipa::path(get, path = "/auth/tokens", tag = "accounts", responses((status = 200, description = "the tokens"), (status = 401, description = "not logged in", body = crate::http::Problem)))]
+pub async fn list_tokens(State(s): State<Arc<AppState>>, caller: Caller) -> Response {
+    let whose = (caller.role != Role::Admin).then_some(caller.user.as_str());
+    match s.users.tokens(whose) {
+        Ok(tokens) => Json(json!({ "tokens": tokens })).into_response(),
+        Err(e) => internal(e),
+    }
+}
+
+/// `DELETE /auth/tokens/{id}`: revokes one of the caller's tokens (any, for an admin).
+#[utoipa::path(delete, path = "/auth/tokens/{id}", tag = "accounts", params(("id" = String, Path)), responses((status = 204, description = "revoked"), (status = 401, description = "not logged in", body = crate::http::Problem), (status = 404, description = "no such token", body = crate::http::Problem)))]
+pub async fn revoke_token(
+    State(s): State<Arc<AppState>>,
+    caller: Caller,
+    info: RequestInfo,
+    Path(id): Path<String>,
+) -> Response {
+    let found = match s.users.token_key(&id) {
+        Ok(f) => f,
+        Err(e) => return internal(e),
+    };
+    match found {
+        Some((key, cred)) if caller.role == Role::Admin || cred.username == caller.user => {
+            let who = caller.who();
+            let change = Change::new(&who, &info, "auth.revoke_token", &cred.username);
+            let result = s.users.revoke(&key).and_then(|batch| {
+                audit::commit_batch(s.anchor.store(), batch, s.journal.writes(change)?)
+            });
+            match result {
+                Ok(()) => StatusCode::NO_CONTENT.into_response(),
+                Err(e) => internal(e),
+            }
+        }
+        _ => problem(
+            StatusCode::NOT_FOUND,
+            "no such token",
+            format!("{id:?} is not one of your tokens"),
+        ),
     }
 }
 
@@ -425,27 +501,29 @@ pub async fn add_user(
     }
     let users = s.users.clone();
     let (u, n, p) = (username.to_owned(), name.to_owned(), password.to_owned());
+    let _slot = s
+        .password_slots
+        .acquire()
+        .await
+        .map_err(|e| anyhow::anyhow!("password checks closed: {e}"))?;
     let mut user = tokio::task::spawn_blocking(move || users.prepare(&u, &n, role, &p))
         .await
         .map_err(|e| UserError::Internal(e.into()))??;
     user.email = email.map(str::to_owned);
-    let _one = s.workflow_lock.lock().await;
+    let one = s.workflow_lock.lock().await;
     if s.users.get(username)?.is_some() {
         return Err(UserError::Exists(username.to_owned()));
     }
     let bytes = serde_json::to_vec(&user.view()).map_err(anyhow::Error::from)?;
-    let mut writes = vec![Users::put(&user)?];
-    writes.extend(s.journal.writes(Change {
-        who,
-        request: info,
-        action: "user.create",
-        target: username,
-        permit: None,
-        before: None,
-        after: Some(&bytes),
-        event: None,
-    })?);
-    audit::commit(s.anchor.store(), writes)?;
+    s.journal.commit(
+        s.anchor.store(),
+        vec![Users::put(&user)?],
+        Change {
+            after: Some(&bytes),
+            ..Change::new(who, info, "user.create", username)
+        },
+    )?;
+    drop(one);
     let registry = match role.official() {
         Some(official_role) => {
             let (subject, official) = match (subject(s), official_token(&user.official_id)) {
@@ -520,23 +598,22 @@ pub async fn disable_user(
     user.disabled = true;
     let after = serde_json::to_vec(&user.view()).unwrap_or_default();
     let result = (|| {
-        let mut writes = vec![Users::put(&user)?];
-        writes.extend(s.journal.writes(Change {
-            who: &caller.who(),
-            request: &info,
-            action: "user.disable",
-            target: &username,
-            permit: None,
-            before: Some(&before),
-            after: Some(&after),
-            event: Some((
-                "user.disabled".into(),
-                format!("{} ({}) was disabled", user.name, user.role),
-                vec![Role::Admin],
-                None,
-            )),
-        })?);
-        audit::commit(s.anchor.store(), writes)
+        let writes = vec![Users::put(&user)?];
+        s.journal.commit(
+            s.anchor.store(),
+            writes,
+            Change {
+                before: Some(&before),
+                after: Some(&after),
+                event: Some((
+                    "user.disabled".into(),
+                    format!("{} ({}) was disabled", user.name, user.role),
+                    vec![Role::Admin],
+                    None,
+                )),
+                ..Change::new(&caller.who(), &info, "user.disable", &username)
+            },
+        )
     })();
     if let Err(e) = result {
         return internal(e);
@@ -549,7 +626,7 @@ pub async fn disable_user(
             (Ok(subject), Ok(official)) => Some(
                 tell_registry(&s, did_registry::Body::RemoveOfficial { subject, official }).await,
             ),
-            (Err(r), _) | (_, Err(r)) => return r,
+            _ => Some("not written: bad DID or official id".into()),
         },
         None => None,
     };

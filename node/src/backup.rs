@@ -75,6 +75,11 @@ pub fn create(store: &ledger::Store, config: &Config, out: &Path) -> anyhow::Res
         bail!("{} exists already; name a new directory", out.display());
     }
     std::fs::create_dir_all(out).with_context(|| format!("cannot create {}", out.display()))?;
+    {
+        // It holds the keys and personal data: the node's user only.
+        use std::os::unix::fs::PermissionsExt;
+        std::fs::set_permissions(out, std::fs::Permissions::from_mode(0o700))?;
+    }
     // The checkpoint first: sizes read after it can only be larger, so the manifest never
     // claims more than the backup holds.
     rocksdb::checkpoint::Checkpoint::new(store.db())
@@ -115,6 +120,15 @@ pub fn create(store: &ledger::Store, config: &Config, out: &Path) -> anyhow::Res
     )?;
     tracing::info!(dir = %out.display(), log_size, "backup written");
     Ok(manifest)
+}
+
+/// Moves a directory (renaming, or copying then deleting across file systems).
+pub fn move_dir(from: &Path, to: &Path) -> anyhow::Result<()> {
+    if std::fs::rename(from, to).is_ok() {
+        return Ok(());
+    }
+    copy_dir(from, to)?;
+    std::fs::remove_dir_all(from).with_context(|| format!("cannot remove {}", from.display()))
 }
 
 fn copy_dir(from: &Path, to: &Path) -> anyhow::Result<()> {
@@ -191,7 +205,7 @@ pub fn restore(config: &Config, from: &Path) -> anyhow::Result<Restored> {
         // Opening it proves the node is stopped (RocksDB holds a lock while it runs).
         match crate::store::open(&db_dir) {
             Ok(store) => drop(store),
-            Err(e) if format!("{e:#}").contains("lock") => {
+            Err(e) if crate::store::is_locked(&e) => {
                 bail!("the node is running (its database is locked); stop it first")
             }
             Err(_) => {} // A damaged database is what restores are for.
@@ -224,14 +238,25 @@ pub fn restore(config: &Config, from: &Path) -> anyhow::Result<Restored> {
 #[derive(Deserialize, Default, utoipa::ToSchema)]
 #[serde(deny_unknown_fields)]
 struct BackupRequest {
-    /// Where to write it (on the node's machine); default [`default_dir`].
+    /// The backup's name under `DATA_DIR/backups` (letters, digits, '.', '_', '-'); default:
+    /// the time.
     #[serde(default)]
-    #[schema(value_type = Option<String>)]
-    dir: Option<PathBuf>,
+    name: Option<String>,
+}
+
+/// `DATA_DIR/backups/NAME`, for a name that is one plain path component.
+pub fn named_dir(config: &Config, name: &str) -> Option<PathBuf> {
+    let plain = !name.is_empty()
+        && name.len() <= 100
+        && !name.starts_with('.')
+        && name
+            .bytes()
+            .all(|b| b.is_ascii_alphanumeric() || b"._-".contains(&b));
+    plain.then(|| config.data_dir.join("backups").join(name))
 }
 
 /// `POST /admin/backup` (admin): takes a backup while the node runs.
-#[utoipa::path(post, path = "/admin/backup", tag = "node", request_body(content = BackupRequest, description = "optional: where to write it"), responses((status = 400, description = "invalid request", body = crate::http::Problem), (status = 401, description = "not logged in", body = crate::http::Problem), (status = 403, description = "role not allowed", body = crate::http::Problem), (status = 201, description = "the backup's directory and manifest"), (status = 409, description = "the directory exists", body = crate::http::Problem)))]
+#[utoipa::path(post, path = "/admin/backup", tag = "node", request_body(content = BackupRequest, description = "optional: the backup's name"), responses((status = 400, description = "invalid request", body = crate::http::Problem), (status = 401, description = "not logged in", body = crate::http::Problem), (status = 403, description = "role not allowed", body = crate::http::Problem), (status = 201, description = "the backup's directory and manifest"), (status = 409, description = "the directory exists", body = crate::http::Problem)))]
 pub async fn http_backup(
     axum::extract::State(s): axum::extract::State<std::sync::Arc<crate::http::AppState>>,
     caller: crate::auth::Caller,
@@ -242,30 +267,31 @@ pub async fn http_backup(
     if let Err(r) = caller.require(&[crate::users::Role::Admin]) {
         return r;
     }
-    let req: BackupRequest = if body.iter().all(u8::is_ascii_whitespace) {
-        BackupRequest::default()
-    } else {
-        match crate::auth::parse_json(&body) {
-            Ok(r) => r,
-            Err(r) => return r,
+    let req: BackupRequest = match crate::auth::parse_json_or_default(&body) {
+        Ok(r) => r,
+        Err(r) => return r,
+    };
+    let dir = match req.name.as_deref().map(|n| named_dir(&s.config, n)) {
+        None => default_dir(&s.config),
+        Some(Some(d)) => d,
+        Some(None) => {
+            return crate::http::problem(
+                axum::http::StatusCode::BAD_REQUEST,
+                "invalid request",
+                "name: one path component of letters, digits, '.', '_' and '-'",
+            );
         }
     };
-    let dir = req.dir.unwrap_or_else(|| default_dir(&s.config));
     let state = s.clone();
     let target = dir.clone();
     let result = tokio::task::spawn_blocking(move || {
         let manifest = create(state.anchor.store(), &state.config, &target)?;
-        let writes = state.journal.writes(crate::audit::Change {
-            who: &caller.who(),
-            request: &info,
-            action: "node.backup",
-            target: &target.display().to_string(),
-            permit: None,
-            before: None,
-            after: None,
-            event: None,
-        })?;
-        crate::audit::commit(state.anchor.store(), writes)?;
+        let where_ = target.display().to_string();
+        state.journal.commit(
+            state.anchor.store(),
+            Vec::new(),
+            crate::audit::Change::new(&caller.who(), &info, "node.backup", &where_),
+        )?;
         Ok::<_, anyhow::Error>(manifest)
     })
     .await;

@@ -124,8 +124,37 @@ fn to_csv(records: &[AuditRecord]) -> anyhow::Result<String> {
     Ok(String::from_utf8(w.into_inner()?)?)
 }
 
+/// Up to [`PAGE`] records matching `q`, and where the next page starts.
+fn matching(s: &AppState, q: &AuditQuery) -> anyhow::Result<(Vec<AuditRecord>, Option<u64>)> {
+    let mut from = q.start.unwrap_or(0);
+    let mut out = Vec::new();
+    loop {
+        let page = audit::records(s.anchor.store(), from, PAGE)?;
+        let Some(last) = page.last().map(|r| r.seq) else {
+            return Ok((out, None));
+        };
+        for r in page {
+            let day = r.at.date_naive();
+            let matches = q
+                .permit
+                .as_ref()
+                .is_none_or(|p| r.permit.as_ref() == Some(p))
+                && q.from.is_none_or(|f| day >= f)
+                && q.to.is_none_or(|t| day <= t);
+            let seq = r.seq;
+            if matches {
+                out.push(r);
+                if out.len() == PAGE {
+                    return Ok((out, Some(seq + 1)));
+                }
+            }
+        }
+        from = last + 1;
+    }
+}
+
 /// `GET /audit?permit=&from=&to=&format=json|csv&start=`: the audit trail for a permit or a
-/// period (auditors). `next` pages on.
+/// period (auditors). `next` (JSON) or `x-next-start` (CSV) pages on.
 #[utoipa::path(get, path = "/audit", tag = "audit", params(("permit" = Option<String>, Query, description = "PARTY/NUMBER"), ("from" = Option<String>, Query, description = "YYYY-MM-DD"), ("to" = Option<String>, Query, description = "YYYY-MM-DD"), ("format" = Option<String>, Query, description = "json or csv"), ("start" = Option<u64>, Query, description = "page from this record")), responses((status = 400, description = "invalid request", body = crate::http::Problem), (status = 401, description = "not logged in", body = crate::http::Problem), (status = 403, description = "role not allowed", body = crate::http::Problem), (status = 200, description = "audit records (JSON with `next`, or CSV)")))]
 pub async fn export(
     State(s): State<Arc<AppState>>,
@@ -146,39 +175,23 @@ pub async fn export(
             );
         }
     };
-    let mut from = q.start.unwrap_or(0);
-    let mut out = Vec::new();
-    let mut next = None;
-    // Scan in pages until a page of matches is full or the trail ends.
-    loop {
-        let page = match audit::records(s.anchor.store(), from, PAGE) {
-            Ok(p) => p,
-            Err(e) => return internal(e),
-        };
-        let Some(last) = page.last().map(|r| r.seq) else {
-            break;
-        };
-        for r in page {
-            let day = r.at.date_naive();
-            let matches = q
-                .permit
-                .as_ref()
-                .is_none_or(|p| r.permit.as_ref() == Some(p))
-                && q.from.is_none_or(|f| day >= f)
-                && q.to.is_none_or(|t| day <= t);
-            if matches {
-                out.push(r);
-            }
-        }
-        from = last + 1;
-        if out.len() >= PAGE {
-            next = Some(from);
-            break;
-        }
-    }
+    let state = s.clone();
+    let found = tokio::task::spawn_blocking(move || matching(&state, &q)).await;
+    let (out, next) = match found {
+        Ok(Ok(found)) => found,
+        Ok(Err(e)) => return internal(e),
+        Err(e) => return internal(e.into()),
+    };
     if csv {
         match to_csv(&out) {
-            Ok(text) => ([(header::CONTENT_TYPE, "text/csv; charset=utf-8")], text).into_response(),
+            Ok(text) => {
+                let mut r =
+                    ([(header::CONTENT_TYPE, "text/csv; charset=utf-8")], text).into_response();
+                if let Some(Ok(v)) = next.map(|n| n.to_string().parse()) {
+                    r.headers_mut().insert("x-next-start", v);
+                }
+                r
+            }
             Err(e) => internal(e),
         }
     } else {

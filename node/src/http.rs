@@ -39,6 +39,8 @@ pub struct AppState {
     pub domain: String,
     /// Challenges handed out.
     pub challenges: crate::vcapi::Challenges,
+    /// OpenID4VCI nonces handed out (single use, like challenges).
+    pub nonces: crate::vcapi::Challenges,
     /// The trust registry, when the node pins a genesis.
     pub registry: Option<crate::registry::NodeRegistry>,
     /// Replicas of other nodes' logs.
@@ -51,6 +53,8 @@ pub struct AppState {
     pub users: crate::users::Users,
     /// Failed logins.
     pub throttle: crate::users::Throttle,
+    /// argon2 runs at most this many at a time.
+    pub password_slots: tokio::sync::Semaphore,
     /// Audit records and feed events.
     pub journal: crate::audit::Journal,
     /// One change of workflow state at a time (applications, permit events, accounts), so each
@@ -110,7 +114,8 @@ pub fn router(state: Arc<AppState>) -> Router {
         .routes(routes!(auth::login))
         .routes(routes!(auth::logout))
         .routes(routes!(auth::me))
-        .routes(routes!(auth::new_token))
+        .routes(routes!(auth::new_token, auth::list_tokens))
+        .routes(routes!(auth::revoke_token))
         .routes(routes!(auth::create_user, auth::list_users))
         .routes(routes!(auth::disable_user))
         .routes(routes!(workflow::create, workflow::list))
@@ -120,8 +125,14 @@ pub fn router(state: Arc<AppState>) -> Router {
         .routes(routes!(permits::get))
         .routes(routes!(permits::act))
         .routes(routes!(backup::http_backup))
+        .routes(routes!(crate::oid4vci::issuer_metadata))
+        .routes(routes!(crate::oid4vci::authorization_metadata))
+        .routes(routes!(crate::oid4vci::token))
+        .routes(routes!(crate::oid4vci::nonce))
+        .routes(routes!(crate::oid4vci::credential))
         .routes(routes!(feed::events))
         .routes(routes!(feed::export))
+        .routes(routes!(crate::audit::http_prune))
         .split_for_parts();
     let api = Arc::new(api);
     router

@@ -55,13 +55,29 @@ pub enum IssueError {
     Internal(#[from] anyhow::Error),
 }
 
-/// A permit issued.
+/// A permit issued: durable and anchored, its evidence still to be gathered.
 #[derive(Debug, Clone)]
 pub struct Issued {
     /// The credential.
     pub credential: Secured,
-    /// Its evidence bundle.
-    pub bundle: Bundle,
+    /// The issuance entry (the leaf).
+    pub entry: Vec<u8>,
+    /// Its index in the log.
+    pub leaf_index: u64,
+}
+
+impl Issued {
+    /// The evidence bundle, once a checkpoint covers the entry. `None` (logged) if none came
+    /// in time: the permit is issued all the same, and `POST /evidence` gives the bundle later.
+    pub async fn evidence(&self, state: &AppState) -> Option<Bundle> {
+        match bundle_for(state, &self.credential, &self.entry, self.leaf_index).await {
+            Ok(b) => Some(b),
+            Err(e) => {
+                tracing::warn!(leaf = self.leaf_index, error = %format!("{e:#}"), "no evidence bundle yet");
+                None
+            }
+        }
+    }
 }
 
 /// The node's status lists and the permits being issued right now.
@@ -78,13 +94,21 @@ struct StatusState {
 impl Issuance {
     /// Loads the status lists and counter from the store.
     pub fn load(store: &ledger::Store) -> anyhow::Result<Issuance> {
-        let next = match store::status_value(store, "next")? {
-            Some(b) => u64::from_be_bytes(
-                b.try_into()
-                    .map_err(|_| anyhow::anyhow!("corrupt status counter"))?,
-            ),
-            None => 0,
+        // Concurrent issuances commit in any order, so each records its own index and the next
+        // free one is above the highest (`next` is what older versions kept).
+        let mut it = store.db().raw_iterator_cf(store::cf(store, CF_STATUS)?);
+        it.seek_for_prev(allocated_key(u64::MAX));
+        let highest = match it.key() {
+            Some(k) if k.len() == 9 && k[0] == b'#' => k[1..]
+                .try_into()
+                .map(u64::from_be_bytes)
+                .ok()
+                .map(|i| i + 1),
+            _ => None,
         };
+        let next = highest
+            .unwrap_or(0)
+            .max(store::get_u64(store, CF_STATUS, b"next")?);
         let mut lists = Vec::new();
         for purpose in [StatusPurpose::Revocation, StatusPurpose::Suspension] {
             let list = match store::status_value(store, purpose.as_str())? {
@@ -180,6 +204,13 @@ impl Issuance {
     }
 }
 
+/// The key that records that status index `index` is taken.
+fn allocated_key(index: u64) -> Vec<u8> {
+    let mut k = vec![b'#'];
+    k.extend_from_slice(&index.to_be_bytes());
+    k
+}
+
 /// The status list URL of this node for `purpose`.
 pub fn status_url(base: &str, purpose: StatusPurpose) -> String {
     format!("{base}/status/{}", purpose.as_str())
@@ -220,8 +251,8 @@ impl<'a> Order<'a> {
     }
 }
 
-/// Issues the order's permit to its holder, anchors it and returns the credential with its
-/// bundle.
+/// Issues the order's permit to its holder and anchors it, durably; [`Issued::evidence`]
+/// then waits for the checkpoint (callers holding a lock release it first).
 pub async fn issue(state: &AppState, order: Order<'_>) -> Result<Issued, IssueError> {
     let holder = order.holder;
     let holder_is_did_key = holder
@@ -330,8 +361,8 @@ async fn issue_claimed(state: &AppState, order: Order<'_>) -> Result<Issued, Iss
         store::put_permit(&record)?,
         SideWrite {
             cf: CF_STATUS.into(),
-            key: b"next".to_vec(),
-            value: (index + 1).to_be_bytes().to_vec(),
+            key: allocated_key(index),
+            value: Vec::new(),
         },
     ];
     if let Some(extra) = extra {
@@ -339,9 +370,11 @@ async fn issue_claimed(state: &AppState, order: Order<'_>) -> Result<Issued, Iss
     }
     let leaf_index = anchor.append_with(entry.clone(), side_writes).await?;
     tracing::info!(permit = %key, leaf = leaf_index, "permit issued");
-
-    let bundle = bundle_for(state, &credential, &entry, leaf_index).await?;
-    Ok(Issued { credential, bundle })
+    Ok(Issued {
+        credential,
+        entry,
+        leaf_index,
+    })
 }
 
 /// The evidence bundle of an issued credential, against the newest checkpoint that covers it,

@@ -29,6 +29,7 @@ pub mod keys;
 pub mod metrics;
 pub mod notify;
 pub mod offline;
+pub mod oid4vci;
 mod pages;
 pub mod permit_cli;
 pub mod permits;
@@ -135,12 +136,14 @@ impl RunningNode {
             domain: addr.to_string(),
             base_url,
             challenges: vcapi::Challenges::default(),
+            nonces: vcapi::Challenges::default(),
             registry,
             replicas: replicate::Replicas::default(),
             witness,
             peers_http: client::agent(std::time::Duration::from_secs(20)),
             users,
             throttle: users::Throttle::default(),
+            password_slots: tokio::sync::Semaphore::new(2),
             journal,
             workflow_lock: tokio::sync::Mutex::new(()),
             metrics: metrics::Metrics::default(),

@@ -356,15 +356,25 @@ fn run(command: Command) -> anyhow::Result<ExitCode> {
             } else {
                 dir
             };
+            if dir.exists() {
+                anyhow::bail!("{} exists already; name a new directory", dir.display());
+            }
             let manifest = match node::store::open(&config.db_dir()) {
                 Ok(store) => node::backup::create(&store, &config, &dir)?,
-                Err(e) if format!("{e:#}").contains("lock") => {
+                Err(e) if node::store::is_locked(&e) => {
+                    // The running node writes it under its data directory; then it moves here.
+                    let name = format!("cli-{}", std::process::id());
                     let answer = node::user_cli::call(
                         &config,
                         "POST",
                         "/admin/backup",
-                        Some(serde_json::json!({ "dir": dir })),
+                        Some(serde_json::json!({ "name": name })),
                     )?;
+                    let written =
+                        node::backup::named_dir(&config, &name).context("no backup directory")?;
+                    if written != dir {
+                        node::backup::move_dir(&written, &dir)?;
+                    }
                     serde_json::from_value(answer["manifest"].clone())
                         .context("the node's answer holds no manifest")?
                 }

@@ -2,9 +2,10 @@
 //! users it is for (through the MA's SMTP relay) and posted to the configured webhooks, signed
 //! with HMAC-SHA256 (`x-cites-signature: sha256=HEX`, key in `keys/webhook.key`).
 //!
-//! Delivery is at least once, in order: a cursor in `node_meta` moves past an event only when
-//! every channel took it (or after [`MAX_ATTEMPTS`], logged, so one dead webhook cannot hold
-//! back the rest for ever). A crash repeats at most the event in flight.
+//! Delivery is at least once, in order, per channel: each (mail, every webhook) follows the feed
+//! on its own cursor in `node_meta`, which moves past an event once the channel took it (or
+//! after [`MAX_ATTEMPTS`], logged). A dead webhook delays only itself; a crash repeats at most
+//! the event in flight; a new channel starts at the present, not at the start of history.
 
 use std::sync::Arc;
 use std::time::Duration;
@@ -19,8 +20,6 @@ use crate::http::AppState;
 
 /// Attempts per event before it is given up (with back-off: about ten minutes in all).
 pub const MAX_ATTEMPTS: u32 = 8;
-
-const CURSOR: &[u8] = b"notify-next";
 
 /// Where notifications go (the `[notify]` table of the config).
 #[derive(Debug, Clone, Default, PartialEq, Eq, Serialize, Deserialize)]
@@ -156,54 +155,70 @@ fn mail(state: &AppState, event: &FeedEvent) -> anyhow::Result<()> {
     Ok(())
 }
 
-fn post_webhooks(state: &AppState, key: &str, event: &FeedEvent) -> anyhow::Result<()> {
+fn post_webhook(state: &AppState, url: &str, key: &str, event: &FeedEvent) -> anyhow::Result<()> {
     let body = serde_json::to_vec(event)?;
-    let signature = signature(key, &body)?;
-    for url in &state.config.notify.webhooks {
-        let r = state
-            .peers_http
-            .post(url)
-            .header("content-type", "application/json")
-            .header("x-cites-signature", &signature)
-            .header("x-cites-event", &event.kind)
-            .send(&body[..])
-            .with_context(|| format!("webhook {url}"))?;
-        if !r.status().is_success() {
-            anyhow::bail!("webhook {url} answered {}", r.status());
-        }
+    let r = state
+        .peers_http
+        .post(url)
+        .header("content-type", "application/json")
+        .header("x-cites-signature", &signature(key, &body)?)
+        .header("x-cites-event", &event.kind)
+        .send(&body[..])
+        .with_context(|| format!("webhook {url}"))?;
+    if !r.status().is_success() {
+        anyhow::bail!("webhook {url} answered {}", r.status());
     }
     Ok(())
 }
 
-fn cursor(store: &ledger::Store) -> anyhow::Result<u64> {
-    let cf = store
-        .db()
-        .cf_handle(crate::store::CF_META)
-        .context("missing meta column family")?;
-    Ok(match store.db().get_cf(cf, CURSOR)? {
-        Some(b) => u64::from_be_bytes(
-            b.as_slice()
-                .try_into()
-                .map_err(|_| anyhow::anyhow!("corrupt notification cursor"))?,
-        ),
-        None => 0,
-    })
+/// One way out: mail, or one webhook. Each follows the feed on its own cursor, so a dead
+/// webhook delays only itself.
+#[derive(Clone)]
+enum Channel {
+    Mail,
+    Webhook(String),
 }
 
-fn advance(store: &ledger::Store, next: u64) -> anyhow::Result<()> {
+impl Channel {
+    fn cursor_key(&self) -> Vec<u8> {
+        match self {
+            Channel::Mail => b"notify-next/mail".to_vec(),
+            Channel::Webhook(url) => format!("notify-next/webhook/{url}").into_bytes(),
+        }
+    }
+
+    fn deliver(&self, state: &AppState, key: &str, event: &FeedEvent) -> anyhow::Result<()> {
+        match self {
+            Channel::Mail => mail(state, event),
+            Channel::Webhook(url) => post_webhook(state, url, key, event),
+        }
+    }
+}
+
+fn advance(store: &ledger::Store, channel: &Channel, next: u64) -> anyhow::Result<()> {
     crate::audit::commit(
         store,
         vec![ledger::SideWrite {
             cf: crate::store::CF_META.into(),
-            key: CURSOR.to_vec(),
+            key: channel.cursor_key(),
             value: next.to_be_bytes().to_vec(),
         }],
     )
 }
 
-/// Delivers events as they are written, until `shutdown`.
-pub async fn run(state: Arc<AppState>, mut shutdown: tokio::sync::watch::Receiver<bool>) {
-    if state.config.notify.is_empty() {
+/// Delivers events as they are written, one task per channel, until `shutdown`.
+pub async fn run(state: Arc<AppState>, shutdown: tokio::sync::watch::Receiver<bool>) {
+    let notify = &state.config.notify;
+    let mut channels: Vec<Channel> = notify
+        .webhooks
+        .iter()
+        .cloned()
+        .map(Channel::Webhook)
+        .collect();
+    if notify.smtp.is_some() {
+        channels.push(Channel::Mail);
+    }
+    if channels.is_empty() {
         return;
     }
     let key = match webhook_key(&state.config) {
@@ -213,15 +228,47 @@ pub async fn run(state: Arc<AppState>, mut shutdown: tokio::sync::watch::Receive
             return;
         }
     };
+    for channel in channels {
+        tokio::spawn(follow(
+            state.clone(),
+            channel,
+            key.clone(),
+            shutdown.clone(),
+        ));
+    }
+}
+
+async fn follow(
+    state: Arc<AppState>,
+    channel: Channel,
+    key: Arc<String>,
+    mut shutdown: tokio::sync::watch::Receiver<bool>,
+) {
+    let store = state.anchor.store();
+    // A new channel starts at the present: it does not mail the whole history.
+    let start = match crate::store::get_u64(store, crate::store::CF_META, &channel.cursor_key()) {
+        Ok(0) => {
+            let now = *state.journal.events.borrow();
+            if let Err(e) = advance(store, &channel, now) {
+                tracing::error!(error = %format!("{e:#}"), "cannot store the notification cursor");
+                return;
+            }
+            now
+        }
+        Ok(n) => n,
+        Err(e) => {
+            tracing::error!(error = %format!("{e:#}"), "cannot read the notification cursor");
+            return;
+        }
+    };
+    let mut next = start;
     let mut written = state.journal.events.subscribe();
     loop {
-        let store = state.anchor.store();
-        let pending = cursor(store)
-            .and_then(|next| crate::audit::events_after(store, next.checked_sub(1), 100));
-        let events = pending.unwrap_or_else(|e| {
-            tracing::error!(error = %format!("{e:#}"), "cannot read the event feed");
-            Vec::new()
-        });
+        let events =
+            crate::audit::events_after(store, next.checked_sub(1), 100).unwrap_or_else(|e| {
+                tracing::error!(error = %format!("{e:#}"), "cannot read the event feed");
+                Vec::new()
+            });
         if events.is_empty() {
             tokio::select! {
                 _ = written.changed() => continue,
@@ -232,14 +279,11 @@ pub async fn run(state: Arc<AppState>, mut shutdown: tokio::sync::watch::Receive
         for event in events {
             let mut delay = Duration::from_secs(1);
             for attempt in 1..=MAX_ATTEMPTS {
-                let (s, k, e) = (state.clone(), key.clone(), event.clone());
-                let sent = tokio::task::spawn_blocking(move || {
-                    mail(&s, &e)?;
-                    post_webhooks(&s, &k, &e)
-                })
-                .await
-                .map_err(anyhow::Error::from)
-                .and_then(|r| r);
+                let (s, k, e, c) = (state.clone(), key.clone(), event.clone(), channel.clone());
+                let sent = tokio::task::spawn_blocking(move || c.deliver(&s, &k, &e))
+                    .await
+                    .map_err(anyhow::Error::from)
+                    .and_then(|r| r);
                 match sent {
                     Ok(()) => break,
                     Err(e) if attempt == MAX_ATTEMPTS => {
@@ -255,7 +299,8 @@ pub async fn run(state: Arc<AppState>, mut shutdown: tokio::sync::watch::Receive
                     }
                 }
             }
-            if let Err(e) = advance(state.anchor.store(), event.seq + 1) {
+            next = event.seq + 1;
+            if let Err(e) = advance(store, &channel, next) {
                 tracing::error!(error = %format!("{e:#}"), "cannot store the notification cursor");
             }
         }

@@ -25,7 +25,7 @@ use serde::Deserialize;
 use serde_json::{Value, json};
 
 use crate::audit::{Change, RequestInfo};
-use crate::auth::{Caller, parse_json};
+use crate::auth::{Caller, no_fields, parse_json};
 use crate::http::{AppState, internal, problem};
 use crate::issuance;
 use crate::store::{self, CF_STATUS, PermitRecord};
@@ -45,14 +45,19 @@ fn key_of(party: &str, number: &str) -> Result<PermitKey, Response> {
     })
 }
 
+/// 404 for a permit the node did not issue, or that the caller may not know about.
+fn no_such(key: &PermitKey) -> Response {
+    problem(
+        StatusCode::NOT_FOUND,
+        "no such permit",
+        format!("this node issued no permit {key}"),
+    )
+}
+
 fn load(s: &AppState, key: &PermitKey) -> Result<PermitRecord, Response> {
     match store::permit(s.anchor.store(), key) {
         Ok(Some(r)) => Ok(r),
-        Ok(None) => Err(problem(
-            StatusCode::NOT_FOUND,
-            "no such permit",
-            format!("this node issued no permit {key}"),
-        )),
+        Ok(None) => Err(no_such(key)),
         Err(e) => Err(internal(e)),
     }
 }
@@ -98,11 +103,7 @@ pub async fn get(
     };
     if !allowed {
         // Not 403: whether a permit exists is not the caller's business.
-        return problem(
-            StatusCode::NOT_FOUND,
-            "no such permit",
-            format!("this node issued no permit {key}"),
-        );
+        return no_such(&key);
     }
     Json(view(&record)).into_response()
 }
@@ -133,25 +134,10 @@ struct Endorse {
     transport_document: Option<String>,
 }
 
-fn empty(body: &Bytes) -> Result<(), Response> {
-    if body.iter().all(u8::is_ascii_whitespace) {
-        return Ok(());
-    }
-    match parse_json::<serde_json::Map<String, Value>>(body) {
-        Ok(m) if m.is_empty() => Ok(()),
-        Ok(_) => Err(problem(
-            StatusCode::BAD_REQUEST,
-            "invalid request",
-            "this action takes no fields",
-        )),
-        Err(r) => Err(r),
-    }
-}
-
 /// `POST /permits/{party}/{number}/{verb}`: `cancel` `{reason}`, `suspend`, `reinstate`,
 /// `replace` `{reason}` (MA officers), `endorsement` `{quantities, port, date,
 /// transport_document}` (customs officers).
-#[utoipa::path(post, path = "/permits/{party}/{number}/{verb}", tag = "permits", params(("party" = String, Path), ("number" = String, Path), ("verb" = String, Path, description = "cancel, suspend, reinstate, replace (MA officer) or endorsement (customs officer)")), request_body(content = serde_json::Value, description = "cancel: {reason}; replace: {reason, securing}; endorsement: {quantities, port, date, transport_document}; suspend, reinstate: nothing"), responses((status = 400, description = "invalid request", body = crate::http::Problem), (status = 401, description = "not logged in", body = crate::http::Problem), (status = 403, description = "role not allowed", body = crate::http::Problem), (status = 200, description = "the permit after the event"), (status = 201, description = "replace: the replacement credential and bundle"), (status = 404, description = "no such permit or action", body = crate::http::Problem), (status = 409, description = "the lifecycle refuses the event", body = crate::http::Problem)))]
+#[utoipa::path(post, path = "/permits/{party}/{number}/{verb}", tag = "permits", params(("party" = String, Path), ("number" = String, Path), ("verb" = String, Path, description = "cancel, suspend, reinstate, replace (MA officer), endorsement (customs officer) or offer (MA officer, the applicant: a new OpenID4VCI offer)")), request_body(content = serde_json::Value, description = "cancel: {reason}; replace: {reason, securing}; endorsement: {quantities, port, date, transport_document}; suspend, reinstate: nothing"), responses((status = 400, description = "invalid request", body = crate::http::Problem), (status = 401, description = "not logged in", body = crate::http::Problem), (status = 403, description = "role not allowed", body = crate::http::Problem), (status = 200, description = "the permit after the event"), (status = 201, description = "replace: the replacement credential and bundle"), (status = 404, description = "no such permit or action", body = crate::http::Problem), (status = 409, description = "the lifecycle refuses the event", body = crate::http::Problem)))]
 pub async fn act(
     State(s): State<Arc<AppState>>,
     caller: Caller,
@@ -163,6 +149,9 @@ pub async fn act(
         Ok(k) => k,
         Err(r) => return r,
     };
+    if verb == "offer" {
+        return offer(&s, &caller, &key, &body);
+    }
     let roles: &[Role] = if verb == "endorsement" {
         &[Role::CustomsOfficer]
     } else {
@@ -174,8 +163,8 @@ pub async fn act(
     let today = Utc::now().date_naive();
     let parsed = match verb.as_str() {
         "cancel" => parse_json::<Cancel>(&body).map(|c| Some(Kind::Cancel(c.reason))),
-        "suspend" => empty(&body).map(|()| Some(Kind::Suspend)),
-        "reinstate" => empty(&body).map(|()| Some(Kind::Reinstate)),
+        "suspend" => no_fields(&body).map(|()| Some(Kind::Suspend)),
+        "reinstate" => no_fields(&body).map(|()| Some(Kind::Reinstate)),
         "endorsement" => parse_json::<Endorse>(&body).map(|e| Some(Kind::Endorse(e))),
         "replace" => match parse_json::<Replace>(&body) {
             Ok(r) => return replace(&s, &caller, &info, &key, r).await,
@@ -275,6 +264,13 @@ async fn record_event(
                 ));
             }
             let on = e.date.unwrap_or(today);
+            if on > today {
+                return Err(problem(
+                    StatusCode::BAD_REQUEST,
+                    "invalid request",
+                    format!("date: {on} is in the future; endorse on the day of export"),
+                ));
+            }
             let endorsement = ExportEndorsement {
                 quantities: e.quantities.clone(),
                 port: e.port.trim().to_owned(),
@@ -346,28 +342,56 @@ async fn record_event(
             holder_applicant(s, &record),
         ));
         writes.extend(s.journal.writes(Change {
-            who: &caller.who(),
-            request: info,
-            action,
-            target: &key.to_string(),
             permit: Some((key.to_string(), record.permit.valid_until)),
             before: Some(&before),
             after: Some(&after),
             event,
+            ..Change::new(&caller.who(), info, action, &key.to_string())
         })?);
         Ok::<_, anyhow::Error>(writes)
     })()
     .map_err(internal)?;
     let index = s.anchor.append_with(leaf, writes).await.map_err(internal)?;
     if let Some((purpose, value)) = status {
-        s.issuance
+        // The event is durable; a list not re-signed now is re-signed from the store at the
+        // next start, so this is logged rather than refused.
+        if let Err(e) = s
+            .issuance
             .set_bit(purpose, record.status_index, value)
             .and_then(|()| s.resign_status())
-            .map_err(internal)?;
+        {
+            tracing::error!(permit = %key, error = %format!("{e:#}"), "status list not re-signed");
+        }
     }
     s.journal.published();
     tracing::info!(permit = %key, leaf = index, action, by = %caller.user, "permit event");
     Ok(record)
+}
+
+/// A fresh OpenID4VCI credential offer of a permit (MA officers, and its applicant): for a
+/// wallet that lost the first, or an offer that expired.
+fn offer(s: &AppState, caller: &Caller, key: &PermitKey, body: &Bytes) -> Response {
+    if let Err(r) = no_fields(body) {
+        return r;
+    }
+    let record = match load(s, key) {
+        Ok(r) => r,
+        Err(r) => return r,
+    };
+    let allowed = caller.role == Role::MaOfficer
+        || (caller.role == Role::Applicant
+            && holder_applicant(s, &record).as_deref() == Some(caller.user.as_str()));
+    if !allowed {
+        return no_such(key);
+    }
+    let mechanism = match &record.credential {
+        credentials::Secured::Jwt(_) => Mechanism::Jose,
+        credentials::Secured::Embedded(_) => Mechanism::EddsaRdfc2022,
+    };
+    match crate::oid4vci::create_offer(s, &key.to_string(), &record.holder, mechanism) {
+        Ok(offer) => (StatusCode::CREATED, Json(json!({ "offer": offer }))).into_response(),
+        Err(e) => internal(e),
+    }
 }
 
 /// The applicant behind a permit issued through the workflow.
@@ -397,7 +421,7 @@ async fn replace(
             "reason: must not be empty",
         );
     }
-    let _one = s.workflow_lock.lock().await;
+    let one = s.workflow_lock.lock().await;
     let old = match load(s, key) {
         Ok(r) => r,
         Err(r) => return r,
@@ -435,14 +459,8 @@ async fn replace(
     order.application = old.application.clone();
     order.extra = Some(Box::new(move || {
         let mut writes = s.journal.writes(Change {
-            who: &who,
-            request: info,
-            action: "permit.replace",
-            target: &target,
             permit: Some((target.clone(), valid_until)),
-            before: None,
-            after: None,
-            event: None,
+            ..Change::new(&who, info, "permit.replace", &target)
         })?;
         writes.push(number.1);
         Ok(writes)
@@ -451,14 +469,16 @@ async fn replace(
         Ok(i) => i,
         Err(e) => return crate::vcapi::issue_error(e),
     };
-    match record_event(s, caller, info, key, Kind::Replaced(new_key.clone()), today).await {
+    let replaced = record_event(s, caller, info, key, Kind::Replaced(new_key.clone()), today).await;
+    drop(one);
+    match replaced {
         Ok(record) => (
             StatusCode::CREATED,
             Json(json!({
                 "replaced": view(&record),
                 "permit": new_key.to_string(),
                 "verifiableCredential": issued.credential,
-                "evidence": issued.bundle,
+                "evidence": issued.evidence(s).await,
             })),
         )
             .into_response(),

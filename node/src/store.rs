@@ -12,7 +12,8 @@ use serde::{Deserialize, Serialize};
 
 /// Issued permits: key `PARTY/NUMBER`, value [`PermitRecord`] JSON.
 pub const CF_PERMITS: &str = "node_permits";
-/// Status lists: key `revocation` / `suspension` (bitstrings) and `next` (next free index).
+/// Status lists: key `revocation` / `suspension` (bitstrings) and `#` + index (big-endian) for
+/// each index taken.
 pub const CF_STATUS: &str = "node_status";
 
 /// Registry entries on this node's log: key = RFC 6962 leaf hash (to find them without scanning
@@ -43,11 +44,42 @@ const NODE_COLUMN_FAMILIES: &[&str] = &[
     crate::audit::CF_AUDIT,
     crate::audit::CF_EVENTS,
     crate::workflow::CF_APPLICATIONS,
+    crate::oid4vci::CF_OFFERS,
     CF_STATUS,
     CF_REGISTRY,
     CF_REGISTRY_REPLICATED,
     CF_PERMIT_INDEX,
 ];
+
+/// A column family of the node's database.
+pub fn cf<'a>(store: &'a ledger::Store, name: &str) -> anyhow::Result<&'a rocksdb::ColumnFamily> {
+    store
+        .db()
+        .cf_handle(name)
+        .with_context(|| format!("missing column family {name}"))
+}
+
+/// The big-endian `u64` stored under `key` in column family `name`; 0 when there is none.
+pub fn get_u64(store: &ledger::Store, name: &str, key: &[u8]) -> anyhow::Result<u64> {
+    match store.db().get_cf(cf(store, name)?, key)? {
+        Some(b) => Ok(u64::from_be_bytes(b.as_slice().try_into().map_err(
+            |_| {
+                anyhow::anyhow!(
+                    "corrupt counter {:?} in {name}",
+                    String::from_utf8_lossy(key)
+                )
+            },
+        )?)),
+        None => Ok(0),
+    }
+}
+
+/// Whether opening the database failed because another process holds it: the node is
+/// running. (RocksDB says `While lock file: .../LOCK: Resource temporarily unavailable`.)
+pub fn is_locked(error: &anyhow::Error) -> bool {
+    let text = format!("{error:#}");
+    text.contains("lock file") && text.contains("/LOCK")
+}
 
 /// Indexes the permit entries a replica holds beyond what was indexed before (resumes after a
 /// crash between replication and indexing).

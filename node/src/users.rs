@@ -183,6 +183,22 @@ pub struct Credential {
     pub label: String,
     /// When it stops working (sessions only).
     pub expires: Option<DateTime<Utc>>,
+    /// When it was made.
+    #[serde(default)]
+    pub created: Option<DateTime<Utc>>,
+}
+
+/// An API token as its owner sees it (never the secret).
+#[derive(Debug, Clone, Serialize)]
+pub struct TokenView {
+    /// Its id: the first 16 hex digits of the secret's SHA-256.
+    pub id: String,
+    /// Whose.
+    pub username: String,
+    /// Its label.
+    pub label: String,
+    /// When it was made.
+    pub created: Option<DateTime<Utc>>,
 }
 
 /// Why a user could not be made or changed. Nothing was written.
@@ -213,7 +229,8 @@ pub enum UserError {
     Internal(#[from] anyhow::Error),
 }
 
-fn valid_username(u: &str) -> bool {
+/// Whether `u` can be a username (2-64 of `a-z0-9._-`).
+pub fn valid_username(u: &str) -> bool {
     (2..=64).contains(&u.len())
         && u.bytes()
             .all(|b| b.is_ascii_lowercase() || b.is_ascii_digit() || b"._-".contains(&b))
@@ -357,6 +374,7 @@ impl Users {
             username: user.username.clone(),
             label: "session".into(),
             expires: Some(Utc::now() + SESSION_TTL),
+            created: Some(Utc::now()),
         };
         Ok((
             secret.clone(),
@@ -375,6 +393,7 @@ impl Users {
             username: user.username.clone(),
             label: label.to_owned(),
             expires: None,
+            created: Some(Utc::now()),
         };
         Ok((
             secret.clone(),
@@ -396,6 +415,82 @@ impl Users {
             &opts,
         )?;
         Ok(())
+    }
+
+    /// The API tokens of `username` (every user's for `None`).
+    pub fn tokens(&self, username: Option<&str>) -> anyhow::Result<Vec<TokenView>> {
+        let mut out = Vec::new();
+        let it = self
+            .store
+            .db()
+            .prefix_iterator_cf(self.cf(CF_CREDENTIALS)?, b"t");
+        for item in it {
+            let (k, v) = item?;
+            if k.first() != Some(&b't') {
+                break;
+            }
+            let cred: Credential = serde_json::from_slice(&v).context("corrupt credential")?;
+            if username.is_none_or(|u| u == cred.username) {
+                out.push(TokenView {
+                    id: hex::encode(&k[1..9.min(k.len())]),
+                    username: cred.username,
+                    label: cred.label,
+                    created: cred.created,
+                });
+            }
+        }
+        Ok(out)
+    }
+
+    /// The write-ready key of the token with `id` (from [`Users::tokens`]).
+    pub fn token_key(&self, id: &str) -> anyhow::Result<Option<(Vec<u8>, Credential)>> {
+        let Ok(prefix) = hex::decode(id) else {
+            return Ok(None);
+        };
+        if prefix.len() != 8 {
+            return Ok(None);
+        }
+        let mut start = vec![b't'];
+        start.extend_from_slice(&prefix);
+        let mut it = self
+            .store
+            .db()
+            .prefix_iterator_cf(self.cf(CF_CREDENTIALS)?, &start);
+        match it.next().transpose()? {
+            Some((k, v)) if k.starts_with(&start) => {
+                let cred = serde_json::from_slice(&v).context("corrupt credential")?;
+                Ok(Some((k.to_vec(), cred)))
+            }
+            _ => Ok(None),
+        }
+    }
+
+    /// The batch that deletes a credential by its stored key.
+    pub fn revoke(&self, key: &[u8]) -> anyhow::Result<rocksdb::WriteBatch> {
+        let mut batch = rocksdb::WriteBatch::default();
+        batch.delete_cf(self.cf(CF_CREDENTIALS)?, key);
+        Ok(batch)
+    }
+
+    /// Deletes the sessions that have expired (called on login: sessions are few).
+    pub fn purge_expired_sessions(&self) -> anyhow::Result<u64> {
+        let now = Utc::now();
+        let mut batch = rocksdb::WriteBatch::default();
+        let mut n = 0;
+        let cf = self.cf(CF_CREDENTIALS)?;
+        for item in self.store.db().prefix_iterator_cf(cf, b"s") {
+            let (k, v) = item?;
+            if k.first() != Some(&b's') {
+                break;
+            }
+            let cred: Credential = serde_json::from_slice(&v).context("corrupt credential")?;
+            if cred.expires.is_some_and(|e| e < now) {
+                batch.delete_cf(cf, k);
+                n += 1;
+            }
+        }
+        self.store.db().write(batch)?;
+        Ok(n)
     }
 
     /// The enabled account behind a session cookie (`session`) or bearer token.
@@ -426,24 +521,23 @@ impl Throttle {
     /// The window.
     pub const WINDOW: Duration = Duration::from_secs(15 * 60);
 
-    /// `Some(wait)` when `username` is locked out.
-    pub fn locked(&self, username: &str) -> Option<Duration> {
-        let map = self.0.lock().ok()?;
-        let (failures, since) = map.get(username)?;
-        let left = Self::WINDOW.checked_sub(since.elapsed())?;
-        (*failures >= Self::MAX_FAILURES).then_some(left)
-    }
-
-    /// Counts a failure.
-    pub fn failed(&self, username: &str) {
-        if let Ok(mut map) = self.0.lock() {
-            let now = Instant::now();
-            map.retain(|_, (_, since)| now.duration_since(*since) < Self::WINDOW);
-            map.entry(username.to_owned()).or_insert((0, now)).0 += 1;
+    /// Counts an attempt before the password is checked (so parallel guesses count too), or
+    /// refuses it with the time left when `username` is locked out.
+    pub fn attempt(&self, username: &str) -> Result<(), Duration> {
+        let Ok(mut map) = self.0.lock() else {
+            return Err(Self::WINDOW);
+        };
+        let now = Instant::now();
+        map.retain(|_, (_, since)| now.duration_since(*since) < Self::WINDOW);
+        let (tries, since) = map.entry(username.to_owned()).or_insert((0, now));
+        if *tries >= Self::MAX_FAILURES {
+            return Err(Self::WINDOW.saturating_sub(now.duration_since(*since)));
         }
+        *tries += 1;
+        Ok(())
     }
 
-    /// Clears the count after a successful login.
+    /// Clears the count after a successful login (the attempt did not fail).
     pub fn succeeded(&self, username: &str) {
         if let Ok(mut map) = self.0.lock() {
             map.remove(username);
@@ -471,14 +565,12 @@ mod tests {
     #[test]
     fn throttle_locks_after_five_failures() {
         let t = Throttle::default();
-        for _ in 0..4 {
-            t.failed("u");
+        for _ in 0..5 {
+            assert!(t.attempt("u").is_ok());
         }
-        assert!(t.locked("u").is_none());
-        t.failed("u");
-        assert!(t.locked("u").is_some());
-        assert!(t.locked("other").is_none());
+        assert!(t.attempt("u").is_err());
+        assert!(t.attempt("other").is_ok());
         t.succeeded("u");
-        assert!(t.locked("u").is_none());
+        assert!(t.attempt("u").is_ok());
     }
 }

@@ -24,8 +24,8 @@ use credentials::Mechanism;
 use serde::Deserialize;
 use serde_json::{Value, json};
 
-use crate::audit::{self, Change, RequestInfo};
-use crate::auth::{Caller, parse_json};
+use crate::audit::{Change, RequestInfo};
+use crate::auth::{Caller, no_fields, parse_json};
 use crate::http::{AppState, internal, problem};
 use crate::issuance;
 use crate::users::Role;
@@ -116,19 +116,23 @@ fn as_permit(s: &AppState, request: &Request, number: String, official: &str) ->
     )
 }
 
-/// The application with what an officer needs to decide: every problem of the would-be permit
-/// by box, whether SA advice is needed, and whose turn it is.
-fn view(s: &AppState, app: &Application) -> Value {
-    let provisional = as_permit(s, &app.request, "PROVISIONAL".into(), "officer");
-    let problems = validate(
+/// Every problem the permit of `request` would have if issued today, by box.
+fn provisional_problems(s: &AppState, request: &Request) -> Vec<contracts::Problem> {
+    let provisional = as_permit(s, request, "PROVISIONAL".into(), "officer");
+    validate(
         &provisional,
         &ValidationContext {
             today: Utc::now().date_naive(),
         },
-    );
+    )
+}
+
+/// The application with what an officer needs to decide: every problem of the would-be permit
+/// by box, whether SA advice is needed, and whose turn it is.
+fn view(s: &AppState, app: &Application) -> Value {
     json!({
         "application": app,
-        "problems": problems,
+        "problems": provisional_problems(s, &app.request),
         "needs_scientific_advice": app.request.needs_scientific_advice(),
         "waiting_for": app.stage.waiting_for(),
         "paid": app.is_paid(),
@@ -139,8 +143,8 @@ fn view(s: &AppState, app: &Application) -> Value {
 fn may_read(caller: &Caller, app: &Application) -> bool {
     match caller.role {
         Role::Applicant => app.applicant == caller.user,
-        Role::MaOfficer | Role::SaOfficer | Role::Auditor | Role::Admin => true,
-        Role::CustomsOfficer => false,
+        Role::MaOfficer | Role::SaOfficer | Role::Auditor => true,
+        Role::CustomsOfficer | Role::Admin => false,
     }
 }
 
@@ -216,21 +220,18 @@ pub async fn create(
             Utc::now(),
         );
         let bytes = serde_json::to_vec(&app)?;
-        let mut writes = vec![
+        let writes = vec![
             put(NEXT_ID.to_vec(), n.to_be_bytes().to_vec()),
             put(app_key(&id), bytes.clone()),
         ];
-        writes.extend(s.journal.writes(Change {
-            who: &caller.who(),
-            request: &info,
-            action: "application.create",
-            target: &id,
-            permit: None,
-            before: None,
-            after: Some(&bytes),
-            event: None,
-        })?);
-        audit::commit(s.anchor.store(), writes)?;
+        s.journal.commit(
+            s.anchor.store(),
+            writes,
+            Change {
+                after: Some(&bytes),
+                ..Change::new(&caller.who(), &info, "application.create", &id)
+            },
+        )?;
         Ok::<_, anyhow::Error>(app)
     })();
     match result {
@@ -347,23 +348,6 @@ struct IssueOptions {
     securing: Option<Mechanism>,
 }
 
-fn empty_body(body: &Bytes) -> Result<(), Response> {
-    if body.iter().all(u8::is_ascii_whitespace) {
-        return Ok(());
-    }
-    parse_json::<serde_json::Map<String, Value>>(body).and_then(|m| {
-        if m.is_empty() {
-            Ok(())
-        } else {
-            Err(problem(
-                StatusCode::BAD_REQUEST,
-                "invalid request",
-                "this action takes no fields",
-            ))
-        }
-    })
-}
-
 /// The feed event an action raises: kind, summary, roles, and whether the applicant is told.
 fn event_for(app: &Application, action: &str) -> (String, String, Vec<Role>, Option<String>) {
     let id = &app.id;
@@ -456,27 +440,23 @@ pub async fn act(
     body: Bytes,
 ) -> Response {
     let action = match verb.as_str() {
-        "submit" => empty_body(&body).map(|()| Action::Submit { invoice: None }),
-        "request-advice" => empty_body(&body).map(|()| Action::RequestAdvice),
+        "submit" => no_fields(&body).map(|()| Action::Submit { invoice: None }),
+        "request-advice" => no_fields(&body).map(|()| Action::RequestAdvice),
         "advice" => parse_json::<Advise>(&body).map(|a| Action::Advise {
             favourable: a.favourable,
             finding: a.finding,
         }),
-        "approve" => empty_body(&body).map(|()| Action::Approve),
+        "approve" => no_fields(&body).map(|()| Action::Approve),
         "refuse" => parse_json::<Refuse>(&body).map(|r| Action::Refuse { reason: r.reason }),
         "payment" => parse_json::<Pay>(&body).map(|p| Action::RecordPayment {
             reference: p.reference,
             amount: p.amount,
         }),
-        "withdraw" => empty_body(&body).map(|()| Action::Withdraw),
+        "withdraw" => no_fields(&body).map(|()| Action::Withdraw),
         "issue" => {
-            let options = if body.iter().all(u8::is_ascii_whitespace) {
-                IssueOptions::default()
-            } else {
-                match parse_json::<IssueOptions>(&body) {
-                    Ok(o) => o,
-                    Err(r) => return r,
-                }
+            let options: IssueOptions = match crate::auth::parse_json_or_default(&body) {
+                Ok(o) => o,
+                Err(r) => return r,
             };
             return issue(&s, &caller, &info, &id, options.securing).await;
         }
@@ -530,25 +510,9 @@ async fn step(
     let action = match action {
         Action::Submit { .. } if actor == contracts::Actor::Applicant => {
             // Only a request whose permit would pass every rule of the form goes to the MA.
-            let provisional = as_permit(s, &app.request, "PROVISIONAL".into(), "officer");
-            let problems = validate(
-                &provisional,
-                &ValidationContext {
-                    today: Utc::now().date_naive(),
-                },
-            );
+            let problems = provisional_problems(s, &app.request);
             if !problems.is_empty() {
-                return (
-                    StatusCode::UNPROCESSABLE_ENTITY,
-                    [(axum::http::header::CONTENT_TYPE, "application/problem+json")],
-                    json!({
-                        "type": "about:blank", "title": "the permit would be invalid", "status": 422,
-                        "detail": format!("fix {} problem(s) before submitting", problems.len()),
-                        "problems": problems,
-                    })
-                    .to_string(),
-                )
-                    .into_response();
+                return crate::vcapi::invalid_permit(problems);
             }
             Action::Submit {
                 invoice: s.config.fee(app.request.document_type),
@@ -563,18 +527,17 @@ async fn step(
     }
     let result = (|| {
         let after = serde_json::to_vec(&app)?;
-        let mut writes = vec![put(app_key(id), after.clone())];
-        writes.extend(s.journal.writes(Change {
-            who: &caller.who(),
-            request: info,
-            action: &format!("application.{name}"),
-            target: id,
-            permit: None,
-            before: Some(&before),
-            after: Some(&after),
-            event: (name != "amend").then(|| event_for(&app, name)),
-        })?);
-        audit::commit(s.anchor.store(), writes)
+        let writes = vec![put(app_key(id), after.clone())];
+        s.journal.commit(
+            s.anchor.store(),
+            writes,
+            Change {
+                before: Some(&before),
+                after: Some(&after),
+                event: (name != "amend").then(|| event_for(&app, name)),
+                ..Change::new(&caller.who(), info, &format!("application.{name}"), id)
+            },
+        )
     })();
     if let Err(e) = result {
         return internal(e);
@@ -588,11 +551,20 @@ async fn step(
 pub(crate) fn next_number(s: &AppState) -> anyhow::Result<(String, ledger::SideWrite)> {
     let year = Utc::now().year();
     let key = format!("#permit/{year}").into_bytes();
-    let n = counter(s.anchor.store(), &key)? + 1;
-    Ok((
-        format!("{}{year}{n:06}", s.config.party),
-        put(key, n.to_be_bytes().to_vec()),
-    ))
+    let mut n = counter(s.anchor.store(), &key)?;
+    // `/credentials/issue` takes numbers from the national system, which may use this series.
+    let number = loop {
+        n += 1;
+        let number = format!("{}{year}{n:06}", s.config.party);
+        let taken = PermitKey {
+            party: s.config.party,
+            number: number.clone(),
+        };
+        if crate::store::permit(s.anchor.store(), &taken)?.is_none() {
+            break number;
+        }
+    };
+    Ok((number, put(key, n.to_be_bytes().to_vec())))
 }
 
 async fn issue(
@@ -602,7 +574,7 @@ async fn issue(
     id: &str,
     securing: Option<Mechanism>,
 ) -> Response {
-    let _one = s.workflow_lock.lock().await;
+    let one = s.workflow_lock.lock().await;
     let (actor, mut app) = match load_for(s, caller, id) {
         Ok(a) => a,
         Err(r) => return r,
@@ -635,28 +607,38 @@ async fn issue(
     order.extra = Some(Box::new(move || {
         let mut writes = vec![counter_write, put(app_key(id), after.clone())];
         writes.extend(s.journal.writes(Change {
-            who: &who,
-            request: info,
-            action: "application.issue",
-            target: id,
             permit: Some((permit_text, valid_until)),
             before: Some(&before),
             after: Some(&after),
             event: Some(event),
+            ..Change::new(&who, info, "application.issue", id)
         })?);
         Ok(writes)
     }));
-    match issuance::issue(s, order).await {
+    let issued = issuance::issue(s, order).await;
+    // Durable now (or refused): the wait for the checkpoint need not hold up other changes.
+    drop(one);
+    match issued {
         Ok(issued) => {
             s.journal.published();
             tracing::info!(application = %id, permit = %key, by = %caller.user, "application issued");
+            // The exporter's wallet fetches it over OpenID4VCI; an offer can be made again.
+            let offer = crate::oid4vci::create_offer(
+                s,
+                &key.to_string(),
+                &app.holder,
+                securing.unwrap_or(s.issuer.mechanism),
+            )
+            .map_err(|e| tracing::warn!(error = %format!("{e:#}"), "no credential offer"))
+            .ok();
             (
                 StatusCode::CREATED,
                 Json(json!({
                     "application": app,
                     "permit": key.to_string(),
                     "verifiableCredential": issued.credential,
-                    "evidence": issued.bundle,
+                    "evidence": issued.evidence(s).await,
+                    "offer": offer,
                 })),
             )
                 .into_response()

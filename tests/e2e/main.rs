@@ -5,6 +5,7 @@
 
 mod cli;
 mod issue_verify;
+mod journey;
 mod log_http;
 mod registry;
 mod tiles;

@@ -13,17 +13,18 @@ use crate::fixture;
 const PASSWORD: &str = "correct horse battery staple";
 
 /// A client of one node, as one user.
-struct Client {
-    url: String,
-    auth: (&'static str, String),
+pub(crate) struct Client {
+    pub(crate) url: String,
+    pub(crate) auth: (&'static str, String),
 }
 
 impl Client {
-    fn call(&self, method: &str, path: &str, body: Option<&Value>) -> (u16, Value) {
+    pub(crate) fn call(&self, method: &str, path: &str, body: Option<&Value>) -> (u16, Value) {
         let url = format!("{}{path}", self.url);
         let (name, value) = (&self.auth.0, &self.auth.1);
         let r = match (method, body) {
             ("GET", _) => agent().get(&url).header(*name, value).call(),
+            ("DELETE", _) => agent().delete(&url).header(*name, value).call(),
             ("PUT", Some(b)) => agent().put(&url).header(*name, value).send_json(b),
             (_, Some(b)) => agent().post(&url).header(*name, value).send_json(b),
             (_, None) => agent().post(&url).header(*name, value).send_empty(),
@@ -37,30 +38,34 @@ impl Client {
         )
     }
 
-    fn get(&self, path: &str) -> (u16, Value) {
+    pub(crate) fn get(&self, path: &str) -> (u16, Value) {
         self.call("GET", path, None)
     }
 
-    fn post(&self, path: &str, body: &Value) -> (u16, Value) {
+    pub(crate) fn post(&self, path: &str, body: &Value) -> (u16, Value) {
         self.call("POST", path, Some(body))
     }
 
-    fn post_empty(&self, path: &str) -> (u16, Value) {
+    pub(crate) fn post_empty(&self, path: &str) -> (u16, Value) {
         self.call("POST", path, None)
     }
 }
 
 /// Ghana's node with one user per role; each logs in (sessions for people, a token for the
 /// customs gateway).
-struct Ma {
-    net: crate::Network,
-    operator: Client,
+pub(crate) struct Ma {
+    pub(crate) net: crate::Network,
+    pub(crate) operator: Client,
     users: std::collections::BTreeMap<&'static str, Client>,
 }
 
 impl Ma {
-    fn as_(&self, role: &str) -> &Client {
+    pub(crate) fn as_(&self, role: &str) -> &Client {
         &self.users[role]
+    }
+
+    pub(crate) fn url(&self) -> String {
+        self.net.gh.url.clone()
     }
 }
 
@@ -81,7 +86,7 @@ fn login(url: &str, username: &str) -> String {
     cookie.split(';').next().unwrap().to_owned()
 }
 
-fn start() -> Ma {
+pub(crate) fn start() -> Ma {
     let net = crate::network();
     let url = net.gh.url.clone();
     let operator = Client {
@@ -164,9 +169,14 @@ fn holder() -> String {
 }
 
 fn new_application(ma: &Ma, fixture_name: &str) -> String {
+    new_application_for(ma, fixture_name, &holder())
+}
+
+/// A draft by the applicant, for the permit to be issued to `holder`.
+pub(crate) fn new_application_for(ma: &Ma, fixture_name: &str, holder: &str) -> String {
     let (status, body) = ma.as_("applicant").post(
         "/applications",
-        &json!({ "holder": holder(), "request": request(fixture_name) }),
+        &json!({ "holder": holder, "request": request(fixture_name) }),
     );
     assert_eq!(status, 201, "{body}");
     assert_eq!(body["application"]["stage"], "draft");
@@ -275,6 +285,15 @@ fn application_to_issuance_and_endorsement_and_a_refusal() {
         .as_("customs-officer")
         .post(&format!("/permits/{permit}/endorsement"), &endorse);
     assert_eq!(status, 409, "{body}");
+    let tomorrow = (chrono::Utc::now().date_naive() + chrono::Days::new(1)).to_string();
+    let future = json!({ "quantities": { "A": "1" }, "port": "Tema", "date": tomorrow });
+    assert_eq!(
+        ma.as_("customs-officer")
+            .post(&format!("/permits/{permit}/endorsement"), &future)
+            .0,
+        400,
+        "an endorsement cannot be dated in the future"
+    );
     let too_much = json!({ "quantities": { "A": "51" }, "port": "Tema" });
     let record_before = ma.as_("ma-officer").get(&format!("/permits/{permit}")).1;
     assert_eq!(
@@ -737,6 +756,38 @@ fn every_role_is_denied_what_it_must_not_do_and_bad_input_changes_nothing() {
         "{body}"
     );
     assert_eq!(stage(&ma, &id)["stage"], "draft");
+
+    // A token can be listed (never its secret) and revoked by its owner; then it stops.
+    let customs = ma.as_("customs-officer");
+    let (status, tokens) = customs.get("/auth/tokens");
+    assert_eq!(status, 200);
+    let tokens = tokens["tokens"].as_array().unwrap().clone();
+    assert_eq!(tokens.len(), 1, "{tokens:?}");
+    assert_eq!(tokens[0]["label"], "border gateway");
+    assert!(
+        !tokens[0]
+            .to_string()
+            .contains(customs.auth.1.trim_start_matches("Bearer "))
+    );
+    let id = tokens[0]["id"].as_str().unwrap().to_owned();
+    assert_eq!(
+        ma.as_("applicant")
+            .call("DELETE", &format!("/auth/tokens/{id}"), None)
+            .0,
+        404,
+        "not the applicant's"
+    );
+    assert_eq!(
+        customs
+            .call("DELETE", &format!("/auth/tokens/{id}"), None)
+            .0,
+        204
+    );
+    assert_eq!(
+        customs.get("/queue").0,
+        401,
+        "a revoked token stops at once"
+    );
 
     // Disabling an official ends its session at once and tells the Secretariat.
     let (status, body) = ma.operator.post_empty("/users/ma-officer/disable");

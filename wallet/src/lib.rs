@@ -1,49 +1,23 @@
-//! The exporter's wallet: the holder key behind a did:key, and presentations of permit
-//! credentials bound to a verifier's challenge and domain.
+//! The exporter's wallet: an encrypted store of the holder key and permit credentials with
+//! their evidence bundles, receiving over OpenID4VCI, presentations bound to a verifier's
+//! challenge and domain, and the compact QR reference.
 //!
-//! The key file holds the `privateKeyMultibase` form of an Ed25519 key and is created readable by
-//! its owner only; the encrypted wallet store and OpenID4VCI receiving build on this.
+//! - [`store`]: the wallet directory (argon2id + XChaCha20-Poly1305, atomic writes).
+//! - [`receive`]: OpenID4VCI pre-authorised code flow; evidence refresh from a node.
+//! - [`present`]: a presentation of held credentials; [`show`]: a permit's boxes for people.
+//! - [`reference`]: the QR reference a verifier resolves against its replica.
 
-use std::io::Write;
-use std::os::unix::fs::{OpenOptionsExt, PermissionsExt};
-use std::path::Path;
+pub mod receive;
+pub mod show;
+pub mod store;
 
-use anyhow::{Context, bail};
+use anyhow::bail;
 use credentials::keys::SecretKey;
 use credentials::{Mechanism, Secured, Signer, presentation};
+pub use store::{Held, Wallet, WalletError};
 
-/// Creates a new holder key file (refusing to overwrite one) and returns the holder's DID.
-pub fn create_key(path: &Path) -> anyhow::Result<String> {
-    let key = SecretKey::generate()?;
-    let mut file = std::fs::OpenOptions::new()
-        .write(true)
-        .create_new(true)
-        .mode(0o600)
-        .open(path)
-        .with_context(|| format!("cannot create {} (does it exist already?)", path.display()))?;
-    file.write_all(format!("{}\n", key.to_multibase()).as_bytes())?;
-    file.sync_all()?;
-    Ok(key.public().did_key())
-}
-
-/// Loads a holder key file; refuses one that other users can read.
-pub fn load_key(path: &Path) -> anyhow::Result<SecretKey> {
-    let meta =
-        std::fs::metadata(path).with_context(|| format!("no key file at {}", path.display()))?;
-    if meta.permissions().mode() & 0o077 != 0 {
-        bail!(
-            "{} is readable by other users; run `chmod 600 {}`",
-            path.display(),
-            path.display()
-        );
-    }
-    let text =
-        std::fs::read_to_string(path).with_context(|| format!("cannot read {}", path.display()))?;
-    SecretKey::from_multibase(text.trim())
-        .with_context(|| format!("{} does not hold a holder key", path.display()))
-}
-
-/// A presentation of `credentials` answering `challenge` for `domain`.
+/// A presentation of `credentials` answering `challenge` for `domain`, refusing credentials
+/// issued to another holder.
 pub fn present(
     key: SecretKey,
     credentials: &[Secured],
@@ -71,27 +45,64 @@ pub fn present(
     Ok(signer.present(&vp, mechanism, &created, challenge, domain)?)
 }
 
-#[cfg(test)]
-mod tests {
-    use super::*;
+/// The compact reference of a held permit, for a QR code: issuing Party and number, the
+/// credential's SHA-256, and its issuance entry's log and index (from the evidence), so a
+/// verifier's node finds it in its replica: `CITES1:GH/GH2026000001:<hex>:cites.example/gh:41`.
+pub fn reference(held: &Held) -> anyhow::Result<String> {
+    let digest = hex::encode(held.credential.digest());
+    let Some(evidence) = &held.evidence else {
+        bail!(
+            "no evidence bundle for {} yet: run `cites-wallet refresh`",
+            held.permit
+        );
+    };
+    let (Some(origin), Some(index)) = (
+        evidence["log"]["origin"].as_str(),
+        evidence["log"]["index"].as_u64(),
+    ) else {
+        bail!(
+            "the evidence bundle of {} names no log position",
+            held.permit
+        );
+    };
+    Ok(format!("CITES1:{}:{digest}:{origin}:{index}", held.permit))
+}
 
-    #[test]
-    fn key_files_are_private_and_not_overwritten() {
-        let dir = tempfile::tempdir().unwrap();
-        let path = dir.path().join("holder.key");
-        let did = create_key(&path).unwrap();
-        assert!(did.starts_with("did:key:z6Mk"));
-        assert_eq!(load_key(&path).unwrap().public().did_key(), did);
-        assert!(
-            create_key(&path).is_err(),
-            "an existing key is never replaced"
-        );
-        std::fs::set_permissions(&path, std::fs::Permissions::from_mode(0o644)).unwrap();
-        assert!(
-            load_key(&path)
-                .unwrap_err()
-                .to_string()
-                .contains("readable by other users")
-        );
+/// A QR code of `text` for a terminal (two rows of modules per line).
+pub fn qr_text(text: &str) -> anyhow::Result<String> {
+    let code = qrcode::QrCode::new(text.as_bytes())?;
+    Ok(code
+        .render::<qrcode::render::unicode::Dense1x2>()
+        .quiet_zone(true)
+        .build())
+}
+
+/// A QR code of `text` as a PNG image (8 pixels per module).
+pub fn qr_png(text: &str) -> anyhow::Result<Vec<u8>> {
+    let code = qrcode::QrCode::new(text.as_bytes())?;
+    let width = code.width();
+    let (scale, quiet) = (8usize, 4usize);
+    let side = (width + 2 * quiet) * scale;
+    let colors = code.to_colors();
+    let mut pixels = vec![255u8; side * side];
+    for y in 0..width {
+        for x in 0..width {
+            if colors[y * width + x] == qrcode::Color::Dark {
+                for dy in 0..scale {
+                    let row = (y + quiet) * scale + dy;
+                    let start = row * side + (x + quiet) * scale;
+                    pixels[start..start + scale].fill(0);
+                }
+            }
+        }
     }
+    let mut out = Vec::new();
+    {
+        let side = u32::try_from(side)?;
+        let mut encoder = png::Encoder::new(&mut out, side, side);
+        encoder.set_color(png::ColorType::Grayscale);
+        encoder.set_depth(png::BitDepth::Eight);
+        encoder.write_header()?.write_image_data(&pixels)?;
+    }
+    Ok(out)
 }
