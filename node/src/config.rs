@@ -70,6 +70,11 @@ pub struct Config {
     /// `webhooks = ["https://..."]`.
     #[serde(default, skip_serializing_if = "crate::notify::NotifyConfig::is_empty")]
     pub notify: crate::notify::NotifyConfig,
+    /// National export quotas (`[[quotas]]` with `party`, `species`, `year`, `quantity`,
+    /// `unit`, optional `terms`, `sources`, `purposes`): box 11a is filled from them and
+    /// issuance beyond them is refused.
+    #[serde(default, skip_serializing_if = "Vec::is_empty")]
+    pub quotas: Vec<contracts::Quota>,
 }
 
 fn default_sync_interval() -> u64 {
@@ -112,6 +117,7 @@ impl Config {
             place: String::new(),
             fees: BTreeMap::new(),
             notify: Default::default(),
+            quotas: Vec::new(),
         }
     }
 
@@ -220,6 +226,13 @@ impl Config {
             }
         }
         self.notify.check()?;
+        if let Some(q) = self.quotas.iter().find(|q| q.party != self.party) {
+            bail!(
+                "quotas: the {} quota for {} is another Party's; a node counts its own",
+                q.species,
+                q.party
+            );
+        }
         let did = self.did();
         if !did.starts_with("did:web:") || did.len() <= "did:web:".len() {
             bail!("did {did:?} is not a did:web DID");

@@ -29,6 +29,8 @@ pub struct AppState {
     pub issuer: crate::issuer::Issuer,
     /// Status lists and permits in flight.
     pub issuance: crate::issuance::Issuance,
+    /// National export quotas and what is used of them.
+    pub quotas: std::sync::Mutex<contracts::QuotaBook>,
     /// Signed status list credentials (revocation, suspension), re-signed on change.
     pub status_credentials: std::sync::RwLock<Vec<credentials::Secured>>,
     /// Bearer token for machine clients that issue.

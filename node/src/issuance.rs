@@ -50,6 +50,9 @@ pub enum IssueError {
     /// The holder is not a did:key (400).
     #[error("holder {0:?} is not an Ed25519 did:key")]
     BadHolder(String),
+    /// Beyond a national export quota (422).
+    #[error(transparent)]
+    Quota(#[from] contracts::QuotaError),
     /// Storage, signing or the log failed (500).
     #[error(transparent)]
     Internal(#[from] anyhow::Error),
@@ -253,7 +256,7 @@ impl<'a> Order<'a> {
 
 /// Issues the order's permit to its holder and anchors it, durably; [`Issued::evidence`]
 /// then waits for the checkpoint (callers holding a lock release it first).
-pub async fn issue(state: &AppState, order: Order<'_>) -> Result<Issued, IssueError> {
+pub async fn issue(state: &AppState, mut order: Order<'_>) -> Result<Issued, IssueError> {
     let holder = order.holder;
     let holder_is_did_key = holder
         .strip_prefix("did:key:")
@@ -282,9 +285,58 @@ pub async fn issue(state: &AppState, order: Order<'_>) -> Result<Issued, IssueEr
     if !state.issuance.claim(&key)? {
         return Err(IssueError::AlreadyIssued(key));
     }
+    // The quota is counted now (box 11a filled from it) and given back if issuance fails, so
+    // two issuances at once cannot both take its last specimens.
+    let counted: Result<(), IssueError> = match state.quotas.lock() {
+        Ok(mut book) => book.issue(&mut order.permit).map_err(IssueError::from),
+        Err(_) => Err(anyhow::anyhow!("quota lock poisoned").into()),
+    };
+    if let Err(e) = counted {
+        state.issuance.release(&key);
+        return Err(e);
+    }
+    let counted = order.permit.clone();
     let result = issue_claimed(state, order).await;
+    if result.is_err()
+        && let Ok(mut book) = state.quotas.lock()
+    {
+        book.release(&counted);
+    }
     state.issuance.release(&key);
     result
+}
+
+/// The quota book: the configured quotas, with what the permits on record have used of them
+/// (cancelled and replaced permits give theirs back).
+pub fn quota_book(
+    config: &crate::config::Config,
+    store: &ledger::Store,
+) -> anyhow::Result<contracts::QuotaBook> {
+    let mut book = contracts::QuotaBook::new();
+    for q in &config.quotas {
+        book.add(q.clone());
+    }
+    if config.quotas.is_empty() {
+        return Ok(book);
+    }
+    for item in store.db().iterator_cf(
+        store::cf(store, store::CF_PERMITS)?,
+        rocksdb::IteratorMode::Start,
+    ) {
+        let (_, v) = item?;
+        let record: PermitRecord = serde_json::from_slice(&v).context("corrupt permit record")?;
+        let status = record.lifecycle().status;
+        if matches!(
+            status,
+            contracts::Status::Cancelled | contracts::Status::Replaced
+        ) {
+            continue;
+        }
+        let mut permit = record.permit;
+        // Counted as issued, even past today's quota (it was within it when issued).
+        let _ = book.issue(&mut permit);
+    }
+    Ok(book)
 }
 
 async fn issue_claimed(state: &AppState, order: Order<'_>) -> Result<Issued, IssueError> {

@@ -107,6 +107,7 @@ impl RunningNode {
         let status_credentials =
             std::sync::RwLock::new(vcapi::sign_status_lists(&issuer, &issuance, &base_url)?);
         let journal = audit::Journal::load(anchor.store())?;
+        let quotas = std::sync::Mutex::new(issuance::quota_book(&config, anchor.store())?);
         let users = users::Users::new(anchor.store().clone());
         let api_token = keys::load_api_token(&config, create_key)?;
         let witness = match &config.genesis {
@@ -131,6 +132,7 @@ impl RunningNode {
             anchor,
             issuer,
             issuance,
+            quotas,
             status_credentials,
             api_token,
             domain: addr.to_string(),

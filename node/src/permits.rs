@@ -363,6 +363,12 @@ async fn record_event(
             tracing::error!(permit = %key, error = %format!("{e:#}"), "status list not re-signed");
         }
     }
+    if matches!(action, "permit.cancel" | "permit.replaced")
+        && let Ok(mut book) = s.quotas.lock()
+    {
+        // Never used: its quantities go back to the quota.
+        book.release(&record.permit);
+    }
     s.journal.published();
     tracing::info!(permit = %key, leaf = index, action, by = %caller.user, "permit event");
     Ok(record)

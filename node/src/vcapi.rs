@@ -180,6 +180,11 @@ pub(crate) fn issue_error(e: IssueError) -> Response {
             problem(StatusCode::CONFLICT, "already issued", e.to_string())
         }
         e @ IssueError::BadHolder(_) => bad_request(e.to_string()),
+        e @ IssueError::Quota(_) => problem(
+            StatusCode::UNPROCESSABLE_ENTITY,
+            "beyond the export quota",
+            e.to_string(),
+        ),
         IssueError::Internal(e) => internal(e),
     }
 }

@@ -130,8 +130,17 @@ fn provisional_problems(s: &AppState, request: &Request) -> Vec<contracts::Probl
 /// The application with what an officer needs to decide: every problem of the would-be permit
 /// by box, whether SA advice is needed, and whose turn it is.
 fn view(s: &AppState, app: &Application) -> Value {
+    let provisional = as_permit(s, &app.request, "PROVISIONAL".into(), "officer");
+    let quota = s.quotas.lock().ok().map(|book| match book.check(&provisional) {
+        Ok(uses) => json!({
+            "fits": true,
+            "positions": uses.iter().map(|u| json!({ "block": u.block, "box_11a": u.position })).collect::<Vec<_>>(),
+        }),
+        Err(e) => json!({ "fits": false, "detail": e.to_string() }),
+    });
     json!({
         "application": app,
+        "quota": quota,
         "problems": provisional_problems(s, &app.request),
         "needs_scientific_advice": app.request.needs_scientific_advice(),
         "waiting_for": app.stage.waiting_for(),

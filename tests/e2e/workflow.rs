@@ -1143,3 +1143,78 @@ fn the_next_actor_is_told_by_mail_and_webhook() {
     );
     assert_eq!(header("x-cites-event"), "application.submitted");
 }
+
+#[test]
+fn a_quota_fills_box_11a_and_refuses_issuance_beyond_it() {
+    let mut ma = start();
+    let year = chrono::Utc::now().format("%Y").to_string();
+    ma.net.gh.stop();
+    let text = std::fs::read_to_string(&ma.net.gh.config).unwrap();
+    std::fs::write(
+        &ma.net.gh.config,
+        format!(
+            "{text}\n[[quotas]]\nparty = \"GH\"\nspecies = \"Python regius\"\nyear = {year}\nquantity = \"60\"\nunit = \"NAR\"\n"
+        ),
+    )
+    .unwrap();
+    ma.net.gh.start();
+    // Re-login: sessions survive a restart, but be explicit about who acts.
+    let issue_one = |ma: &Ma| {
+        let id = new_application(ma, "export_permit");
+        let app = |verb: &str| format!("/applications/{id}/{verb}");
+        assert_eq!(ma.as_("applicant").post_empty(&app("submit")).0, 200);
+        assert_eq!(
+            ma.as_("ma-officer").post_empty(&app("request-advice")).0,
+            200
+        );
+        let advice = json!({ "favourable": true, "finding": "within quota" });
+        assert_eq!(ma.as_("sa-officer").post(&app("advice"), &advice).0, 200);
+        assert_eq!(ma.as_("ma-officer").post_empty(&app("approve")).0, 200);
+        let pay = json!({ "reference": "Q", "amount": { "amount": 5000, "currency": "GHS" } });
+        assert_eq!(ma.as_("ma-officer").post(&app("payment"), &pay).0, 200);
+        let view = ma.as_("ma-officer").get(&format!("/applications/{id}")).1;
+        (
+            id.clone(),
+            view["quota"].clone(),
+            ma.as_("ma-officer").post_empty(&app("issue")),
+        )
+    };
+    let (_, quota, (status, issued)) = issue_one(&ma);
+    assert_eq!(quota["fits"], true, "{quota}");
+    assert_eq!(status, 201, "{issued}");
+    let permit = issued["permit"].as_str().unwrap().to_owned();
+    let (_, record) = ma.as_("ma-officer").get(&format!("/permits/{permit}"));
+    assert_eq!(
+        record["permit"]["blocks"][0]["quota"]["exported_to_date"],
+        "50"
+    );
+    assert_eq!(record["permit"]["blocks"][0]["quota"]["annual_quota"], "60");
+
+    let (id, quota, (status, body)) = issue_one(&ma);
+    assert_eq!(
+        quota["fits"], false,
+        "the officer sees it before issuing: {quota}"
+    );
+    assert_eq!(status, 422, "{body}");
+    assert!(
+        body["detail"]
+            .as_str()
+            .unwrap()
+            .contains("10 NAR remain of 60"),
+        "{body}"
+    );
+    assert_eq!(stage(&ma, &id)["stage"], "approved", "nothing changed");
+
+    // Cancelling the first gives its 50 back; the second fits now.
+    let cancel = json!({ "reason": "not_used" });
+    assert_eq!(
+        ma.as_("ma-officer")
+            .post(&format!("/permits/{permit}/cancel"), &cancel)
+            .0,
+        200
+    );
+    let (status, body) = ma
+        .as_("ma-officer")
+        .post_empty(&format!("/applications/{id}/issue"));
+    assert_eq!(status, 201, "{body}");
+}
