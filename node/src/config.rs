@@ -259,6 +259,24 @@ impl Config {
         self.data_dir.join("db")
     }
 
+    /// The species checklist file an MA imported (`cites-node species import`).
+    pub fn species_path(&self) -> PathBuf {
+        self.data_dir.join("species.json")
+    }
+
+    /// The imported species checklist, or the bundled one.
+    pub fn species(&self) -> anyhow::Result<contracts::species::Checklist> {
+        let path = self.species_path();
+        match std::fs::read(&path) {
+            Ok(bytes) => contracts::species::Checklist::from_json(&bytes)
+                .with_context(|| format!("{} is not a species checklist", path.display())),
+            Err(e) if e.kind() == std::io::ErrorKind::NotFound => {
+                Ok(contracts::species::Checklist::bundled().clone())
+            }
+            Err(e) => Err(e).with_context(|| format!("cannot read {}", path.display())),
+        }
+    }
+
     /// The fee for a document type, if the MA charges one.
     pub fn fee(&self, kind: contracts::DocumentType) -> Option<contracts::application::Money> {
         let name = serde_json::to_value(kind).ok()?;

@@ -29,6 +29,8 @@ pub struct AppState {
     pub issuer: crate::issuer::Issuer,
     /// Status lists and permits in flight.
     pub issuance: crate::issuance::Issuance,
+    /// The species checklist (`DATA_DIR/species.json`, else the bundled one).
+    pub species: contracts::species::Checklist,
     /// National export quotas and what is used of them.
     pub quotas: std::sync::Mutex<contracts::QuotaBook>,
     /// Signed status list credentials (revocation, suspension), re-signed on change.
@@ -132,6 +134,7 @@ pub fn router(state: Arc<AppState>) -> Router {
         .routes(routes!(crate::oid4vci::token))
         .routes(routes!(crate::oid4vci::nonce))
         .routes(routes!(crate::oid4vci::credential))
+        .routes(routes!(crate::workflow::species))
         .routes(routes!(feed::events))
         .routes(routes!(feed::export))
         .routes(routes!(crate::audit::http_prune))

@@ -108,6 +108,7 @@ impl RunningNode {
             std::sync::RwLock::new(vcapi::sign_status_lists(&issuer, &issuance, &base_url)?);
         let journal = audit::Journal::load(anchor.store())?;
         let quotas = std::sync::Mutex::new(issuance::quota_book(&config, anchor.store())?);
+        let species = config.species()?;
         let users = users::Users::new(anchor.store().clone());
         let api_token = keys::load_api_token(&config, create_key)?;
         let witness = match &config.genesis {
@@ -133,6 +134,7 @@ impl RunningNode {
             issuer,
             issuance,
             quotas,
+            species,
             status_credentials,
             api_token,
             domain: addr.to_string(),

@@ -128,6 +128,11 @@ enum Command {
         #[arg(long)]
         from: PathBuf,
     },
+    /// The species checklist.
+    Species {
+        #[command(subcommand)]
+        command: SpeciesCommand,
+    },
     /// Accounts of a running node (through its API, with the operator's token).
     User {
         /// The node's configuration.
@@ -140,6 +145,27 @@ enum Command {
         config: PathBuf,
         #[command(subcommand)]
         command: UserCommand,
+    },
+}
+
+#[derive(Subcommand)]
+enum SpeciesCommand {
+    /// Load a Species+ `taxon_concepts` export (JSON) as the node's checklist (from its next
+    /// start on).
+    Import {
+        /// The node's configuration.
+        #[arg(long, default_value = "cites-node.toml", env = "CITES_CONFIG")]
+        config: PathBuf,
+        /// The export file.
+        file: PathBuf,
+    },
+    /// Look a name up (accepted name, synonym or common name; the start is enough).
+    Lookup {
+        /// The node's configuration (without one: the bundled checklist).
+        #[arg(long, env = "CITES_CONFIG")]
+        config: Option<PathBuf>,
+        /// The name.
+        name: String,
     },
 }
 
@@ -407,6 +433,53 @@ fn run(command: Command) -> anyhow::Result<ExitCode> {
             println!(
                 "entries appended after the backup are not in it; peers and witnesses that saw a larger checkpoint will refuse this log until they are recovered"
             );
+            Ok(ExitCode::SUCCESS)
+        }
+        Command::Species {
+            command: SpeciesCommand::Import { config, file },
+        } => {
+            let config = Config::load(&config)?;
+            let bytes =
+                std::fs::read(&file).with_context(|| format!("cannot read {}", file.display()))?;
+            let list = contracts::species::Checklist::from_species_plus(&bytes)
+                .with_context(|| format!("{}", file.display()))?;
+            let path = config.species_path();
+            let tmp = path.with_extension("json.tmp");
+            std::fs::write(&tmp, list.to_json())
+                .and_then(|()| std::fs::rename(&tmp, &path))
+                .with_context(|| format!("cannot write {}", path.display()))?;
+            println!(
+                "{} listed taxa written to {}; the node uses them from its next start",
+                list.taxa().len(),
+                path.display()
+            );
+            Ok(ExitCode::SUCCESS)
+        }
+        Command::Species {
+            command: SpeciesCommand::Lookup { config, name },
+        } => {
+            let list = match config {
+                Some(c) => Config::load(&c)?.species()?,
+                None => contracts::species::Checklist::bundled().clone(),
+            };
+            let found = list.search(&name, 20);
+            if found.is_empty() {
+                println!("{name:?}: not in the checklist ({})", list.source());
+                return Ok(ExitCode::from(1));
+            }
+            for t in found {
+                println!(
+                    "{:<32} Appendix {:<6} {:<16} {}{}",
+                    t.name,
+                    t.listing,
+                    t.family,
+                    t.common.join(", "),
+                    t.split
+                        .as_deref()
+                        .map(|s| format!(" [split: {s}]"))
+                        .unwrap_or_default()
+                );
+            }
             Ok(ExitCode::SUCCESS)
         }
         Command::User { config, command } => {

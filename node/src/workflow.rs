@@ -138,14 +138,35 @@ fn view(s: &AppState, app: &Application) -> Value {
         }),
         Err(e) => json!({ "fits": false, "detail": e.to_string() }),
     });
+    let listing: Vec<_> = provisional
+        .blocks
+        .iter()
+        .map(|b| json!({ "block": b.id, "listing": s.species.check(b) }))
+        .collect();
     json!({
         "application": app,
         "quota": quota,
+        "listing": listing,
         "problems": provisional_problems(s, &app.request),
         "needs_scientific_advice": app.request.needs_scientific_advice(),
         "waiting_for": app.stage.waiting_for(),
         "paid": app.is_paid(),
     })
+}
+
+#[derive(Deserialize, utoipa::IntoParams)]
+#[serde(deny_unknown_fields)]
+pub struct SpeciesQuery {
+    /// The start of a scientific, former or common name.
+    name: String,
+}
+
+/// `GET /species?name=`: listed taxa whose names start with `name` (at most 20), for the
+/// species lookup of an application form. The checklist is public.
+#[utoipa::path(get, path = "/species", tag = "workflow", params(SpeciesQuery), responses((status = 200, description = "matching taxa, with their Appendices")))]
+pub async fn species(State(s): State<Arc<AppState>>, Query(q): Query<SpeciesQuery>) -> Response {
+    let found = s.species.search(&q.name, 20);
+    Json(json!({ "source": s.species.source(), "taxa": found })).into_response()
 }
 
 /// Who may read `app`: its applicant, and the officers and auditors of the MA.

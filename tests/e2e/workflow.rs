@@ -198,6 +198,11 @@ fn application_to_issuance_and_endorsement_and_a_refusal() {
     assert_eq!(body["application"]["stage"], "submitted");
     assert_eq!(body["application"]["invoice"]["amount"], 5000);
     assert_eq!(body["needs_scientific_advice"], true);
+    // The officer sees each block against the species checklist.
+    assert_eq!(body["listing"][0]["listing"]["outcome"], "listed", "{body}");
+    assert_eq!(body["listing"][0]["listing"]["taxon"]["listing"], "II");
+    let (_, found) = ma.as_("applicant").get("/species?name=ball%20py");
+    assert_eq!(found["taxa"][0]["name"], "Python regius", "{found}");
 
     // The MA's queue has it; the SA's does not yet.
     let (_, q) = ma.as_("ma-officer").get("/queue");
