@@ -92,7 +92,9 @@ enum Command {
         /// export, import or inspect.
         #[arg(long, default_value = "inspect")]
         purpose: String,
-        /// Verify an evidence bundle with no network, against this genesis file only.
+        /// Verify with no network, against this genesis file only: an evidence bundle, or a
+        /// presentation with its evidence (as `cites-wallet present` writes it; pass the
+        /// --challenge and --domain you gave the holder).
         #[arg(long, value_name = "GENESIS")]
         offline: Option<PathBuf>,
         /// Offline: the oldest status the bundle may carry, in seconds (default 7 days).
@@ -311,9 +313,17 @@ fn run(command: Command) -> anyhow::Result<ExitCode> {
         } => {
             let out = &mut std::io::stdout().lock();
             let valid = match offline {
-                Some(genesis) => {
-                    node::verify_cli::run_offline(&file, &genesis, &purpose, max_status_age, out)?
-                }
+                Some(genesis) => node::verify_cli::run_offline(
+                    &file,
+                    &genesis,
+                    node::verify_cli::Presented {
+                        challenge: challenge.as_deref(),
+                        domain: domain.as_deref(),
+                        purpose: &purpose,
+                        max_status_age,
+                    },
+                    out,
+                )?,
                 None => node::verify_cli::run(
                     &file,
                     &node,

@@ -13,7 +13,9 @@ use serde_json::{Value, json};
 /// What the file holds.
 enum Input {
     Credential(Secured),
-    Presentation(Secured),
+    /// A presentation, with the evidence bundles of its credentials when the wallet wrote a
+    /// package (`{"verifiablePresentation", "evidence": [...]}`).
+    Presentation(Secured, Vec<Bundle>),
 }
 
 fn read_input(path: &Path) -> anyhow::Result<Input> {
@@ -21,6 +23,25 @@ fn read_input(path: &Path) -> anyhow::Result<Input> {
         std::fs::read_to_string(path).with_context(|| format!("cannot read {}", path.display()))?;
     if let Ok(bundle) = Bundle::from_json(text.as_bytes()) {
         return Ok(Input::Credential(bundle.credential));
+    }
+    if let Ok(package) = serde_json::from_str::<Value>(&text)
+        && let Some(vp) = package.get("verifiablePresentation")
+    {
+        let vp: Secured = serde_json::from_value(vp.clone())
+            .with_context(|| format!("{}: verifiablePresentation", path.display()))?;
+        let mut bundles = Vec::new();
+        for (i, b) in package["evidence"]
+            .as_array()
+            .into_iter()
+            .flatten()
+            .enumerate()
+        {
+            bundles.push(
+                Bundle::from_json(&serde_json::to_vec(b)?)
+                    .with_context(|| format!("{}: evidence[{i}]", path.display()))?,
+            );
+        }
+        return Ok(Input::Presentation(vp, bundles));
     }
     let secured = Secured::parse(&text).with_context(|| {
         format!(
@@ -34,7 +55,7 @@ fn read_input(path: &Path) -> anyhow::Result<Input> {
         other => vec![other.clone()],
     };
     if types.iter().any(|t| t == "VerifiablePresentation") {
-        Ok(Input::Presentation(secured))
+        Ok(Input::Presentation(secured, Vec::new()))
     } else if types.iter().any(|t| t == "VerifiableCredential") {
         Ok(Input::Credential(secured))
     } else {
@@ -59,7 +80,8 @@ pub fn run(
             "credentials/verify",
             json!({"verifiableCredential": c, "options": {"purpose": purpose}}),
         ),
-        Input::Presentation(p) => {
+        // The node checks against its own replica; evidence the wallet carried is for offline.
+        Input::Presentation(p, _) => {
             let challenge = challenge.context(
                 "a presentation is verified against the challenge it answers: pass --challenge",
             )?;
@@ -94,41 +116,82 @@ pub fn run(
     Ok(answer["verified"] == true)
 }
 
-/// Verifies an evidence bundle with nothing but the pinned genesis: no node, no network.
+/// Verifies an evidence bundle, or a presentation with the evidence of its credential (what
+/// `cites-wallet present` writes), with nothing but the pinned genesis: no node, no network.
+/// A presentation is checked against the challenge and domain the officer gave.
 pub fn run_offline(
     path: &Path,
     genesis: &Path,
-    purpose: &str,
-    max_status_age: i64,
+    presented: Presented<'_>,
     out: &mut impl Write,
 ) -> anyhow::Result<bool> {
-    let text = std::fs::read(path).with_context(|| format!("cannot read {}", path.display()))?;
-    let bundle = Bundle::from_json(&text).with_context(|| {
-        format!("{} is not an evidence bundle (offline checks need the bundle, not the bare credential)", path.display())
-    })?;
     let genesis_bytes =
         std::fs::read(genesis).with_context(|| format!("cannot read {}", genesis.display()))?;
     let genesis = did_registry::Genesis::from_json(&genesis_bytes)
         .with_context(|| format!("{} is not a genesis file", genesis.display()))?;
-    let purpose = match purpose {
+    let purpose = match presented.purpose {
         "inspect" => credentials::verify::Use::Inspect,
         "export" => credentials::verify::Use::Export,
         "import" => credentials::verify::Use::Import,
         other => bail!("--purpose {other:?}: use export, import or inspect"),
     };
-    let credential = bundle.credential.clone();
-    let trust = crate::offline::OfflineTrust::new(genesis, bundle)?;
-    let expect = credentials::verify::Expectations {
+    let mut expect = credentials::verify::Expectations {
         challenge: None,
         domain: None,
         now: chrono::Utc::now(),
         purpose,
-        max_status_age,
+        max_status_age: presented.max_status_age,
     };
-    let verdict = credentials::verify::verify_credential(&credential, &trust, &expect);
-    let answer = json!({ "verified": verdict.valid, "results": [verdict] });
+    let verdicts = match read_input(path)? {
+        Input::Presentation(vp, mut bundles) => {
+            let (Some(challenge), Some(domain)) = (presented.challenge, presented.domain) else {
+                bail!(
+                    "offline, a presentation is checked against the challenge and domain you gave its holder: pass --challenge and --domain"
+                );
+            };
+            if bundles.len() != 1 {
+                bail!(
+                    "{} carries {} evidence bundles; offline checks need the one of its permit (cites-wallet present writes it)",
+                    path.display(),
+                    bundles.len()
+                );
+            }
+            expect.challenge = Some(challenge.to_owned());
+            expect.domain = Some(domain.to_owned());
+            let bundle = bundles.remove(0);
+            let trust = crate::offline::OfflineTrust::new(genesis, bundle)?;
+            credentials::verify::verify_presentation(&vp, &trust, &expect)
+        }
+        Input::Credential(_) => {
+            let text = std::fs::read(path)?;
+            let bundle = Bundle::from_json(&text).with_context(|| {
+                format!("{} is not an evidence bundle (offline checks need the bundle, not the bare credential)", path.display())
+            })?;
+            let credential = bundle.credential.clone();
+            let trust = crate::offline::OfflineTrust::new(genesis, bundle)?;
+            vec![credentials::verify::verify_credential(
+                &credential,
+                &trust,
+                &expect,
+            )]
+        }
+    };
+    let valid = !verdicts.is_empty() && verdicts.iter().all(|v| v.valid);
+    let answer = json!({ "verified": valid, "results": verdicts });
     print_results(&answer, out)?;
-    Ok(answer["verified"] == true)
+    Ok(valid)
+}
+
+/// What the officer expects of what is presented offline.
+pub struct Presented<'a> {
+    /// The challenge given to the holder.
+    pub challenge: Option<&'a str>,
+    /// The officer's domain.
+    pub domain: Option<&'a str>,
+    /// export, import or inspect.
+    pub purpose: &'a str,
+    /// Oldest status accepted, in seconds.
+    pub max_status_age: i64,
 }
 
 fn print_results(answer: &Value, out: &mut impl Write) -> anyhow::Result<()> {

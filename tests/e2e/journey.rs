@@ -201,6 +201,98 @@ fn the_wallet_receives_over_openid4vci_and_presents_at_both_borders() {
     }
 }
 
+/// Offline at a border post: the wallet's presentation package (presentation + evidence)
+/// checked against the genesis alone, for the challenge and domain the officer gave.
+#[test]
+fn a_presentation_with_its_evidence_verifies_offline_for_its_challenge_only() {
+    let ma = crate::workflow::start();
+    let dir = tempfile::tempdir().unwrap();
+    let mut w = wallet::Wallet::create(&dir.path().join("w"), "a long wallet passphrase").unwrap();
+    let (offer, permit, tx_code) = offer_and_permit(&ma, &w.did().unwrap());
+    let parsed = wallet::receive::parse_offer(offer["uri"].as_str().unwrap()).unwrap();
+    let got = wallet::receive::receive(&parsed, Some(&tx_code), &w.holder_key().unwrap()).unwrap();
+    w.add(got.credential.clone(), None, Some(got.issuer_url.clone()))
+        .unwrap();
+    let genesis = ma.net.dir.path().join("genesis.json");
+    let package = dir.path().join("vp.json");
+    let verify = |challenge: &str, domain: &str| {
+        e2e_support::run(
+            &crate::bin(),
+            &[
+                "verify",
+                "--offline",
+                genesis.to_str().unwrap(),
+                "--challenge",
+                challenge,
+                "--domain",
+                domain,
+                "--purpose",
+                "export",
+                package.to_str().unwrap(),
+            ],
+        )
+    };
+    let write_package = |w: &wallet::Wallet| {
+        let held = w.get(&permit).unwrap();
+        let vp = wallet::present(
+            w.holder_key().unwrap(),
+            std::slice::from_ref(&held.credential),
+            credentials::Mechanism::EddsaJcs2022,
+            "border-1",
+            "customs.gh.example",
+            chrono::Utc::now(),
+        )
+        .unwrap();
+        let evidence: Vec<_> = held.evidence.iter().cloned().collect();
+        std::fs::write(
+            &package,
+            json!({ "verifiablePresentation": vp, "evidence": evidence }).to_string(),
+        )
+        .unwrap();
+    };
+    // The witnesses cosign within a second or two; refresh until the bundle has the quorum.
+    let deadline = std::time::Instant::now() + std::time::Duration::from_secs(30);
+    loop {
+        let bundle = wallet::receive::evidence(&got.issuer_url, &got.credential).unwrap();
+        w.set_evidence(&permit, bundle).unwrap();
+        write_package(&w);
+        let out = verify("border-1", "customs.gh.example");
+        if out.status.success() {
+            assert!(String::from_utf8_lossy(&out.stdout).contains("VALID"));
+            break;
+        }
+        assert!(
+            std::time::Instant::now() < deadline,
+            "{}",
+            String::from_utf8_lossy(&out.stdout)
+        );
+        std::thread::sleep(std::time::Duration::from_millis(300));
+    }
+    let wrong = verify("border-2", "customs.gh.example");
+    assert_eq!(wrong.status.code(), Some(1));
+    assert!(
+        String::from_utf8_lossy(&wrong.stdout).contains("challenge_domain"),
+        "{}",
+        String::from_utf8_lossy(&wrong.stdout)
+    );
+    let wrong = verify("border-1", "elsewhere.example");
+    assert_eq!(wrong.status.code(), Some(1));
+    let missing = e2e_support::run(
+        &crate::bin(),
+        &[
+            "verify",
+            "--offline",
+            genesis.to_str().unwrap(),
+            package.to_str().unwrap(),
+        ],
+    );
+    assert_eq!(
+        missing.status.code(),
+        Some(2),
+        "a presentation needs the challenge and domain"
+    );
+}
+
 fn agent() -> ureq::Agent {
     e2e_support::agent()
 }

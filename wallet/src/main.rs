@@ -62,8 +62,8 @@ enum Command {
         /// `PARTY/NUMBER` (or the number alone).
         permit: String,
     },
-    /// Write a presentation of a permit, with its current evidence, answering a verifier's
-    /// challenge.
+    /// Write a presentation of a permit answering a verifier's challenge, with the permit's
+    /// current evidence: `{"verifiablePresentation", "evidence": [bundle]}`.
     Present {
         /// `PARTY/NUMBER` (or the number alone).
         permit: String,
@@ -127,13 +127,6 @@ fn passphrase(file: Option<&Path>, confirm: bool) -> anyhow::Result<String> {
         anyhow::bail!("the two passphrases differ");
     }
     Ok(first)
-}
-
-fn text_of(s: &Secured) -> anyhow::Result<String> {
-    Ok(match s {
-        Secured::Jwt(t) => t.clone(),
-        Secured::Embedded(doc) => serde_json::to_string_pretty(doc)?,
-    })
 }
 
 fn run(dir: &Path, pass_file: Option<&Path>, command: Command) -> anyhow::Result<()> {
@@ -234,7 +227,12 @@ fn run(dir: &Path, pass_file: Option<&Path>, command: Command) -> anyhow::Result
                 &domain,
                 chrono::Utc::now(),
             )?;
-            let text = text_of(&vp)?;
+            // The presentation with the evidence of its permit, so a border post without a
+            // network can check it (`cites-node verify --offline`).
+            let evidence: Vec<_> = held.evidence.iter().cloned().collect();
+            let text = serde_json::to_string_pretty(
+                &serde_json::json!({ "verifiablePresentation": vp, "evidence": evidence }),
+            )?;
             match file {
                 Some(path) => std::fs::write(&path, text)
                     .with_context(|| format!("cannot write {}", path.display()))?,

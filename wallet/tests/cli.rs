@@ -111,7 +111,14 @@ fn init_import_show_present_and_qr() {
                 "customs.example",
             ],
         ));
-        let vp = Secured::parse(&vp).unwrap();
+        let package: serde_json::Value = serde_json::from_str(&vp).unwrap();
+        assert_eq!(
+            package["evidence"],
+            serde_json::json!([]),
+            "none imported yet"
+        );
+        let vp: Secured =
+            serde_json::from_value(package["verifiablePresentation"].clone()).unwrap();
         let holder = PublicKey::from_multikey(did.strip_prefix("did:key:").unwrap()).unwrap();
         let proven = vp.verify(&holder, true).unwrap();
         assert_eq!(
