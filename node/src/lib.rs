@@ -33,6 +33,7 @@ pub mod oid4vci;
 mod pages;
 pub mod permit_cli;
 pub mod permits;
+pub mod references;
 pub mod registry;
 pub mod replicate;
 pub mod store;

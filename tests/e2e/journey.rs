@@ -83,6 +83,42 @@ fn the_wallet_receives_over_openid4vci_and_presents_at_both_borders() {
     .unwrap();
     w.save().unwrap();
     let held = w.get(&permit).unwrap().clone();
+    let reference = wallet::reference(&held).unwrap();
+    assert!(reference.starts_with(&format!("CITES1:{permit}:")));
+    // The QR reference, resolved by the issuer's node and (from its replica) by another.
+    let encode = |r: &str| {
+        percent_encoding::utf8_percent_encode(r, percent_encoding::NON_ALPHANUMERIC).to_string()
+    };
+    let gh = Client {
+        url: ma.url(),
+        auth: ("x-none", String::new()),
+    };
+    let (status, answer) = gh.get(&format!("/references?ref={}", encode(&reference)));
+    assert_eq!(status, 200, "{answer:#}");
+    let sec = Client {
+        url: ma.net.secretariat.url.clone(),
+        auth: ("x-none", String::new()),
+    };
+    let deadline = std::time::Instant::now() + std::time::Duration::from_secs(30);
+    while sec
+        .get(&format!("/references?ref={}", encode(&reference)))
+        .0
+        != 200
+    {
+        assert!(
+            std::time::Instant::now() < deadline,
+            "the replica never resolved it"
+        );
+        std::thread::sleep(std::time::Duration::from_millis(200));
+    }
+    let mut parts: Vec<String> = reference.split(':').map(str::to_owned).collect();
+    parts[2] = "0".repeat(64);
+    let (status, answer) = gh.get(&format!("/references?ref={}", encode(&parts.join(":"))));
+    assert_eq!(
+        status, 422,
+        "another credential under the same number: {answer}"
+    );
+    assert_eq!(gh.get("/references?ref=nonsense").0, 400);
     assert!(
         wallet::reference(&held)
             .unwrap()
