@@ -11,6 +11,7 @@
 //! - [`quota`]: national export quotas, checked before signing, filling box 11a.
 //! - [`entry`]: the log entries for permit events and their canonical (RFC 8785) bytes.
 //! - [`register`]: replaying another MA's log with the same rules.
+//! - [`report`]: the annual trade report's rows and the Trade Database's upload rules.
 //! - [`species`]: the species checklist (bundled, or from a Species+ export) and its lookups.
 //!
 //! Everything here is deterministic and synchronous so that every node, the wallet and an
@@ -24,6 +25,7 @@ pub mod permit;
 pub mod quantity;
 pub mod quota;
 pub mod register;
+pub mod report;
 pub mod species;
 pub mod validate;
 

@@ -36,6 +36,7 @@ pub mod permits;
 pub mod references;
 pub mod registry;
 pub mod replicate;
+pub mod report;
 pub mod store;
 pub mod trust;
 pub mod user_cli;

@@ -130,6 +130,11 @@ enum Command {
         #[arg(long)]
         from: PathBuf,
     },
+    /// Reports to the Secretariat.
+    Report {
+        #[command(subcommand)]
+        command: ReportCommand,
+    },
     /// The species checklist.
     Species {
         #[command(subcommand)]
@@ -147,6 +152,26 @@ enum Command {
         config: PathBuf,
         #[command(subcommand)]
         command: UserCommand,
+    },
+}
+
+#[derive(Subcommand)]
+enum ReportCommand {
+    /// The annual trade report of a year, in the Trade Database's tabular layout; refused
+    /// (every problem printed) if a row breaks its upload rules.
+    Annual {
+        /// The node's configuration.
+        #[arg(long, default_value = "cites-node.toml", env = "CITES_CONFIG")]
+        config: PathBuf,
+        /// The calendar year.
+        #[arg(long)]
+        year: i32,
+        /// csv or xlsx.
+        #[arg(long, default_value = "csv")]
+        format: String,
+        /// The file to write (default: cites-annual-report-PARTY-YEAR.FORMAT).
+        #[arg(long)]
+        out: Option<PathBuf>,
     },
 }
 
@@ -443,6 +468,55 @@ fn run(command: Command) -> anyhow::Result<ExitCode> {
             println!(
                 "entries appended after the backup are not in it; peers and witnesses that saw a larger checkpoint will refuse this log until they are recovered"
             );
+            Ok(ExitCode::SUCCESS)
+        }
+        Command::Report {
+            command:
+                ReportCommand::Annual {
+                    config,
+                    year,
+                    format,
+                    out,
+                },
+        } => {
+            let config = Config::load(&config)?;
+            let out = out.unwrap_or_else(|| {
+                PathBuf::from(format!(
+                    "cites-annual-report-{}-{year}.{format}",
+                    config.party
+                ))
+            });
+            if !matches!(format.as_str(), "csv" | "xlsx") {
+                anyhow::bail!("--format {format:?}: use csv or xlsx");
+            }
+            // The node holds its database while it runs; then its API makes the report.
+            let bytes = match node::store::open(&config.db_dir()) {
+                Ok(store) => {
+                    let (rows, problems) = node::report::build(&store, &config.species()?, year)?;
+                    if !problems.is_empty() {
+                        eprintln!(
+                            "the {year} report breaks {} upload rule(s):",
+                            problems.len()
+                        );
+                        for p in &problems {
+                            eprintln!("  row {} {}: {}", p.row, p.column, p.message);
+                        }
+                        return Ok(ExitCode::from(1));
+                    }
+                    match format.as_str() {
+                        "csv" => node::report::csv(&rows)?,
+                        _ => node::report::xlsx(&rows, &format!("{} {year}", config.name))?,
+                    }
+                }
+                Err(e) if node::store::is_locked(&e) => node::user_cli::fetch(
+                    &config,
+                    &format!("/reports/annual?year={year}&format={format}"),
+                )?,
+                Err(e) => return Err(e),
+            };
+            std::fs::write(&out, &bytes)
+                .with_context(|| format!("cannot write {}", out.display()))?;
+            println!("{} ({} bytes) written", out.display(), bytes.len());
             Ok(ExitCode::SUCCESS)
         }
         Command::Species {

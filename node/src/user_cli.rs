@@ -43,6 +43,34 @@ pub fn call(
     Ok(value)
 }
 
+/// Fetches `path` from the running node as its operator: the body, or the node's refusal (its
+/// problem detail, or each row problem of a report) as the error.
+pub fn fetch(config: &Config, path: &str) -> anyhow::Result<Vec<u8>> {
+    let token = crate::keys::read_secret(&config.api_token_path(), "API token")?;
+    let url = format!("http://{}{path}", config.listen);
+    let mut r = crate::client::agent(std::time::Duration::from_secs(60))
+        .get(&url)
+        .header("authorization", &format!("Bearer {token}"))
+        .call()
+        .with_context(|| format!("cannot reach the node at {url}"))?;
+    let status = r.status().as_u16();
+    let body = r.body_mut().read_to_vec().unwrap_or_default();
+    if status >= 400 {
+        let v: Value = serde_json::from_slice(&body).unwrap_or(Value::Null);
+        let mut why = v["detail"].as_str().unwrap_or("").to_owned();
+        for p in v["problems"].as_array().into_iter().flatten() {
+            why.push_str(&format!(
+                "\n  row {} {}: {}",
+                p["row"],
+                p["column"].as_str().unwrap_or(""),
+                p["message"].as_str().unwrap_or("")
+            ));
+        }
+        bail!("the node refused ({status}): {why}");
+    }
+    Ok(body)
+}
+
 /// Adds a user; with `password_stdin` the password is the first line of standard input,
 /// otherwise one is generated and printed once.
 pub fn add(

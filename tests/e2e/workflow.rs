@@ -366,6 +366,76 @@ fn application_to_issuance_and_endorsement_and_a_refusal() {
     let (_, later) = ma.as_("sa-officer").get(&format!("/events?after={next}"));
     assert!(later["events"].as_array().unwrap().is_empty());
 
+    // The annual report counts what was actually exported, and passes the upload rules.
+    let year = chrono::Utc::now().format("%Y").to_string();
+    let (status, report) = ma
+        .as_("auditor")
+        .get(&format!("/reports/annual?year={year}"));
+    assert_eq!(status, 200, "{report}");
+    let rows = report["rows"].as_array().unwrap();
+    let python = rows
+        .iter()
+        .find(|r| r["species_name"] == "Python regius")
+        .unwrap();
+    assert_eq!(
+        (python["quantity"].as_str(), python["basis"].as_str()),
+        (Some("48"), Some("actual"))
+    );
+    assert_eq!(python["trading_partner"], "DE");
+    let (status, csv) = ma
+        .as_("auditor")
+        .get(&format!("/reports/annual?year={year}&format=csv"));
+    assert_eq!(status, 200);
+    assert!(
+        csv.as_str()
+            .unwrap()
+            .starts_with("appendix,species_name,term_code,quantity")
+    );
+    let r = agent()
+        .get(format!(
+            "{}/reports/annual?year={year}&format=xlsx",
+            ma.url()
+        ))
+        .header(ma.as_("auditor").auth.0, &ma.as_("auditor").auth.1)
+        .call()
+        .unwrap();
+    assert_eq!(r.status(), 200);
+    assert!(
+        r.into_body().read_to_vec().unwrap().starts_with(b"PK"),
+        "an XLSX (zip) file"
+    );
+    assert_eq!(
+        ma.as_("applicant")
+            .get(&format!("/reports/annual?year={year}"))
+            .0,
+        403
+    );
+    assert_eq!(ma.as_("auditor").get("/reports/annual?year=12").0, 400);
+    let out = ma.net.dir.path().join("report.csv");
+    let cli = e2e_support::run(
+        &crate::bin(),
+        &[
+            "report",
+            "annual",
+            "--config",
+            ma.net.gh.config.to_str().unwrap(),
+            "--year",
+            &year,
+            "--out",
+            out.to_str().unwrap(),
+        ],
+    );
+    assert!(
+        cli.status.success(),
+        "{}",
+        String::from_utf8_lossy(&cli.stderr)
+    );
+    assert!(
+        std::fs::read_to_string(&out)
+            .unwrap()
+            .contains("Python regius")
+    );
+
     // The auditor exports the permit's trail; it is anchored in the log within seconds.
     let (status, trail) = ma.as_("auditor").get(&format!("/audit?permit={permit}"));
     assert_eq!(status, 200);
