@@ -142,8 +142,9 @@ pub fn run_offline(
         purpose,
         max_status_age: presented.max_status_age,
     };
-    let verdicts = match read_input(path)? {
-        Input::Presentation(vp, mut bundles) => {
+    // A presentation package is checked as a presentation; anything else must be a bundle.
+    let verdicts = match read_input(path) {
+        Ok(Input::Presentation(vp, mut bundles)) => {
             let (Some(challenge), Some(domain)) = (presented.challenge, presented.domain) else {
                 bail!(
                     "offline, a presentation is checked against the challenge and domain you gave its holder: pass --challenge and --domain"
@@ -162,8 +163,9 @@ pub fn run_offline(
             let trust = crate::offline::OfflineTrust::new(genesis, bundle)?;
             credentials::verify::verify_presentation(&vp, &trust, &expect)
         }
-        Input::Credential(_) => {
-            let text = std::fs::read(path)?;
+        _ => {
+            let text =
+                std::fs::read(path).with_context(|| format!("cannot read {}", path.display()))?;
             let bundle = Bundle::from_json(&text).with_context(|| {
                 format!("{} is not an evidence bundle (offline checks need the bundle, not the bare credential)", path.display())
             })?;
