@@ -126,6 +126,21 @@ fn to_csv(records: &[AuditRecord]) -> anyhow::Result<String> {
 
 /// Up to [`PAGE`] records matching `q`, and where the next page starts.
 fn matching(s: &AppState, q: &AuditQuery) -> anyhow::Result<(Vec<AuditRecord>, Option<u64>)> {
+    // A permit's trail includes the application it answers (submitted, advised, approved, paid).
+    let application = match q.permit.as_deref().and_then(|p| p.split_once('/')) {
+        Some((party, number)) => match party.parse() {
+            Ok(party) => crate::store::permit(
+                s.anchor.store(),
+                &contracts::PermitKey {
+                    party,
+                    number: number.to_owned(),
+                },
+            )?
+            .and_then(|r| r.application),
+            Err(_) => None,
+        },
+        None => None,
+    };
     let mut from = q.start.unwrap_or(0);
     let mut out = Vec::new();
     loop {
@@ -135,12 +150,11 @@ fn matching(s: &AppState, q: &AuditQuery) -> anyhow::Result<(Vec<AuditRecord>, O
         };
         for r in page {
             let day = r.at.date_naive();
-            let matches = q
-                .permit
-                .as_ref()
-                .is_none_or(|p| r.permit.as_ref() == Some(p))
-                && q.from.is_none_or(|f| day >= f)
-                && q.to.is_none_or(|t| day <= t);
+            let about_permit = q.permit.as_ref().is_none_or(|p| {
+                r.permit.as_ref() == Some(p) || application.as_deref() == Some(r.target.as_str())
+            });
+            let matches =
+                about_permit && q.from.is_none_or(|f| day >= f) && q.to.is_none_or(|t| day <= t);
             let seq = r.seq;
             if matches {
                 out.push(r);

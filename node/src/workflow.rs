@@ -391,7 +391,7 @@ fn event_for(app: &Application, action: &str) -> (String, String, Vec<Role>, Opt
         ),
         "request_advice" => (
             "advice_requested",
-            format!("{id} needs a non-detriment finding"),
+            format!("{id} went to the Scientific Authority for a non-detriment finding"),
             vec![Role::SaOfficer],
             applicant,
         ),

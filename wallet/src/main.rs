@@ -257,6 +257,12 @@ fn run(dir: &Path, pass_file: Option<&Path>, command: Command) -> anyhow::Result
             }
             w.save()?;
             writeln!(out, "refreshed {updated} of {}", held.len())?;
+            if updated < held.len() {
+                anyhow::bail!(
+                    "{} permit(s) not refreshed (see above)",
+                    held.len() - updated
+                );
+            }
         }
         Command::Evidence { permit } => {
             let held = w.get(&permit)?;
@@ -270,7 +276,7 @@ fn run(dir: &Path, pass_file: Option<&Path>, command: Command) -> anyhow::Result
         }
         Command::Qr { permit, png } => {
             let reference = wallet::reference(w.get(&permit)?)?;
-            write!(out, "{}", wallet::qr_text(&reference)?)?;
+            writeln!(out, "{}", wallet::qr_text(&reference)?)?;
             writeln!(out, "{reference}")?;
             if let Some(path) = png {
                 std::fs::write(&path, wallet::qr_png(&reference)?)

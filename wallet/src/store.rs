@@ -407,6 +407,11 @@ impl Wallet {
                 "no permit (authority.country, number) in credentialSubject".into(),
             ));
         };
+        // Without a node given, the issuer's is where its status list is served.
+        let node = node.or_else(|| {
+            let list = doc["credentialStatus"][0]["statusListCredential"].as_str()?;
+            list.rfind("/status/").map(|i| list[..i].to_owned())
+        });
         let held = Held {
             permit: format!("{party}/{number}"),
             issuer: doc["issuer"].as_str().unwrap_or_default().to_owned(),
