@@ -7,7 +7,6 @@
 use std::sync::Arc;
 
 use axum::Json;
-use axum::body::Bytes;
 use axum::extract::{FromRequestParts, Path, State};
 use axum::http::request::Parts;
 use axum::http::{HeaderMap, HeaderValue, StatusCode, header};
@@ -17,7 +16,7 @@ use serde_json::json;
 use subtle::ConstantTimeEq;
 
 use crate::audit::{self, Change, RequestInfo, Who};
-use crate::http::{AppState, internal, problem};
+use crate::http::{AppState, JsonBody, internal, problem};
 use crate::users::{Role, Throttle, User, UserError, Users};
 
 /// The session cookie.
@@ -131,50 +130,10 @@ impl FromRequestParts<Arc<AppState>> for Caller {
     }
 }
 
-/// Parses a JSON body, naming the field at fault.
-pub fn parse_json<T: serde::de::DeserializeOwned>(body: &Bytes) -> Result<T, Response> {
-    let de = &mut serde_json::Deserializer::from_slice(body);
-    serde_path_to_error::deserialize(de).map_err(|e| {
-        let path = e.path().to_string();
-        let detail = if path == "." {
-            e.inner().to_string()
-        } else {
-            format!("{path}: {}", e.inner())
-        };
-        problem(StatusCode::BAD_REQUEST, "invalid request", detail)
-    })
-}
-
-/// Parses an optional JSON body: empty means the defaults.
-pub fn parse_json_or_default<T: serde::de::DeserializeOwned + Default>(
-    body: &Bytes,
-) -> Result<T, Response> {
-    if body.iter().all(u8::is_ascii_whitespace) {
-        Ok(T::default())
-    } else {
-        parse_json(body)
-    }
-}
-
-/// Refuses a body with fields, for actions that take none (an empty body or `{}` is fine).
-pub fn no_fields(body: &Bytes) -> Result<(), Response> {
-    if body.iter().all(u8::is_ascii_whitespace) {
-        return Ok(());
-    }
-    match parse_json::<serde_json::Map<String, serde_json::Value>>(body) {
-        Ok(m) if m.is_empty() => Ok(()),
-        Ok(_) => Err(problem(
-            StatusCode::BAD_REQUEST,
-            "invalid request",
-            "this action takes no fields",
-        )),
-        Err(r) => Err(r),
-    }
-}
-
+/// The body of `POST /auth/login`.
 #[derive(Deserialize, utoipa::ToSchema)]
 #[serde(deny_unknown_fields)]
-struct Login {
+pub struct Login {
     username: String,
     password: String,
 }
@@ -182,11 +141,11 @@ struct Login {
 /// `POST /auth/login`: checks the password and opens a session (cookie). Five failures in a
 /// quarter of an hour lock the username for the rest of it.
 #[utoipa::path(post, path = "/auth/login", tag = "accounts", request_body = Login, responses((status = 200, description = "logged in; the session cookie is set"), (status = 401, description = "unknown user, wrong password or disabled account", body = crate::http::Problem), (status = 429, description = "locked out after five failures", body = crate::http::Problem)))]
-pub async fn login(State(s): State<Arc<AppState>>, info: RequestInfo, body: Bytes) -> Response {
-    let login: Login = match parse_json(&body) {
-        Ok(l) => l,
-        Err(r) => return r,
-    };
+pub async fn login(
+    State(s): State<Arc<AppState>>,
+    info: RequestInfo,
+    JsonBody(login): JsonBody<Login>,
+) -> Response {
     let failed = || {
         problem(
             StatusCode::UNAUTHORIZED,
@@ -296,9 +255,10 @@ pub async fn me(State(s): State<Arc<AppState>>, caller: Caller) -> Response {
     }
 }
 
+/// The body of `POST /auth/tokens`.
 #[derive(Deserialize, utoipa::ToSchema)]
 #[serde(deny_unknown_fields)]
-struct NewToken {
+pub struct NewToken {
     label: String,
 }
 
@@ -308,12 +268,8 @@ pub async fn new_token(
     State(s): State<Arc<AppState>>,
     caller: Caller,
     info: RequestInfo,
-    body: Bytes,
+    JsonBody(req): JsonBody<NewToken>,
 ) -> Response {
-    let req: NewToken = match parse_json(&body) {
-        Ok(r) => r,
-        Err(r) => return r,
-    };
     if req.label.trim().is_empty() {
         return problem(
             StatusCode::BAD_REQUEST,
@@ -391,9 +347,10 @@ pub async fn revoke_token(
     }
 }
 
+/// The body of `POST /users`.
 #[derive(Deserialize, utoipa::ToSchema)]
 #[serde(deny_unknown_fields)]
-struct NewUser {
+pub struct NewUser {
     username: String,
     name: String,
     role: Role,
@@ -436,15 +393,11 @@ pub async fn create_user(
     State(s): State<Arc<AppState>>,
     caller: Caller,
     info: RequestInfo,
-    body: Bytes,
+    JsonBody(req): JsonBody<NewUser>,
 ) -> Response {
     if let Err(r) = caller.require(&[Role::Admin]) {
         return r;
     }
-    let req: NewUser = match parse_json(&body) {
-        Ok(r) => r,
-        Err(r) => return r,
-    };
     let account = NewAccount {
         username: &req.username,
         name: &req.name,

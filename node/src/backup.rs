@@ -267,7 +267,7 @@ pub async fn http_backup(
     if let Err(r) = caller.require(&[crate::users::Role::Admin]) {
         return r;
     }
-    let req: BackupRequest = match crate::auth::parse_json_or_default(&body) {
+    let req: BackupRequest = match crate::http::parse_json_or_default(&body) {
         Ok(r) => r,
         Err(r) => return r,
     };

@@ -1,6 +1,9 @@
 //! The node's HTTP surface. Handlers are thin: they parse, call the anchor or the contracts, and
 //! map errors to status codes with a problem description; nothing here holds state of its own.
 
+// Body helpers return a ready HTTP response as their error, the axum way.
+#![allow(clippy::result_large_err)]
+
 use std::sync::Arc;
 
 use axum::Router;
@@ -196,6 +199,62 @@ fn api_info() -> utoipa::openapi::OpenApi {
         ))),
     );
     api
+}
+
+/// Parses a JSON body, naming the field at fault.
+pub fn parse_json<T: serde::de::DeserializeOwned>(body: &Bytes) -> Result<T, Response> {
+    let de = &mut serde_json::Deserializer::from_slice(body);
+    serde_path_to_error::deserialize(de).map_err(|e| {
+        let path = e.path().to_string();
+        let detail = if path == "." {
+            e.inner().to_string()
+        } else {
+            format!("{path}: {}", e.inner())
+        };
+        problem(StatusCode::BAD_REQUEST, "invalid request", detail)
+    })
+}
+
+/// Parses an optional JSON body: empty means the defaults.
+pub fn parse_json_or_default<T: serde::de::DeserializeOwned + Default>(
+    body: &Bytes,
+) -> Result<T, Response> {
+    if body.iter().all(u8::is_ascii_whitespace) {
+        Ok(T::default())
+    } else {
+        parse_json(body)
+    }
+}
+
+/// Refuses a body with fields, for actions that take none (an empty body or `{}` is fine).
+pub fn no_fields(body: &Bytes) -> Result<(), Response> {
+    if body.iter().all(u8::is_ascii_whitespace) {
+        return Ok(());
+    }
+    match parse_json::<serde_json::Map<String, serde_json::Value>>(body) {
+        Ok(m) if m.is_empty() => Ok(()),
+        Ok(_) => Err(problem(
+            StatusCode::BAD_REQUEST,
+            "invalid request",
+            "this action takes no fields",
+        )),
+        Err(r) => Err(r),
+    }
+}
+
+/// A JSON body, parsed with the path of the field at fault; a bad body is refused with 400
+/// before the handler runs (the body limit applies as for any body).
+pub struct JsonBody<T>(pub T);
+
+impl<S: Send + Sync, T: serde::de::DeserializeOwned> axum::extract::FromRequest<S> for JsonBody<T> {
+    type Rejection = Response;
+
+    async fn from_request(req: axum::extract::Request, state: &S) -> Result<Self, Self::Rejection> {
+        let body = Bytes::from_request(req, state)
+            .await
+            .map_err(IntoResponse::into_response)?;
+        parse_json(&body).map(JsonBody)
+    }
 }
 
 /// An RFC 9457 problem description: every refusal of the API has this shape (some add

@@ -25,8 +25,9 @@ use serde::Deserialize;
 use serde_json::{Value, json};
 
 use crate::audit::{Change, RequestInfo};
-use crate::auth::{Caller, no_fields, parse_json};
+use crate::auth::Caller;
 use crate::http::{AppState, internal, problem};
+use crate::http::{no_fields, parse_json};
 use crate::issuance;
 use crate::store::{self, CF_STATUS, PermitRecord};
 use crate::users::Role;

@@ -26,8 +26,7 @@ use serde::Deserialize;
 use serde_json::{Value, json};
 use subtle::ConstantTimeEq;
 
-use crate::auth::parse_json;
-use crate::http::{AppState, internal, problem};
+use crate::http::{AppState, internal, parse_json, problem};
 use crate::issuance::{self, IssueError};
 use crate::trust::NodeTrust;
 

@@ -25,8 +25,9 @@ use serde::Deserialize;
 use serde_json::{Value, json};
 
 use crate::audit::{Change, RequestInfo};
-use crate::auth::{Caller, no_fields, parse_json};
+use crate::auth::Caller;
 use crate::http::{AppState, internal, problem};
+use crate::http::{JsonBody, no_fields, parse_json};
 use crate::issuance;
 use crate::users::Role;
 
@@ -201,9 +202,10 @@ fn holder_ok(holder: &str) -> bool {
         .is_some_and(|k| credentials::keys::PublicKey::from_multikey(k).is_ok())
 }
 
+/// The body of `POST /applications`.
 #[derive(Deserialize, utoipa::ToSchema)]
 #[serde(deny_unknown_fields)]
-struct NewApplication {
+pub struct NewApplication {
     /// The applicant's wallet did:key, the permit's holder.
     holder: String,
     /// The boxes the applicant fills (the permit's canonical JSON without number, box 6 and
@@ -219,15 +221,11 @@ pub async fn create(
     State(s): State<Arc<AppState>>,
     caller: Caller,
     info: RequestInfo,
-    body: Bytes,
+    JsonBody(req): JsonBody<NewApplication>,
 ) -> Response {
     if let Err(r) = caller.require(&[Role::Applicant]) {
         return r;
     }
-    let req: NewApplication = match parse_json(&body) {
-        Ok(r) => r,
-        Err(r) => return r,
-    };
     if !holder_ok(&req.holder) {
         return problem(
             StatusCode::BAD_REQUEST,
@@ -343,9 +341,10 @@ pub async fn get(
     }
 }
 
+/// The body of `PUT /applications/{id}`.
 #[derive(Deserialize, utoipa::ToSchema)]
 #[serde(deny_unknown_fields)]
-struct Amend {
+pub struct Amend {
     /// The new request.
     #[schema(value_type = Object)]
     request: Request,
@@ -441,12 +440,8 @@ pub async fn amend(
     caller: Caller,
     info: RequestInfo,
     Path(id): Path<String>,
-    body: Bytes,
+    JsonBody(req): JsonBody<Amend>,
 ) -> Response {
-    let req: Amend = match parse_json(&body) {
-        Ok(r) => r,
-        Err(r) => return r,
-    };
     step(
         &s,
         &caller,
@@ -484,7 +479,7 @@ pub async fn act(
         }),
         "withdraw" => no_fields(&body).map(|()| Action::Withdraw),
         "issue" => {
-            let options: IssueOptions = match crate::auth::parse_json_or_default(&body) {
+            let options: IssueOptions = match crate::http::parse_json_or_default(&body) {
                 Ok(o) => o,
                 Err(r) => return r,
             };
