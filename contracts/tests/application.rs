@@ -4,18 +4,14 @@
 
 #![allow(clippy::unwrap_used, clippy::expect_used)]
 
+mod common;
+
+use common::fixture;
+
 use chrono::{DateTime, TimeZone, Utc};
 use contracts::application::{Money, Request};
-use contracts::{Action, Actor, Application, Permit, PermitKey, Stage, WorkflowError};
+use contracts::{Action, Actor, Application, PermitKey, Stage, WorkflowError};
 use proptest::prelude::*;
-
-fn fixture(name: &str) -> Permit {
-    let path = format!(
-        "{}/tests/fixtures/valid/{name}.json",
-        env!("CARGO_MANIFEST_DIR")
-    );
-    Permit::from_json(&std::fs::read(path).unwrap()).unwrap()
-}
 
 fn t(minute: u32) -> DateTime<Utc> {
     Utc.with_ymd_and_hms(2026, 12, 1, 9, minute, 0).unwrap()

@@ -3,19 +3,15 @@
 
 #![allow(clippy::unwrap_used, clippy::expect_used)]
 
+mod common;
+
+use common::fixture;
+
 use std::collections::BTreeMap;
 
 use contracts::report::{Basis, annual_rows, validate_report};
 use contracts::species::Checklist;
-use contracts::{Event, Lifecycle, Permit};
-
-fn fixture(name: &str) -> Permit {
-    let path = format!(
-        "{}/tests/fixtures/valid/{name}.json",
-        env!("CARGO_MANIFEST_DIR")
-    );
-    Permit::from_json(&std::fs::read(path).unwrap()).unwrap()
-}
+use contracts::{Event, Lifecycle};
 
 fn day(s: &str) -> chrono::NaiveDate {
     s.parse().unwrap()

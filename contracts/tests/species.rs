@@ -3,33 +3,17 @@
 
 #![allow(clippy::unwrap_used, clippy::expect_used)]
 
-use contracts::Permit;
-use contracts::species::{Checklist, Listing};
+mod common;
 
-fn fixture(name: &str) -> Permit {
-    let path = format!(
-        "{}/tests/fixtures/valid/{name}.json",
-        env!("CARGO_MANIFEST_DIR")
-    );
-    Permit::from_json(&std::fs::read(path).unwrap()).unwrap()
-}
+use common::fixture;
+
+use contracts::species::{Checklist, Listing};
 
 #[test]
 fn every_species_of_the_fixtures_is_in_the_bundled_checklist_at_its_appendix() {
     let list = Checklist::bundled();
     assert!(list.taxa().len() >= 40);
-    for name in [
-        "export_permit",
-        "import_permit",
-        "re_export_certificate",
-        "certificate_of_origin",
-        "introduction_from_the_sea",
-        "pre_convention_certificate",
-        "captive_breeding_certificate",
-        "travelling_exhibition_certificate",
-        "musical_instrument_certificate",
-        "ownership_certificate",
-    ] {
+    for name in common::VALID {
         for block in &fixture(name).blocks {
             let listing = list.check(block);
             assert!(
