@@ -75,6 +75,10 @@ pub struct Config {
     /// issuance beyond them is refused.
     #[serde(default, skip_serializing_if = "Vec::is_empty")]
     pub quotas: Vec<contracts::Quota>,
+    /// Serve plain HTTP on an address other than loopback: only behind a TLS-terminating
+    /// proxy on the same host or network segment (the node has no TLS of its own yet).
+    #[serde(default, skip_serializing_if = "std::ops::Not::not")]
+    pub allow_plain_http: bool,
 }
 
 fn default_sync_interval() -> u64 {
@@ -118,6 +122,7 @@ impl Config {
             fees: BTreeMap::new(),
             notify: Default::default(),
             quotas: Vec::new(),
+            allow_plain_http: false,
         }
     }
 
@@ -182,6 +187,9 @@ impl Config {
             self.securing = v
                 .parse()
                 .map_err(|e: String| anyhow::anyhow!("CITES_SECURING: {e}"))?;
+        }
+        if let Some(v) = get("CITES_ALLOW_PLAIN_HTTP") {
+            self.allow_plain_http = matches!(v.as_str(), "1" | "true" | "yes");
         }
         if let Some(v) = get("CITES_CHECKPOINT_INTERVAL_MS") {
             self.checkpoint_interval_ms = v
@@ -257,6 +265,18 @@ impl Config {
     /// RocksDB directory.
     pub fn db_dir(&self) -> PathBuf {
         self.data_dir.join("db")
+    }
+
+    /// Refuses to serve passwords, session cookies and tokens in the clear beyond this host:
+    /// plain HTTP only on loopback unless `allow_plain_http` says a TLS proxy is in front.
+    pub fn check_exposure(&self) -> anyhow::Result<()> {
+        if !self.listen.ip().is_loopback() && !self.allow_plain_http {
+            bail!(
+                "{} is not a loopback address and the node speaks plain HTTP: put it behind a TLS-terminating proxy and set allow_plain_http = true (or CITES_ALLOW_PLAIN_HTTP=1), or listen on 127.0.0.1",
+                self.listen
+            );
+        }
+        Ok(())
     }
 
     /// The species checklist file an MA imported (`cites-node species import`).
@@ -344,6 +364,18 @@ mod tests {
             .apply_env(|k| (k == "CITES_LISTEN").then(|| "nowhere".into()))
             .unwrap_err();
         assert!(err.to_string().contains("CITES_LISTEN"), "{err}");
+    }
+
+    #[test]
+    fn plain_http_beyond_loopback_needs_saying_so() {
+        let mut c = sample();
+        assert!(c.check_exposure().is_ok());
+        c.listen = "0.0.0.0:8701".parse().unwrap();
+        let err = c.check_exposure().unwrap_err().to_string();
+        assert!(err.contains("allow_plain_http"), "{err}");
+        c.apply_env(|k| (k == "CITES_ALLOW_PLAIN_HTTP").then(|| "1".into()))
+            .unwrap();
+        assert!(c.check_exposure().is_ok());
     }
 
     #[test]

@@ -160,11 +160,34 @@ pub fn router(state: Arc<AppState>) -> Router {
             }),
         )
         .layer(DefaultBodyLimit::max(MAX_BODY))
+        .layer(axum::middleware::from_fn(security_headers))
         .layer(axum::middleware::from_fn_with_state(
             state.clone(),
             crate::metrics::track,
         ))
         .with_state(state)
+}
+
+/// Headers every answer carries: no sniffing, no framing, no referrer, and a content policy
+/// that lets pages load only what the node itself serves.
+async fn security_headers(
+    request: axum::extract::Request,
+    next: axum::middleware::Next,
+) -> Response {
+    let mut response = next.run(request).await;
+    let h = response.headers_mut();
+    for (name, value) in [
+        ("x-content-type-options", "nosniff"),
+        ("x-frame-options", "DENY"),
+        ("referrer-policy", "no-referrer"),
+        (
+            "content-security-policy",
+            "default-src 'self'; style-src 'self' 'unsafe-inline'; frame-ancestors 'none'; base-uri 'none'; form-action 'self'",
+        ),
+    ] {
+        h.insert(name, HeaderValue::from_static(value));
+    }
+    response
 }
 
 /// The document's header: what the API is and how callers authenticate.

@@ -94,6 +94,7 @@ impl RunningNode {
         create_key: bool,
         shutdown: watch::Receiver<bool>,
     ) -> anyhow::Result<RunningNode> {
+        config.check_exposure()?;
         let signer = keys::load_log_key(&config, create_key)?;
         let anchor = {
             let config = config.clone();

@@ -165,3 +165,39 @@ fn dev_starts_three_nodes_sharing_a_genesis_and_stops_cleanly() {
         "{out}"
     );
 }
+
+/// Plain HTTP beyond loopback carries passwords and tokens in the clear: the node refuses to
+/// start there unless told a TLS proxy is in front (nothing is bound before it refuses).
+#[test]
+fn a_node_refuses_plain_http_beyond_loopback_unless_told() {
+    let dir = tempfile::tempdir().unwrap();
+    let config = dir.path().join("n.toml");
+    let out = run(
+        &bin(),
+        &[
+            "init",
+            "--config",
+            config.to_str().unwrap(),
+            "--name",
+            "Exposed MA",
+            "--party",
+            "GH",
+            "--log-origin",
+            "cites.test/exposed",
+            "--listen",
+            "0.0.0.0:18799",
+        ],
+    );
+    assert!(
+        out.status.success(),
+        "{}",
+        String::from_utf8_lossy(&out.stderr)
+    );
+    let out = run(&bin(), &["run", "--config", config.to_str().unwrap()]);
+    assert_eq!(out.status.code(), Some(2));
+    let err = String::from_utf8_lossy(&out.stderr);
+    assert!(
+        err.contains("plain HTTP") && err.contains("allow_plain_http"),
+        "{err}"
+    );
+}

@@ -1116,6 +1116,12 @@ fn the_openapi_document_describes_every_route_it_registers() {
         .call()
         .unwrap();
     assert_eq!(r.status(), 200);
+    for (header, value) in [
+        ("x-frame-options", "DENY"),
+        ("x-content-type-options", "nosniff"),
+    ] {
+        assert_eq!(r.headers()[header], value, "every answer carries {header}");
+    }
     let api: Value = r.body_mut().read_json().unwrap();
     assert!(
         api["openapi"].as_str().unwrap().starts_with("3."),
