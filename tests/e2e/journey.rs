@@ -327,6 +327,36 @@ fn a_presentation_with_its_evidence_verifies_offline_for_its_challenge_only() {
         Some(2),
         "a presentation needs the challenge and domain"
     );
+
+    // A presentation altered after signing fails on its holder proof.
+    let good = std::fs::read_to_string(&package).unwrap();
+    let mut altered: Value = serde_json::from_str(&good).unwrap();
+    altered["verifiablePresentation"]["holder"] =
+        "did:key:z6MkrJVnaZkeFzdQyMZu1cgjg7k1pZZ6pvBQ7XJPt4swbTQ2".into();
+    std::fs::write(&package, altered.to_string()).unwrap();
+    let out = verify("border-1", "customs.gh.example");
+    assert_eq!(
+        out.status.code(),
+        Some(1),
+        "{}",
+        String::from_utf8_lossy(&out.stdout)
+    );
+
+    // Cancelled at home: the refreshed evidence carries the revocation, offline too.
+    let cancel = json!({ "reason": "stolen" });
+    assert_eq!(
+        ma.as_("ma-officer")
+            .post(&format!("/permits/{permit}/cancel"), &cancel)
+            .0,
+        200
+    );
+    let bundle = wallet::receive::evidence(&got.issuer_url, &got.credential).unwrap();
+    w.set_evidence(&permit, bundle).unwrap();
+    write_package(&w);
+    let out = verify("border-1", "customs.gh.example");
+    assert_eq!(out.status.code(), Some(1));
+    let text = String::from_utf8_lossy(&out.stdout);
+    assert!(text.contains("[FAIL] status"), "{text}");
 }
 
 fn agent() -> ureq::Agent {
