@@ -10,7 +10,7 @@ use chrono::Datelike;
 use serde::{Deserialize, Serialize};
 
 use crate::codes::{Country, Purpose, Source, Term, Unit};
-use crate::permit::{Permit, QuotaPosition, SpeciesBlock};
+use crate::permit::{DocumentType, Permit, QuotaPosition, SpeciesBlock};
 use crate::quantity::Quantity;
 
 /// One quota.
@@ -136,6 +136,10 @@ impl QuotaBook {
     /// Checks every block of a permit against the quotas that cover it, in the year of issue.
     /// Blocks of one permit counting against the same quota are summed.
     pub fn check(&self, permit: &Permit) -> Result<Vec<QuotaUse>, QuotaError> {
+        // National export quotas count exports of the Party's own specimens: export permits.
+        if permit.document_type != DocumentType::ExportPermit {
+            return Ok(Vec::new());
+        }
         let party = permit.authority.country;
         let year = permit.issued.date.year();
         let mut pending: BTreeMap<usize, Quantity> = BTreeMap::new();
@@ -207,15 +211,32 @@ impl QuotaBook {
         Ok(())
     }
 
+    /// Counts a permit issued earlier, even beyond today's quota (the quota may have been
+    /// lowered since): what was issued stays counted, so a later release gives back only that.
+    pub fn count_issued(&mut self, permit: &Permit) {
+        self.adjust(permit, true);
+    }
+
     /// Gives back what a cancelled or replaced permit had counted (it was never used).
     pub fn release(&mut self, permit: &Permit) {
+        self.adjust(permit, false);
+    }
+
+    fn adjust(&mut self, permit: &Permit, add: bool) {
+        if permit.document_type != DocumentType::ExportPermit {
+            return;
+        }
         let party = permit.authority.country;
         let year = permit.issued.date.year();
         for block in &permit.blocks {
             for (index, quota) in self.quotas.iter().enumerate() {
                 if quota.covers(party, year, permit.purpose, block) && quota.unit == block.unit {
                     let used = self.used.entry(index).or_default();
-                    *used = used.saturating_sub(block.quantity);
+                    *used = if add {
+                        used.checked_add(block.quantity).unwrap_or(*used)
+                    } else {
+                        used.saturating_sub(block.quantity)
+                    };
                 }
             }
         }

@@ -190,12 +190,12 @@ pub fn annual_rows<'a>(
         }
         let mut crossed = false;
         for c in &life.crossings {
-            crossed = true;
             let (day, amounts) = match (&c.exported_on, &c.imported) {
                 (Some(day), _) => (*day, &c.exported),
                 (None, Some(i)) => (i.on, &i.quantities),
                 (None, None) => continue,
             };
+            crossed = true;
             if day.year() == year {
                 let q = |b: &str| amounts.get(b).copied();
                 rows.extend(rows_of(p, &q, year, Basis::Actual));

@@ -155,7 +155,10 @@ impl Checklist {
         let mut taxa = Vec::new();
         for c in concepts {
             let text = |v: &serde_json::Value| v.as_str().unwrap_or_default().to_owned();
-            if text(&c["name_status"]) != "A" || c["active"] == false {
+            if text(&c["name_status"]) != "A"
+                || c["active"] == false
+                || text(&c["full_name"]).trim().is_empty()
+            {
                 continue;
             }
             let listing: Vec<&str> = c["cites_listing"]

@@ -48,6 +48,9 @@ pub struct AppState {
     pub challenges: crate::vcapi::Challenges,
     /// OpenID4VCI nonces handed out (single use, like challenges).
     pub nonces: crate::vcapi::Challenges,
+    /// One redemption of an OpenID4VCI offer at a time (anonymous callers do not wait on the
+    /// workflow's lock).
+    pub offers_lock: std::sync::Mutex<()>,
     /// The trust registry, when the node pins a genesis.
     pub registry: Option<crate::registry::NodeRegistry>,
     /// Replicas of other nodes' logs.
@@ -273,6 +276,23 @@ impl<S: Send + Sync, T: serde::de::DeserializeOwned> axum::extract::FromRequest<
     type Rejection = Response;
 
     async fn from_request(req: axum::extract::Request, state: &S) -> Result<Self, Self::Rejection> {
+        // JSON only: a cross-site form post (text/plain, urlencoded) never reaches a handler.
+        let json = req
+            .headers()
+            .get(header::CONTENT_TYPE)
+            .and_then(|v| v.to_str().ok())
+            .and_then(|v| v.split(';').next())
+            .is_some_and(|m| {
+                let m = m.trim();
+                m == "application/json" || m.ends_with("+json")
+            });
+        if !json {
+            return Err(problem(
+                StatusCode::UNSUPPORTED_MEDIA_TYPE,
+                "unsupported media type",
+                "send the body as application/json",
+            ));
+        }
         let body = Bytes::from_request(req, state)
             .await
             .map_err(IntoResponse::into_response)?;

@@ -144,6 +144,7 @@ impl RunningNode {
             base_url,
             challenges: vcapi::Challenges::default(),
             nonces: vcapi::Challenges::default(),
+            offers_lock: std::sync::Mutex::new(()),
             registry,
             replicas: replicate::Replicas::default(),
             witness,

@@ -246,7 +246,9 @@ pub async fn token(State(s): State<Arc<AppState>>, body: Bytes) -> Response {
             "pre-authorized_code is missing",
         );
     };
-    let _one = s.workflow_lock.lock().await;
+    let Ok(_one) = s.offers_lock.lock() else {
+        return internal(anyhow::anyhow!("offers lock poisoned"));
+    };
     let store = s.anchor.store();
     let key = digest_key(b'o', &code);
     let mut offer = match load(store, &key) {
@@ -281,7 +283,6 @@ pub async fn token(State(s): State<Arc<AppState>>, body: Bytes) -> Response {
     let result = (|| {
         let access = random(32)?;
         offer.redeemed = true;
-        save(store, key.clone(), &offer)?;
         let grant = Stored {
             tx_code: None,
             expires: Utc::now() + TOKEN_TTL,
@@ -289,7 +290,21 @@ pub async fn token(State(s): State<Arc<AppState>>, body: Bytes) -> Response {
             redeemed: false,
             ..offer.clone()
         };
-        save(store, digest_key(b't', &access), &grant)?;
+        // The offer is used up exactly when its token exists: one batch.
+        let put = |key: Vec<u8>, value: &Stored| -> anyhow::Result<ledger::SideWrite> {
+            Ok(ledger::SideWrite {
+                cf: CF_OFFERS.into(),
+                key,
+                value: serde_json::to_vec(value)?,
+            })
+        };
+        crate::audit::commit(
+            store,
+            vec![
+                put(key.clone(), &offer)?,
+                put(digest_key(b't', &access), &grant)?,
+            ],
+        )?;
         Ok::<_, anyhow::Error>(access)
     })();
     match result {
@@ -365,8 +380,10 @@ fn check_proof(s: &AppState, jwt: &str) -> Result<String, Response> {
     if !aud_ok {
         return Err(invalid(format!("aud must be {}", s.base_url)));
     }
-    let iat = claims["iat"].as_i64().unwrap_or(0);
-    if (Utc::now().timestamp() - iat).abs() > 300 {
+    let Some(iat) = claims["iat"].as_i64() else {
+        return Err(invalid("iat is missing".into()));
+    };
+    if Utc::now().timestamp().abs_diff(iat) > 300 {
         return Err(invalid("iat is not within five minutes of now".into()));
     }
     let nonce = claims["nonce"].as_str().unwrap_or_default();
@@ -395,8 +412,9 @@ pub async fn credential(
     else {
         return oauth_error(StatusCode::UNAUTHORIZED, "invalid_token", "no access token");
     };
-    let grant = match load(s.anchor.store(), &digest_key(b't', token)) {
-        Ok(Some(g)) if g.expires > Utc::now() => g,
+    let token_key = digest_key(b't', token);
+    let grant = match load(s.anchor.store(), &token_key) {
+        Ok(Some(g)) if g.expires > Utc::now() && !g.redeemed => g,
         Ok(_) => {
             return oauth_error(
                 StatusCode::UNAUTHORIZED,
@@ -456,9 +474,20 @@ pub async fn credential(
         Ok(None) => return internal(anyhow::anyhow!("offered permit {key} is missing")),
         Err(e) => return internal(e),
     };
-    let mechanism = match &record.credential {
-        Secured::Jwt(_) => Mechanism::Jose,
-        Secured::Embedded(_) => Mechanism::EddsaRdfc2022,
+    let status = record.lifecycle().status_on(Utc::now().date_naive());
+    if !matches!(
+        status,
+        contracts::Status::Issued | contracts::Status::Endorsed
+    ) {
+        return oauth_error(
+            StatusCode::BAD_REQUEST,
+            "invalid_credential_request",
+            format!("the permit is {status}; it is not handed out any more"),
+        );
+    }
+    let mechanism = match record.credential.mechanism() {
+        Ok(m) => m,
+        Err(e) => return internal(anyhow::anyhow!("the stored credential of {key}: {e}")),
     };
     if let Some(id) = req.credential_configuration_id
         && id != configuration(mechanism)
@@ -468,6 +497,14 @@ pub async fn credential(
             "invalid_credential_request",
             format!("this offer is of {}", configuration(mechanism)),
         );
+    }
+    // The token is spent with this answer.
+    let spent = Stored {
+        redeemed: true,
+        ..grant
+    };
+    if let Err(e) = save(s.anchor.store(), token_key, &spent) {
+        return internal(e);
     }
     let credential = match record.credential {
         Secured::Jwt(t) => Value::String(t),

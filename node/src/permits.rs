@@ -364,7 +364,8 @@ async fn record_event(
             tracing::error!(permit = %key, error = %format!("{e:#}"), "status list not re-signed");
         }
     }
-    if matches!(action, "permit.cancel" | "permit.replaced")
+    // (A replacement gave the original's quota back before it was issued.)
+    if action == "permit.cancel"
         && let Ok(mut book) = s.quotas.lock()
     {
         // Never used: its quantities go back to the quota.
@@ -391,9 +392,9 @@ fn offer(s: &AppState, caller: &Caller, key: &PermitKey, body: &Bytes) -> Respon
     if !allowed {
         return no_such(key);
     }
-    let mechanism = match &record.credential {
-        credentials::Secured::Jwt(_) => Mechanism::Jose,
-        credentials::Secured::Embedded(_) => Mechanism::EddsaRdfc2022,
+    let mechanism = match record.credential.mechanism() {
+        Ok(m) => m,
+        Err(e) => return internal(anyhow::anyhow!("the stored credential of {key}: {e}")),
     };
     match crate::oid4vci::create_offer(s, &key.to_string(), &record.holder, mechanism) {
         Ok(offer) => (StatusCode::CREATED, Json(json!({ "offer": offer }))).into_response(),
@@ -472,9 +473,19 @@ async fn replace(
         writes.push(number.1);
         Ok(writes)
     }));
+    // The replacement takes the original's place in the quota: given back first, counted
+    // again if the replacement is not issued.
+    if let Ok(mut book) = s.quotas.lock() {
+        book.release(&old.permit);
+    }
     let issued = match issuance::issue(s, order).await {
         Ok(i) => i,
-        Err(e) => return crate::vcapi::issue_error(e),
+        Err(e) => {
+            if let Ok(mut book) = s.quotas.lock() {
+                book.count_issued(&old.permit);
+            }
+            return crate::vcapi::issue_error(e);
+        }
     };
     let replaced = record_event(s, caller, info, key, Kind::Replaced(new_key.clone()), today).await;
     drop(one);

@@ -34,9 +34,12 @@ pub struct Reference {
 impl std::str::FromStr for Reference {
     type Err = String;
     fn from_str(s: &str) -> Result<Reference, String> {
-        let parts: Vec<&str> = s.trim().split(':').collect();
-        let ["CITES1", permit, digest, origin, index] = parts.as_slice() else {
-            return Err("a reference is CITES1:PARTY/NUMBER:DIGEST:ORIGIN:INDEX".into());
+        let bad = || "a reference is CITES1:PARTY/NUMBER:DIGEST:ORIGIN:INDEX".to_owned();
+        // The origin may hold a ':' (a port): the index is after the last one.
+        let (head, index) = s.trim().rsplit_once(':').ok_or_else(bad)?;
+        let parts: Vec<&str> = head.splitn(4, ':').collect();
+        let ["CITES1", permit, digest, origin] = parts.as_slice() else {
+            return Err(bad());
         };
         let (party, number) = permit.split_once('/').ok_or("the permit is PARTY/NUMBER")?;
         Ok(Reference {

@@ -30,6 +30,8 @@ use crate::http::{AppState, internal, parse_json, problem};
 use crate::issuance::{self, IssueError};
 use crate::trust::NodeTrust;
 
+/// Most challenges (or nonces) outstanding at once.
+const MAX_OUTSTANDING: usize = 100_000;
 /// How long a challenge may be answered.
 const CHALLENGE_TTL: Duration = Duration::from_secs(600);
 /// Oldest status a verification accepts (the node's own lists are always current).
@@ -48,6 +50,10 @@ impl Challenges {
         let mut map = self.0.lock().map_err(|_| "lock poisoned".to_owned())?;
         let now = Instant::now();
         map.retain(|_, expires| *expires > now);
+        // Anyone may ask; a bound keeps the map from growing without end.
+        if map.len() >= MAX_OUTSTANDING {
+            return Err("too many outstanding challenges; try again in a few minutes".into());
+        }
         map.insert(challenge.clone(), now + CHALLENGE_TTL);
         Ok(challenge)
     }

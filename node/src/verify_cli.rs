@@ -143,8 +143,16 @@ pub fn run_offline(
         max_status_age: presented.max_status_age,
     };
     // A presentation package is checked as a presentation; anything else must be a bundle.
-    let verdicts = match read_input(path) {
-        Ok(Input::Presentation(vp, mut bundles)) => {
+    let text = std::fs::read(path).with_context(|| format!("cannot read {}", path.display()))?;
+    let is_package = serde_json::from_slice::<Value>(&text)
+        .is_ok_and(|v| v.get("verifiablePresentation").is_some());
+    let input = if is_package {
+        Some(read_input(path)?)
+    } else {
+        None
+    };
+    let verdicts = match input {
+        Some(Input::Presentation(vp, mut bundles)) => {
             let (Some(challenge), Some(domain)) = (presented.challenge, presented.domain) else {
                 bail!(
                     "offline, a presentation is checked against the challenge and domain you gave its holder: pass --challenge and --domain"
@@ -160,12 +168,23 @@ pub fn run_offline(
             expect.challenge = Some(challenge.to_owned());
             expect.domain = Some(domain.to_owned());
             let bundle = bundles.remove(0);
+            let presented = vp
+                .unverified_document()
+                .ok()
+                .and_then(|doc| credentials::presentation::contents(&doc).ok())
+                .map(|(_, inner)| inner)
+                .unwrap_or_default();
+            let same = presented.len() == 1 && presented[0].digest() == bundle.credential.digest();
+            if !same {
+                bail!(
+                    "the evidence in {} is not that of the credential presented",
+                    path.display()
+                );
+            }
             let trust = crate::offline::OfflineTrust::new(genesis, bundle)?;
             credentials::verify::verify_presentation(&vp, &trust, &expect)
         }
         _ => {
-            let text =
-                std::fs::read(path).with_context(|| format!("cannot read {}", path.display()))?;
             let bundle = Bundle::from_json(&text).with_context(|| {
                 format!("{} is not an evidence bundle (offline checks need the bundle, not the bare credential)", path.display())
             })?;

@@ -138,30 +138,33 @@ fn the_wallet_receives_over_openid4vci_and_presents_at_both_borders() {
     let proof = signer
         .sign(&json!({ "aud": ma.url(), "iat": chrono::Utc::now().timestamp(), "nonce": nonce["c_nonce"] }), "openid4vci-proof+jwt")
         .unwrap();
-    let (_, again) = ma
-        .as_("applicant")
-        .post_empty(&format!("/permits/{permit}/offer"));
-    let code = wallet::receive::parse_offer(again["offer"]["uri"].as_str().unwrap()).unwrap()["grants"]
-        ["urn:ietf:params:oauth:grant-type:pre-authorized_code"]["pre-authorized_code"]
-        .as_str()
-        .unwrap()
-        .to_owned();
-    let token: Value = client
-        .post(format!("{}/token", ma.url()))
-        .send_form([
-            (
-                "grant_type",
-                "urn:ietf:params:oauth:grant-type:pre-authorized_code",
-            ),
-            ("pre-authorized_code", &code),
-            ("tx_code", again["offer"]["tx_code"].as_str().unwrap()),
-        ])
-        .unwrap()
-        .body_mut()
-        .read_json()
-        .unwrap();
-    let access = token["access_token"].as_str().unwrap();
-    let ask = |proof: &str| {
+    // An access token from a fresh offer of the same permit.
+    let access_token = || {
+        let (_, again) = ma
+            .as_("applicant")
+            .post_empty(&format!("/permits/{permit}/offer"));
+        let code = wallet::receive::parse_offer(again["offer"]["uri"].as_str().unwrap()).unwrap()
+            ["grants"]["urn:ietf:params:oauth:grant-type:pre-authorized_code"]["pre-authorized_code"]
+            .as_str()
+            .unwrap()
+            .to_owned();
+        let token: Value = client
+            .post(format!("{}/token", ma.url()))
+            .send_form([
+                (
+                    "grant_type",
+                    "urn:ietf:params:oauth:grant-type:pre-authorized_code",
+                ),
+                ("pre-authorized_code", &code),
+                ("tx_code", again["offer"]["tx_code"].as_str().unwrap()),
+            ])
+            .unwrap()
+            .body_mut()
+            .read_json::<Value>()
+            .unwrap();
+        token["access_token"].as_str().unwrap().to_owned()
+    };
+    let ask = |access: &str, proof: &str| {
         let mut r = client
             .post(format!("{}/credential", ma.url()))
             .header("authorization", &format!("Bearer {access}"))
@@ -172,8 +175,15 @@ fn the_wallet_receives_over_openid4vci_and_presents_at_both_borders() {
             r.body_mut().read_json::<Value>().unwrap(),
         )
     };
-    assert_eq!(ask(&proof).0, 200);
-    let (status, body) = ask(&proof);
+    let first = access_token();
+    assert_eq!(ask(&first, &proof).0, 200);
+    let (status, body) = ask(&first, &proof);
+    assert_eq!(
+        (status, body["error"].as_str()),
+        (401, Some("invalid_token")),
+        "a token is spent once: {body}"
+    );
+    let (status, body) = ask(&access_token(), &proof);
     assert_eq!(
         (status, body["error"].as_str()),
         (400, Some("invalid_nonce")),
@@ -357,6 +367,20 @@ fn a_presentation_with_its_evidence_verifies_offline_for_its_challenge_only() {
     assert_eq!(out.status.code(), Some(1));
     let text = String::from_utf8_lossy(&out.stdout);
     assert!(text.contains("[FAIL] status"), "{text}");
+    // Nor is a cancelled permit handed out over OpenID4VCI any more.
+    let (status, fresh) = ma
+        .as_("applicant")
+        .post_empty(&format!("/permits/{permit}/offer"));
+    assert_eq!(status, 201, "{fresh}");
+    let parsed = wallet::receive::parse_offer(fresh["offer"]["uri"].as_str().unwrap()).unwrap();
+    let err = wallet::receive::receive(
+        &parsed,
+        fresh["offer"]["tx_code"].as_str(),
+        &w.holder_key().unwrap(),
+    )
+    .err()
+    .unwrap();
+    assert!(format!("{err:#}").contains("not handed out"), "{err:#}");
 }
 
 fn agent() -> ureq::Agent {

@@ -85,6 +85,12 @@ pub fn receive(offer: &Value, tx_code: Option<&str>, key: &SecretKey) -> anyhow:
         .context("the offer names no credential_issuer")?
         .trim_end_matches('/')
         .to_owned();
+    let local = ["http://127.0.0.1:", "http://localhost:", "http://[::1]:"];
+    if !issuer.starts_with("https://") && !local.iter().any(|l| issuer.starts_with(l)) {
+        bail!(
+            "the issuer {issuer} is not https: refused (only a node on this machine may be plain http)"
+        );
+    }
     let grant = &offer["grants"][PRE_AUTHORIZED];
     let code = grant["pre-authorized_code"]
         .as_str()

@@ -144,6 +144,12 @@ pub struct Wallet {
     contents: Contents,
 }
 
+impl Drop for Wallet {
+    fn drop(&mut self) {
+        zeroize::Zeroize::zeroize(&mut self.key);
+    }
+}
+
 impl std::fmt::Debug for Wallet {
     fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
         f.debug_struct("Wallet")
@@ -162,6 +168,14 @@ fn derive(passphrase: &str, kdf: &Kdf) -> Result<[u8; 32], WalletError> {
         return Err(corrupt(format!(
             "unknown key derivation {:?}",
             kdf.algorithm
+        )));
+    }
+    // The parameters come from the file: bound them, or a crafted file could make the key
+    // derivation take all memory or time before the passphrase is even checked.
+    if kdf.memory_kib > 1024 * 1024 || kdf.iterations > 16 || kdf.parallelism > 8 {
+        return Err(corrupt(format!(
+            "key derivation parameters out of bounds (m={} KiB, t={}, p={})",
+            kdf.memory_kib, kdf.iterations, kdf.parallelism
         )));
     }
     let salt = B64
@@ -198,9 +212,11 @@ impl Wallet {
         if path.exists() {
             return Err(WalletError::Exists(dir.to_owned()));
         }
-        std::fs::create_dir_all(dir).map_err(io(format!("cannot create {}", dir.display())))?;
-        std::fs::set_permissions(dir, std::fs::Permissions::from_mode(0o700))
-            .map_err(io(format!("cannot make {} private", dir.display())))?;
+        if !dir.exists() {
+            std::fs::create_dir_all(dir).map_err(io(format!("cannot create {}", dir.display())))?;
+            std::fs::set_permissions(dir, std::fs::Permissions::from_mode(0o700))
+                .map_err(io(format!("cannot make {} private", dir.display())))?;
+        }
         let mut salt = [0u8; 16];
         getrandom::getrandom(&mut salt).map_err(|e| WalletError::Io {
             what: "no randomness".into(),
@@ -230,7 +246,7 @@ impl Wallet {
                 credentials: Vec::new(),
             },
         };
-        wallet.save()?;
+        wallet.write(false)?;
         Ok(wallet)
     }
 
@@ -290,6 +306,12 @@ impl Wallet {
 
     /// Writes the wallet: a new temporary file, synced, renamed over the old one.
     pub fn save(&self) -> Result<(), WalletError> {
+        self.write(true)
+    }
+
+    /// Writes the wallet file, replacing the old one only if `replace` (a new wallet never
+    /// replaces one that appeared meanwhile).
+    fn write(&self, replace: bool) -> Result<(), WalletError> {
         let mut nonce = [0u8; 24];
         getrandom::getrandom(&mut nonce).map_err(|e| WalletError::Io {
             what: "no randomness".into(),
@@ -337,7 +359,21 @@ impl Wallet {
         file.write_all(&bytes)
             .and_then(|()| file.sync_all())
             .map_err(io(format!("cannot write {}", tmp.display())))?;
-        std::fs::rename(&tmp, &path).map_err(io(format!("cannot replace {}", path.display())))?;
+        if replace {
+            std::fs::rename(&tmp, &path)
+                .map_err(io(format!("cannot replace {}", path.display())))?;
+        } else {
+            // A hard link fails if the name exists: no other `init` is overwritten.
+            let linked = std::fs::hard_link(&tmp, &path);
+            let _ = std::fs::remove_file(&tmp);
+            linked.map_err(|e| match e.kind() {
+                std::io::ErrorKind::AlreadyExists => WalletError::Exists(self.dir.clone()),
+                _ => WalletError::Io {
+                    what: format!("cannot create {}", path.display()),
+                    source: e,
+                },
+            })?;
+        }
         std::fs::File::open(&self.dir)
             .and_then(|d| d.sync_all())
             .map_err(io(format!("cannot sync {}", self.dir.display())))?;
@@ -420,6 +456,17 @@ impl Wallet {
             node,
             received: Utc::now(),
         };
+        if let Some(old) = self
+            .contents
+            .credentials
+            .iter()
+            .find(|h| h.permit == held.permit && h.issuer != held.issuer)
+        {
+            return Err(WalletError::NotACredential(format!(
+                "the wallet holds {} from {}; a credential from {} does not replace it",
+                held.permit, old.issuer, held.issuer
+            )));
+        }
         let all = &mut self.contents.credentials;
         all.retain(|h| h.permit != held.permit);
         all.push(held);
