@@ -135,6 +135,10 @@ pub struct Anchor {
     pub issued_at: DateTime<Utc>,
     /// The commitment to the permit recorded with it.
     pub commitment: Digest,
+    /// The issuer's log.
+    pub origin: String,
+    /// The issuance entry's index in it.
+    pub index: u64,
     /// How the inclusion and checkpoint were established, for the checklist.
     pub evidence: String,
 }

@@ -138,6 +138,8 @@ fn issue(m: Mechanism, p: &Permit, signer: &Signer) -> (Secured, Anchor) {
     let anchor = Anchor {
         issued_at: t("2026-10-01T08:30:05Z"),
         commitment: contracts::entry::commit(p, &SALT).unwrap(),
+        origin: "cites.gh.example".into(),
+        index: 12,
         evidence: "leaf 12 of cites.gh.example, checkpoint 13 cosigned by 2 of 2 witnesses".into(),
     };
     (secured, anchor)

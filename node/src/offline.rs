@@ -178,6 +178,8 @@ impl Trust for OfflineTrust {
         Ok(Anchor {
             issued_at: entry.at,
             commitment: *commitment,
+            origin: log.origin.clone(),
+            index: log.index,
             evidence: format!(
                 "leaf {} of {} under checkpoint {} cosigned by {} of the genesis witnesses (quorum {}){since}",
                 log.index,

@@ -78,8 +78,7 @@ fn resolve_on(s: &AppState, r: &Reference) -> Vec<Value> {
         now: Utc::now(),
     };
     let anchored = trust.anchor(&r.permit, &r.digest).and_then(|a| {
-        let at = format!("leaf {} of {} ", r.index, r.origin);
-        if a.evidence.starts_with(&at) {
+        if a.origin == r.origin && a.index == r.index {
             Ok(a)
         } else {
             Err(format!(

@@ -195,6 +195,8 @@ impl Trust for NodeTrust<'_> {
         Ok(Anchored {
             issued_at: entry.at,
             commitment,
+            origin: origin.clone(),
+            index,
             evidence: format!(
                 "leaf {index} of {origin} under checkpoint {} ({cosignatures} witness cosignature(s))",
                 checkpoint.size()
