@@ -7,18 +7,9 @@ use chrono::NaiveDate;
 use contracts::{Permit, Rule, ValidationContext, validate};
 use serde_json::{Value, json};
 
-const TYPES: [&str; 10] = [
-    "export_permit",
-    "import_permit",
-    "re_export_certificate",
-    "certificate_of_origin",
-    "introduction_from_the_sea",
-    "pre_convention_certificate",
-    "captive_breeding_certificate",
-    "travelling_exhibition_certificate",
-    "musical_instrument_certificate",
-    "ownership_certificate",
-];
+mod common;
+
+use common::VALID as TYPES;
 
 fn ctx() -> ValidationContext {
     ValidationContext {
