@@ -79,6 +79,9 @@ pub struct Config {
     /// proxy on the same host or network segment (the node has no TLS of its own yet).
     #[serde(default, skip_serializing_if = "std::ops::Not::not")]
     pub allow_plain_http: bool,
+    /// How long an OpenID4VCI credential offer can be redeemed, in seconds (default 7 days).
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub offer_ttl_s: Option<u64>,
 }
 
 fn default_sync_interval() -> u64 {
@@ -123,6 +126,7 @@ impl Config {
             notify: Default::default(),
             quotas: Vec::new(),
             allow_plain_http: false,
+            offer_ttl_s: None,
         }
     }
 
@@ -187,6 +191,12 @@ impl Config {
             self.securing = v
                 .parse()
                 .map_err(|e: String| anyhow::anyhow!("CITES_SECURING: {e}"))?;
+        }
+        if let Some(v) = get("CITES_OFFER_TTL_S") {
+            self.offer_ttl_s = Some(
+                v.parse()
+                    .with_context(|| format!("CITES_OFFER_TTL_S={v:?} is not a number"))?,
+            );
         }
         if let Some(v) = get("CITES_ALLOW_PLAIN_HTTP") {
             self.allow_plain_http = matches!(v.as_str(), "1" | "true" | "yes");

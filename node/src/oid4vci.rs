@@ -37,7 +37,7 @@ pub const CF_OFFERS: &str = "node_offers";
 
 /// The grant type of the pre-authorised code flow.
 pub const PRE_AUTHORIZED: &str = "urn:ietf:params:oauth:grant-type:pre-authorized_code";
-/// How long an offer can be redeemed.
+/// How long an offer can be redeemed unless the config says otherwise (`offer_ttl_s`).
 pub const OFFER_TTL: TimeDelta = TimeDelta::days(7);
 /// How long an access token lasts.
 pub const TOKEN_TTL: TimeDelta = TimeDelta::minutes(5);
@@ -126,7 +126,12 @@ pub fn create_offer(
     let mut pin = [0u8; 4];
     getrandom::getrandom(&mut pin).map_err(|e| anyhow::anyhow!("no randomness: {e}"))?;
     let tx_code = format!("{:06}", u32::from_be_bytes(pin) % 1_000_000);
-    let expires = Utc::now() + OFFER_TTL;
+    let ttl = s
+        .config
+        .offer_ttl_s
+        .and_then(|t| TimeDelta::try_seconds(i64::try_from(t).ok()?))
+        .unwrap_or(OFFER_TTL);
+    let expires = Utc::now() + ttl;
     let stored = Stored {
         permit: permit.to_owned(),
         holder: holder.to_owned(),

@@ -386,3 +386,33 @@ fn a_presentation_with_its_evidence_verifies_offline_for_its_challenge_only() {
 fn agent() -> ureq::Agent {
     e2e_support::agent()
 }
+
+#[test]
+fn an_expired_offer_is_refused_and_a_new_one_works() {
+    let mut ma = crate::workflow::start();
+    ma.net.gh.stop();
+    let text = std::fs::read_to_string(&ma.net.gh.config).unwrap();
+    // A top-level key goes before the tables the file ends with.
+    std::fs::write(&ma.net.gh.config, format!("offer_ttl_s = 1\n{text}")).unwrap();
+    ma.net.gh.start();
+    let dir = tempfile::tempdir().unwrap();
+    let w = wallet::Wallet::create(&dir.path().join("w"), "a long wallet passphrase").unwrap();
+    let (offer, permit, tx_code) = offer_and_permit(&ma, &w.did().unwrap());
+    std::thread::sleep(std::time::Duration::from_millis(2100));
+    let parsed = wallet::receive::parse_offer(offer["uri"].as_str().unwrap()).unwrap();
+    let err = wallet::receive::receive(&parsed, Some(&tx_code), &w.holder_key().unwrap())
+        .err()
+        .unwrap();
+    assert!(format!("{err:#}").contains("expired"), "{err:#}");
+    let (status, fresh) = ma
+        .as_("applicant")
+        .post_empty(&format!("/permits/{permit}/offer"));
+    assert_eq!(status, 201);
+    let parsed = wallet::receive::parse_offer(fresh["offer"]["uri"].as_str().unwrap()).unwrap();
+    wallet::receive::receive(
+        &parsed,
+        fresh["offer"]["tx_code"].as_str(),
+        &w.holder_key().unwrap(),
+    )
+    .unwrap();
+}
