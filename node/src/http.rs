@@ -143,6 +143,7 @@ pub fn router(state: Arc<AppState>) -> Router {
         .routes(routes!(crate::workflow::species))
         .routes(routes!(crate::references::resolve))
         .routes(routes!(crate::report::annual))
+        .routes(routes!(crate::report::quotas))
         .routes(routes!(feed::events))
         .routes(routes!(feed::export))
         .routes(routes!(crate::audit::http_prune))

@@ -75,6 +75,32 @@ pub fn xlsx(rows: &[ReportRow], title: &str) -> anyhow::Result<Vec<u8>> {
     Ok(book.save_to_buffer()?)
 }
 
+/// `GET /quotas`: each national export quota with what is used and what remains (MA officers,
+/// auditors, the operator).
+#[utoipa::path(get, path = "/quotas", tag = "reports", responses((status = 200, description = "quotas, used and remaining"), (status = 403, description = "role not allowed", body = crate::http::Problem)))]
+pub async fn quotas(State(s): State<Arc<AppState>>, caller: Caller) -> Response {
+    if let Err(r) = caller.require(&[Role::MaOfficer, Role::Auditor, Role::Admin]) {
+        return r;
+    }
+    let Ok(book) = s.quotas.lock() else {
+        return internal(anyhow::anyhow!("quota lock poisoned"));
+    };
+    let rows: Vec<_> = book
+        .quotas()
+        .iter()
+        .enumerate()
+        .map(|(i, q)| {
+            let used = book.used(i);
+            json!({
+                "quota": q,
+                "used": used,
+                "remaining": q.quantity.saturating_sub(used),
+            })
+        })
+        .collect();
+    Json(json!({ "party": s.config.party, "quotas": rows })).into_response()
+}
+
 #[derive(Deserialize, utoipa::IntoParams)]
 #[serde(deny_unknown_fields)]
 pub struct ReportQuery {

@@ -1314,6 +1314,10 @@ fn a_quota_fills_box_11a_and_refuses_issuance_beyond_it() {
     );
     assert_eq!(stage(&ma, &id)["stage"], "approved", "nothing changed");
 
+    let (_, report) = ma.as_("auditor").get("/quotas");
+    assert_eq!(report["quotas"][0]["used"], "50", "{report}");
+    assert_eq!(report["quotas"][0]["remaining"], "10");
+
     // Cancelling the first gives its 50 back; the second fits now.
     let cancel = json!({ "reason": "not_used" });
     assert_eq!(
