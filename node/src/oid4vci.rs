@@ -91,6 +91,27 @@ fn load(store: &ledger::Store, key: &[u8]) -> anyhow::Result<Option<Stored>> {
     }
 }
 
+/// Deletes offers and tokens that expired more than a day ago (called at each redemption: they
+/// are few; the day keeps "expired" answers for a while instead of "unknown code").
+fn purge_expired(store: &ledger::Store) -> anyhow::Result<u64> {
+    let cf = crate::store::cf(store, CF_OFFERS)?;
+    let now = Utc::now() - TimeDelta::days(1);
+    let mut batch = rocksdb::WriteBatch::default();
+    let mut n = 0;
+    for item in store.db().iterator_cf(cf, rocksdb::IteratorMode::Start) {
+        let (k, v) = item?;
+        let stale = serde_json::from_slice::<Stored>(&v)
+            .map(|s| s.expires < now)
+            .unwrap_or(true);
+        if stale {
+            batch.delete_cf(cf, k);
+            n += 1;
+        }
+    }
+    store.db().write(batch)?;
+    Ok(n)
+}
+
 fn save(store: &ledger::Store, key: Vec<u8>, value: &Stored) -> anyhow::Result<()> {
     crate::audit::commit(
         store,
@@ -255,6 +276,9 @@ pub async fn token(State(s): State<Arc<AppState>>, body: Bytes) -> Response {
         return internal(anyhow::anyhow!("offers lock poisoned"));
     };
     let store = s.anchor.store();
+    if let Err(e) = purge_expired(store) {
+        tracing::warn!(error = %format!("{e:#}"), "cannot purge expired offers");
+    }
     let key = digest_key(b'o', &code);
     let mut offer = match load(store, &key) {
         Ok(Some(o)) => o,
