@@ -319,12 +319,7 @@ pub fn quota_book(
     if config.quotas.is_empty() {
         return Ok(book);
     }
-    for item in store.db().iterator_cf(
-        store::cf(store, store::CF_PERMITS)?,
-        rocksdb::IteratorMode::Start,
-    ) {
-        let (_, v) = item?;
-        let record: PermitRecord = serde_json::from_slice(&v).context("corrupt permit record")?;
+    for record in store::permits(store)? {
         let status = record.lifecycle().status;
         if matches!(
             status,

@@ -4,7 +4,6 @@
 
 use std::sync::Arc;
 
-use anyhow::Context;
 use axum::Json;
 use axum::extract::{Query, State};
 use axum::http::{StatusCode, header};
@@ -15,7 +14,7 @@ use serde_json::json;
 
 use crate::auth::Caller;
 use crate::http::{AppState, internal, problem};
-use crate::store::{self, PermitRecord};
+use crate::store;
 use crate::users::Role;
 
 /// The rows of `year` from every permit record of the node, and the problems they have.
@@ -24,14 +23,13 @@ pub fn build(
     checklist: &contracts::species::Checklist,
     year: i32,
 ) -> anyhow::Result<(Vec<ReportRow>, Vec<RowProblem>)> {
-    let mut records = Vec::new();
-    let cf = store::cf(store, store::CF_PERMITS)?;
-    for item in store.db().iterator_cf(cf, rocksdb::IteratorMode::Start) {
-        let (_, v) = item?;
-        let record: PermitRecord = serde_json::from_slice(&v).context("corrupt permit record")?;
-        let life = record.lifecycle();
-        records.push((record.permit, life));
-    }
+    let records: Vec<_> = store::permits(store)?
+        .into_iter()
+        .map(|r| {
+            let life = r.lifecycle();
+            (r.permit, life)
+        })
+        .collect();
     let today = chrono::Utc::now().date_naive();
     let rows = annual_rows(year, today, records.iter().map(|(p, l)| (p, l)));
     let problems = validate_report(year, &rows, checklist);

@@ -243,6 +243,19 @@ pub fn put_permit(record: &PermitRecord) -> anyhow::Result<ledger::SideWrite> {
     })
 }
 
+/// Every permit record of the node, in key order.
+pub fn permits(store: &ledger::Store) -> anyhow::Result<Vec<PermitRecord>> {
+    let mut out = Vec::new();
+    for item in store
+        .db()
+        .iterator_cf(cf(store, CF_PERMITS)?, rocksdb::IteratorMode::Start)
+    {
+        let (_, v) = item?;
+        out.push(serde_json::from_slice(&v).context("corrupt permit record")?);
+    }
+    Ok(out)
+}
+
 /// The record key of a permit.
 pub fn permit_key(key: &contracts::PermitKey) -> Vec<u8> {
     format!("{}/{}", key.party, key.number).into_bytes()

@@ -117,11 +117,15 @@ fn as_permit(s: &AppState, request: &Request, number: String, official: &str) ->
     )
 }
 
-/// Every problem the permit of `request` would have if issued today, by box.
-fn provisional_problems(s: &AppState, request: &Request) -> Vec<contracts::Problem> {
-    let provisional = as_permit(s, request, "PROVISIONAL".into(), "officer");
+/// The permit `request` would become if issued today (number and official not known yet).
+fn provisional(s: &AppState, request: &Request) -> Permit {
+    as_permit(s, request, "PROVISIONAL".into(), "officer")
+}
+
+/// Every problem a permit would have if issued today, by box.
+fn problems_of(permit: &Permit) -> Vec<contracts::Problem> {
     validate(
-        &provisional,
+        permit,
         &ValidationContext {
             today: Utc::now().date_naive(),
         },
@@ -131,7 +135,7 @@ fn provisional_problems(s: &AppState, request: &Request) -> Vec<contracts::Probl
 /// The application with what an officer needs to decide: every problem of the would-be permit
 /// by box, whether SA advice is needed, and whose turn it is.
 fn view(s: &AppState, app: &Application) -> Value {
-    let provisional = as_permit(s, &app.request, "PROVISIONAL".into(), "officer");
+    let provisional = provisional(s, &app.request);
     let quota = s.quotas.lock().ok().map(|book| match book.check(&provisional) {
         Ok(uses) => json!({
             "fits": true,
@@ -148,7 +152,7 @@ fn view(s: &AppState, app: &Application) -> Value {
         "application": app,
         "quota": quota,
         "listing": listing,
-        "problems": provisional_problems(s, &app.request),
+        "problems": problems_of(&provisional),
         "needs_scientific_advice": app.request.needs_scientific_advice(),
         "waiting_for": app.stage.waiting_for(),
         "paid": app.is_paid(),
@@ -535,7 +539,7 @@ async fn step(
     let action = match action {
         Action::Submit { .. } if actor == contracts::Actor::Applicant => {
             // Only a request whose permit would pass every rule of the form goes to the MA.
-            let problems = provisional_problems(s, &app.request);
+            let problems = problems_of(&provisional(s, &app.request));
             if !problems.is_empty() {
                 return crate::vcapi::invalid_permit(problems);
             }

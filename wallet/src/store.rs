@@ -76,6 +76,14 @@ pub enum WalletError {
 /// Shortest passphrase accepted.
 pub const MIN_PASSPHRASE: usize = 10;
 
+/// A failure that is not a file's: randomness, encoding, encryption.
+fn other(what: &str, e: impl std::fmt::Display) -> WalletError {
+    WalletError::Io {
+        what: what.into(),
+        source: std::io::Error::other(e.to_string()),
+    }
+}
+
 fn io(what: impl Into<String>) -> impl FnOnce(std::io::Error) -> WalletError {
     let what = what.into();
     move |source| WalletError::Io { what, source }
@@ -218,10 +226,7 @@ impl Wallet {
                 .map_err(io(format!("cannot make {} private", dir.display())))?;
         }
         let mut salt = [0u8; 16];
-        getrandom::getrandom(&mut salt).map_err(|e| WalletError::Io {
-            what: "no randomness".into(),
-            source: std::io::Error::other(e.to_string()),
-        })?;
+        getrandom::getrandom(&mut salt).map_err(|e| other("no randomness", e))?;
         let header = Header {
             format: FORMAT.into(),
             kdf: Kdf {
@@ -233,10 +238,7 @@ impl Wallet {
             },
         };
         let key = derive(passphrase, &header.kdf)?;
-        let holder = SecretKey::generate().map_err(|e| WalletError::Io {
-            what: "cannot make a key".into(),
-            source: std::io::Error::other(e.to_string()),
-        })?;
+        let holder = SecretKey::generate().map_err(|e| other("cannot make a key", e))?;
         let wallet = Wallet {
             dir: dir.to_owned(),
             header,
@@ -313,18 +315,9 @@ impl Wallet {
     /// replaces one that appeared meanwhile).
     fn write(&self, replace: bool) -> Result<(), WalletError> {
         let mut nonce = [0u8; 24];
-        getrandom::getrandom(&mut nonce).map_err(|e| WalletError::Io {
-            what: "no randomness".into(),
-            source: std::io::Error::other(e.to_string()),
-        })?;
-        let aad = serde_json::to_vec(&self.header).map_err(|e| WalletError::Io {
-            what: "cannot encode".into(),
-            source: std::io::Error::other(e),
-        })?;
-        let plain = serde_json::to_vec(&self.contents).map_err(|e| WalletError::Io {
-            what: "cannot encode".into(),
-            source: std::io::Error::other(e),
-        })?;
+        getrandom::getrandom(&mut nonce).map_err(|e| other("no randomness", e))?;
+        let aad = serde_json::to_vec(&self.header).map_err(|e| other("cannot encode", e))?;
+        let plain = serde_json::to_vec(&self.contents).map_err(|e| other("cannot encode", e))?;
         let ciphertext = XChaCha20Poly1305::new((&self.key).into())
             .encrypt(
                 XNonce::from_slice(&nonce),
@@ -333,20 +326,14 @@ impl Wallet {
                     aad: &aad,
                 },
             )
-            .map_err(|_| WalletError::Io {
-                what: "cannot encrypt".into(),
-                source: std::io::Error::other("AEAD failure"),
-            })?;
+            .map_err(|_| other("cannot encrypt", "AEAD failure"))?;
         let envelope = Envelope {
             header: self.header.clone(),
             check: check_value(&self.key),
             nonce: B64.encode(nonce),
             ciphertext: B64.encode(ciphertext),
         };
-        let bytes = serde_json::to_vec_pretty(&envelope).map_err(|e| WalletError::Io {
-            what: "cannot encode".into(),
-            source: std::io::Error::other(e),
-        })?;
+        let bytes = serde_json::to_vec_pretty(&envelope).map_err(|e| other("cannot encode", e))?;
         let path = Wallet::path(&self.dir);
         let tmp = self.dir.join(format!(".{FILE}.tmp"));
         let _ = std::fs::remove_file(&tmp);
