@@ -16,6 +16,7 @@ pub mod jose;
 pub mod keys;
 pub mod presentation;
 pub mod rdfc;
+pub mod sealed;
 pub mod secure;
 pub mod status;
 pub mod verify;

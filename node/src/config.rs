@@ -53,6 +53,18 @@ pub struct Config {
     /// Base URLs of other nodes whose logs this node replicates over HTTP.
     #[serde(default, skip_serializing_if = "Vec::is_empty")]
     pub peers: Vec<String>,
+    /// Where the node listens for its libp2p peers (`127.0.0.1:4001`); none: no
+    /// peer-to-peer network (replication only from `peers` over HTTP).
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub p2p_listen: Option<SocketAddr>,
+    /// libp2p multiaddrs to dial besides the genesis's bootstrap and the registry's
+    /// endpoints (`/ip4/10.0.0.5/tcp/4001/p2p/12D3KooW...`).
+    #[serde(default, skip_serializing_if = "Vec::is_empty")]
+    pub p2p_bootstrap: Vec<String>,
+    /// Parties (ISO codes, or `*` for all) whose authorities may read any of this node's
+    /// permits over EPIX, besides each permit's Party of import and the Secretariat.
+    #[serde(default, skip_serializing_if = "Vec::is_empty")]
+    pub epix_allow: Vec<String>,
     /// How often the peers are polled, in milliseconds.
     #[serde(default = "default_sync_interval")]
     pub sync_interval_ms: u64,
@@ -119,6 +131,9 @@ impl Config {
             securing: default_securing(),
             genesis: None,
             peers: Vec::new(),
+            p2p_listen: None,
+            p2p_bootstrap: Vec::new(),
+            epix_allow: Vec::new(),
             sync_interval_ms: default_sync_interval(),
             address: String::new(),
             place: String::new(),
@@ -176,6 +191,12 @@ impl Config {
                 .map(str::to_owned)
                 .collect();
         }
+        if let Some(v) = get("CITES_P2P_LISTEN") {
+            self.p2p_listen = Some(
+                v.parse()
+                    .with_context(|| format!("CITES_P2P_LISTEN={v:?} is not host:port"))?,
+            );
+        }
         if let Some(v) = get("CITES_SYNC_INTERVAL_MS") {
             self.sync_interval_ms = v
                 .parse()
@@ -225,6 +246,13 @@ impl Config {
         }
         if self.name.trim().is_empty() {
             bail!("name is empty");
+        }
+        if self.p2p_listen.is_some_and(|a| a.port() == 0) {
+            bail!("p2p_listen needs a fixed port: the registry tells peers where to dial");
+        }
+        for a in &self.p2p_bootstrap {
+            a.parse::<libp2p::Multiaddr>()
+                .with_context(|| format!("p2p_bootstrap: {a:?} is not a libp2p multiaddr"))?;
         }
         for (kind, fee) in &self.fees {
             if !contracts::DocumentType::ALL.iter().any(|d| {

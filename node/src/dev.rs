@@ -68,16 +68,32 @@ pub fn configs(data_dir: &Path, first_port: u16) -> anyhow::Result<Vec<Config>> 
         config.check()?;
         configs.push(config);
     }
-    pin_genesis(&data_dir, &mut configs)?;
-    // Every node replicates the others' logs.
-    let urls: Vec<String> = configs
-        .iter()
-        .map(|c| format!("http://{}", c.listen))
-        .collect();
+    // Every node is on the peer-to-peer network, 100 ports above its HTTP port.
     for c in configs.iter_mut() {
-        let own = format!("http://{}", c.listen);
-        c.peers = urls.iter().filter(|u| **u != own).cloned().collect();
+        let p2p = c
+            .listen
+            .port()
+            .checked_add(100)
+            .context("--port is too high for the p2p ports")?;
+        c.p2p_listen = Some(([127, 0, 0, 1], p2p).into());
         c.sync_interval_ms = 500;
+    }
+    pin_genesis(&data_dir, &mut configs)?;
+    // The Secretariat's node is the bootstrap (also for a genesis made before it was listed).
+    let secretariat = configs
+        .iter()
+        .find(|c| c.role == Role::Secretariat)
+        .context("the dev network has no Secretariat")?;
+    let bootstrap = format!(
+        "{}/p2p/{}",
+        crate::peering::socket_multiaddr(secretariat.p2p_listen.context("no p2p address")?),
+        crate::issuer::Issuer::load(secretariat, false)?
+            .signer
+            .public()
+            .libp2p_peer_id()
+    );
+    for c in configs.iter_mut().filter(|c| c.role != Role::Secretariat) {
+        c.p2p_bootstrap = vec![bootstrap.clone()];
     }
     Ok(configs)
 }
@@ -133,7 +149,7 @@ fn pin_genesis(data_dir: &Path, configs: &mut [Config]) -> anyhow::Result<()> {
             .iter()
             .find(|c| c.role == Role::Secretariat)
             .context("the dev network has no Secretariat")?;
-        crate::genesis_cli::create(secretariat, "cites-dev", &witnesses, 1, &path)?;
+        crate::genesis_cli::create(secretariat, "cites-dev", &witnesses, 1, &[], &path)?;
     }
     for c in configs.iter_mut() {
         c.genesis = Some(path.clone());

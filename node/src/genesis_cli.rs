@@ -16,6 +16,7 @@ pub fn create(
     network: &str,
     witnesses: &[String],
     quorum: u32,
+    bootstrap: &[String],
     out: &Path,
 ) -> anyhow::Result<String> {
     let issuer = crate::issuer::Issuer::load(config, false)?;
@@ -61,7 +62,7 @@ pub fn create(
                 .map_err(|e| anyhow::anyhow!("log key: {e}"))?,
         },
         witness_policy: policy,
-        bootstrap: Vec::new(),
+        bootstrap: bootstrap_addrs(config, &issuer, bootstrap)?,
     };
     genesis
         .check()
@@ -80,4 +81,32 @@ pub fn create(
         .genesis_id()
         .map_err(|e| anyhow::anyhow!("{e}"))?
         .to_string())
+}
+
+/// The bootstrap multiaddrs: those given, else the Secretariat node's own `p2p_listen` with its
+/// PeerId (when it listens on a dialable address).
+fn bootstrap_addrs(
+    config: &Config,
+    issuer: &crate::issuer::Issuer,
+    given: &[String],
+) -> anyhow::Result<Vec<did_registry::did::Token>> {
+    let mut addrs: Vec<String> = given.to_vec();
+    if addrs.is_empty()
+        && let Some(listen) = config.p2p_listen.filter(|a| !a.ip().is_unspecified())
+    {
+        addrs.push(format!(
+            "{}/p2p/{}",
+            crate::peering::socket_multiaddr(listen),
+            issuer.signer.public().libp2p_peer_id()
+        ));
+    }
+    addrs
+        .iter()
+        .map(|a| {
+            a.parse::<libp2p::Multiaddr>()
+                .with_context(|| format!("--bootstrap {a:?} is not a libp2p multiaddr"))?;
+            a.parse()
+                .map_err(|e| anyhow::anyhow!("--bootstrap {a:?}: {e}"))
+        })
+        .collect()
 }

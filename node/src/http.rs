@@ -57,6 +57,10 @@ pub struct AppState {
     pub replicas: crate::replicate::Replicas,
     /// The node as a witness of the other logs (with a genesis only).
     pub witness: Option<crate::witnessing::NodeWitness>,
+    /// The peer-to-peer network, once started (nodes with a genesis and `p2p_listen`).
+    pub network: std::sync::OnceLock<crate::p2p::Network>,
+    /// EPIX request ids answered recently.
+    pub epix_seen: crate::epix::SeenRequests,
     /// HTTP client for peers (replication, witnessing, status lists).
     pub peers_http: ureq::Agent,
     /// Accounts, sessions and tokens.
@@ -119,6 +123,10 @@ pub fn router(state: Arc<AppState>) -> Router {
         .routes(routes!(did_http::write_entry))
         .routes(routes!(did_http::accreditation_request))
         .routes(routes!(witnessing::add_checkpoint))
+        .routes(routes!(crate::alerts::list_alerts))
+        .routes(routes!(crate::peering::status))
+        .routes(routes!(crate::epix::request))
+        .routes(routes!(crate::epix::service_state))
         .routes(routes!(metrics::readyz))
         .routes(routes!(metrics::metrics))
         .routes(routes!(auth::login))

@@ -12,6 +12,7 @@
 //! The node owns the async runtime and the network; everything below it (`contracts`, `ledger`)
 //! is synchronous.
 
+pub mod alerts;
 pub mod anchor;
 pub mod audit;
 pub mod auth;
@@ -20,6 +21,7 @@ pub mod client;
 pub mod config;
 pub mod dev;
 pub mod did_http;
+pub mod epix;
 pub mod feed;
 pub mod genesis_cli;
 pub mod http;
@@ -30,7 +32,9 @@ pub mod metrics;
 pub mod notify;
 pub mod offline;
 pub mod oid4vci;
+pub mod p2p;
 mod pages;
+pub mod peering;
 pub mod permit_cli;
 pub mod permits;
 pub mod references;
@@ -148,6 +152,8 @@ impl RunningNode {
             registry,
             replicas: replicate::Replicas::default(),
             witness,
+            network: std::sync::OnceLock::new(),
+            epix_seen: epix::SeenRequests::default(),
             peers_http: client::agent(std::time::Duration::from_secs(20)),
             users,
             throttle: users::Throttle::default(),
@@ -156,6 +162,10 @@ impl RunningNode {
             workflow_lock: tokio::sync::Mutex::new(()),
             metrics: metrics::Metrics::default(),
         });
+        if config.p2p_listen.is_some() && state.registry.is_some() {
+            let network = peering::start(state.clone(), shutdown.clone())?;
+            let _ = state.network.set(network);
+        }
         let app = http::router(state.clone());
         tokio::spawn(replicate::run(
             state.clone(),

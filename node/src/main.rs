@@ -250,6 +250,10 @@ enum GenesisCommand {
         /// Cosignatures a checkpoint needs to be trusted.
         #[arg(long, default_value_t = 1)]
         quorum: u32,
+        /// A libp2p multiaddr every node dials first; repeat (default: the Secretariat node's
+        /// `p2p_listen`, with its PeerId).
+        #[arg(long = "bootstrap")]
+        bootstrap: Vec<String>,
         /// File to write.
         #[arg(long, default_value = "genesis.json")]
         out: PathBuf,
@@ -315,11 +319,13 @@ fn run(command: Command) -> anyhow::Result<ExitCode> {
                     network,
                     witnesses,
                     quorum,
+                    bootstrap,
                     out,
                 },
         } => {
             let config = Config::load(&config)?;
-            let id = node::genesis_cli::create(&config, &network, &witnesses, quorum, &out)?;
+            let id =
+                node::genesis_cli::create(&config, &network, &witnesses, quorum, &bootstrap, &out)?;
             println!("wrote {} (genesis id {id})", out.display());
             println!(
                 "pin it in every node's config: genesis = \"{}\"",

@@ -64,7 +64,7 @@ fn load(s: &AppState, key: &PermitKey) -> Result<PermitRecord, Response> {
 }
 
 /// The record as its readers see it.
-fn view(record: &PermitRecord) -> Value {
+pub(crate) fn view(record: &PermitRecord) -> Value {
     let today = Utc::now().date_naive();
     let lifecycle = record.lifecycle();
     json!({
@@ -194,11 +194,50 @@ pub async fn act(
 }
 
 enum Kind {
+    ConfirmImport {
+        by: contracts::Country,
+        on: NaiveDate,
+        quantities: BTreeMap<String, Quantity>,
+    },
     Cancel(CancelReason),
     Suspend,
     Reinstate,
     Endorse(Endorse),
     Replaced(PermitKey),
+}
+
+/// A commitment on the log to what an event recorded: salted with the permit's own secret
+/// salt, so the log reveals nothing a guesser could confirm, and numbered so two identical
+/// crossings commit differently.
+fn commitment(
+    tag: &[u8],
+    salt: &str,
+    n: u64,
+    what: &impl serde::Serialize,
+) -> Result<Digest, Response> {
+    let bytes = contracts::entry::canonical_json(what).map_err(|e| internal(anyhow::anyhow!(e)))?;
+    let mut tagged = tag.to_vec();
+    tagged.extend_from_slice(salt.as_bytes());
+    tagged.extend_from_slice(&n.to_be_bytes());
+    tagged.extend_from_slice(&bytes);
+    Ok(Digest::of(&tagged))
+}
+
+/// Records the Party of import's confirmation of the quantities it inspected (EPIX
+/// `ConfirmQuantities`, through [`crate::epix`]).
+pub(crate) async fn confirm_import(
+    s: &AppState,
+    caller: &Caller,
+    info: &RequestInfo,
+    key: &PermitKey,
+    by: contracts::Country,
+    on: NaiveDate,
+    quantities: BTreeMap<String, Quantity>,
+) -> Result<PermitRecord, Response> {
+    let _one = s.workflow_lock.lock().await;
+    let today = Utc::now().date_naive();
+    let kind = Kind::ConfirmImport { by, on, quantities };
+    record_event(s, caller, info, key, kind, today).await
 }
 
 /// Applies one event to a permit this node issued: lifecycle, log entry, status bit, record
@@ -256,6 +295,32 @@ async fn record_event(
             Some((StatusPurpose::Revocation, true)),
             "permit.replaced",
         ),
+        Kind::ConfirmImport { by, on, quantities } => {
+            if on > today {
+                return Err(problem(
+                    StatusCode::BAD_REQUEST,
+                    "invalid request",
+                    format!("on: {on} is in the future"),
+                ));
+            }
+            let commitment = commitment(
+                b"cites-import-commitment/v1\n",
+                &record.salt,
+                0,
+                &quantities,
+            )?;
+            (
+                Event::ConfirmImport { on, by, quantities },
+                EntryKind::ImportConfirmed {
+                    permit: key.clone(),
+                    on,
+                    by,
+                    commitment,
+                },
+                None,
+                "permit.confirm_import",
+            )
+        }
         Kind::Endorse(e) => {
             if e.port.trim().is_empty() {
                 return Err(problem(
@@ -279,19 +344,12 @@ async fn record_event(
                 official: caller.official_id.clone(),
                 transport_document: e.transport_document.filter(|t| !t.trim().is_empty()),
             };
-            // Salted with the permit's own secret salt, so the log reveals nothing a guesser
-            // could confirm, and numbered so two identical crossings commit differently.
-            let commitment = contracts::entry::canonical_json(&endorsement)
-                .map(|bytes| {
-                    let mut tagged = b"cites-endorsement-commitment/v1\n".to_vec();
-                    tagged.extend_from_slice(record.salt.as_bytes());
-                    tagged.extend_from_slice(
-                        &(record.permit.export_endorsements.len() as u64).to_be_bytes(),
-                    );
-                    tagged.extend_from_slice(&bytes);
-                    Digest::of(&tagged)
-                })
-                .map_err(|e| internal(anyhow::anyhow!(e)))?;
+            let commitment = commitment(
+                b"cites-endorsement-commitment/v1\n",
+                &record.salt,
+                record.permit.export_endorsements.len() as u64,
+                &endorsement,
+            )?;
             record.permit.export_endorsements.push(endorsement);
             (
                 Event::Endorse {
@@ -334,6 +392,7 @@ async fn record_event(
             "permit.suspend" => "permit.suspended",
             "permit.reinstate" => "permit.reinstated",
             "permit.endorse" => "permit.endorsed",
+            "permit.confirm_import" => "permit.import_confirmed",
             _ => "permit.replaced",
         };
         let event = Some((

@@ -100,6 +100,38 @@ fn held_leaves(reader: &LogReader) -> anyhow::Result<Vec<(Position, Vec<u8>)>> {
     Ok(leaves)
 }
 
+/// Who a DID is in the network now.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub enum Standing {
+    /// The Secretariat (the genesis's root).
+    Secretariat,
+    /// An accredited, active authority.
+    Authority {
+        /// Its Party.
+        party: String,
+        /// What it is accredited as.
+        role: did_registry::Role,
+    },
+}
+
+/// The service type under which an authority's node lists its libp2p multiaddr.
+pub const P2P_SERVICE: &str = "LibP2P";
+
+/// A node of the network, for dialling and for replicating its log.
+#[derive(Debug, Clone)]
+pub struct P2pPeer {
+    /// Its Party (`None`: the Secretariat).
+    pub party: Option<String>,
+    /// What it is accredited as (`None`: the Secretariat).
+    pub role: Option<did_registry::Role>,
+    /// Its PeerId.
+    pub peer_id: String,
+    /// Its log's origin.
+    pub log_origin: String,
+    /// Multiaddrs to dial (may be empty: it dials us).
+    pub addrs: Vec<String>,
+}
+
 /// The `accredit` entry the Secretariat would write for this node: its DID, Party, keys (the
 /// X25519 key-agreement key is derived from its Ed25519 key), log, libp2p PeerId (of the same
 /// key) and its HTTP endpoint. The Secretariat checks it out of band and posts it to its own
@@ -110,6 +142,16 @@ pub fn accreditation_request(state: &crate::http::AppState) -> anyhow::Result<se
     }
     let public = state.issuer.signer.public();
     let agreement = did_registry::X25519PublicKey::from_bytes(public.to_x25519());
+    let mut services =
+        vec![serde_json::json!({"id": "node", "type": "CitesNode", "endpoint": state.base_url})];
+    if let Some(addr) = state.config.p2p_listen {
+        let ip = match addr.ip() {
+            std::net::IpAddr::V4(ip) => format!("/ip4/{ip}"),
+            std::net::IpAddr::V6(ip) => format!("/ip6/{ip}"),
+        };
+        let endpoint = format!("{ip}/tcp/{}/p2p/{}", addr.port(), public.libp2p_peer_id());
+        services.push(serde_json::json!({"id": "p2p", "type": P2P_SERVICE, "endpoint": endpoint}));
+    }
     Ok(serde_json::json!({
         "type": "accredit",
         "subject": state.issuer.did,
@@ -120,7 +162,7 @@ pub fn accreditation_request(state: &crate::http::AppState) -> anyhow::Result<se
         "log_origin": state.anchor.origin(),
         "log_key": state.anchor.verifier_key(),
         "peer_id": public.libp2p_peer_id(),
-        "services": [{"id": "node", "type": "CitesNode", "endpoint": state.base_url}],
+        "services": services,
     }))
 }
 
@@ -171,6 +213,8 @@ pub struct NodeRegistry {
     key: did_registry::SecretKey,
     held: RwLock<Held>,
     write: tokio::sync::Mutex<()>,
+    /// The Secretariat's PeerId (of the key the genesis pins).
+    secretariat_peer: String,
 }
 
 fn read_lock(l: &RwLock<Held>) -> anyhow::Result<std::sync::RwLockReadGuard<'_, Held>> {
@@ -199,7 +243,17 @@ impl NodeRegistry {
             .parse()
             .with_context(|| format!("the node's DID {did:?}"))?;
         let held = replay(&genesis, reader)?;
+        let secretariat_peer = credentials::keys::PublicKey::from_bytes(
+            &genesis
+                .secretariat
+                .verification_method
+                .public_key_multibase
+                .to_bytes(),
+        )
+        .map_err(|e| anyhow::anyhow!("the genesis's Secretariat key: {e}"))?
+        .libp2p_peer_id();
         Ok(NodeRegistry {
+            secretariat_peer,
             genesis,
             did,
             key: did_registry::SecretKey::from_seed(seed),
@@ -298,6 +352,98 @@ impl NodeRegistry {
         let rebuilt = replay(&self.genesis, reader)?;
         *write_lock(&self.held)? = rebuilt;
         Ok(())
+    }
+
+    /// Whether a libp2p peer may hold a connection: the Secretariat's node (the genesis pins
+    /// its key) or the node of an authority accredited and active now.
+    pub fn peer_allowed(&self, peer_id: &str) -> bool {
+        if self.secretariat_peer == peer_id {
+            return true;
+        }
+        read_lock(&self.held).is_ok_and(|h| h.registry.active_peer(peer_id).is_some())
+    }
+
+    /// The libp2p peers of the network as the registry knows them: PeerId, the origin of the
+    /// node's log, and where to dial it (the genesis's bootstrap for the Secretariat, the
+    /// `LibP2P` service endpoints of accredited authorities).
+    pub fn p2p_peers(&self) -> anyhow::Result<Vec<P2pPeer>> {
+        let mut out = vec![P2pPeer {
+            party: None,
+            role: None,
+            peer_id: self.secretariat_peer.clone(),
+            log_origin: self.genesis.secretariat.log_origin.to_string(),
+            addrs: self
+                .genesis
+                .bootstrap
+                .iter()
+                .map(|a| a.to_string())
+                .collect(),
+        }];
+        let held = read_lock(&self.held)?;
+        let list = did_registry::trust_list::TrustList::build(&held.registry, &AsOf::Now)
+            .map_err(|e| anyhow::anyhow!("trust list: {e}"))?;
+        for (party, a) in list
+            .parties
+            .iter()
+            .flat_map(|(p, list)| list.iter().map(move |a| (p, a)))
+        {
+            let Some(peer_id) = &a.peer_id else { continue };
+            out.push(P2pPeer {
+                party: Some(party.to_string()),
+                role: Some(a.role),
+                peer_id: peer_id.to_string(),
+                log_origin: a.log_origin.to_string(),
+                addrs: a
+                    .services
+                    .iter()
+                    .filter(|s| s.kind.as_str() == P2P_SERVICE)
+                    .map(|s| s.endpoint.to_string())
+                    .collect(),
+            });
+        }
+        Ok(out)
+    }
+
+    /// Who `did` is now: the Secretariat, or the Party and role of an authority accredited and
+    /// active now (`None`: neither).
+    pub fn standing(&self, did: &str) -> anyhow::Result<Option<Standing>> {
+        if self.genesis.secretariat.did.to_string() == did {
+            return Ok(Some(Standing::Secretariat));
+        }
+        let held = read_lock(&self.held)?;
+        Ok(match held.registry.accreditation_at(did, &AsOf::Now) {
+            Ok(a) if a.status == did_registry::Status::Active => Some(Standing::Authority {
+                party: a.party.to_string(),
+                role: a.role,
+            }),
+            _ => None,
+        })
+    }
+
+    /// The key-agreement key of `did` now (id and X25519 bytes); the Secretariat's is derived
+    /// from the key the genesis pins.
+    pub fn agreement_key(&self, did: &str) -> anyhow::Result<(String, [u8; 32])> {
+        if self.genesis.secretariat.did.to_string() == did {
+            let key = credentials::keys::PublicKey::from_bytes(
+                &self
+                    .genesis
+                    .secretariat
+                    .verification_method
+                    .public_key_multibase
+                    .to_bytes(),
+            )
+            .map_err(|e| anyhow::anyhow!("the genesis's Secretariat key: {e}"))?;
+            return Ok((format!("{did}#key-1"), key.to_x25519()));
+        }
+        let web: DidWeb = did
+            .parse()
+            .with_context(|| format!("{did:?} is not a did:web"))?;
+        let held = read_lock(&self.held)?;
+        let (id, key) = held
+            .registry
+            .key_agreement_at(&web, &AsOf::Now)
+            .map_err(|e| anyhow::anyhow!("{e}"))?;
+        Ok((id, key.to_bytes()))
     }
 
     /// The pinned genesis.

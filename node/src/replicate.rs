@@ -1,7 +1,7 @@
-//! Replicating other nodes' logs over HTTP, through the ledger's replica API.
+//! Replicating other nodes' logs through the ledger's replica API, from peers on the libp2p
+//! network or from the HTTP endpoints of the nodes named in `peers`.
 //!
-//! Until the peer-to-peer network carries it, a node polls the peers named in its config: it
-//! reads each peer's signed checkpoint, accepts it only with the log key the genesis or the
+//! A sync reads a signed checkpoint, accepts it only with the log key the genesis or the
 //! registry gives for that log's origin, checks it is consistent with what it holds (keeping
 //! evidence of any conflict), then fetches the missing entries with proofs and stores them only
 //! once they lead to the checkpoint. Registry entries found on replicated logs are fed to the
@@ -10,7 +10,7 @@
 
 use std::collections::BTreeMap;
 use std::sync::Arc;
-use std::time::Duration;
+use std::time::{Duration, Instant};
 
 use anyhow::{Context, bail};
 use base64::Engine as _;
@@ -51,79 +51,113 @@ fn get_json(agent: &ureq::Agent, url: &str) -> anyhow::Result<Value> {
         .with_context(|| format!("{url} did not answer JSON"))
 }
 
-/// The replicas this node holds, by log origin.
+/// The replicas this node holds, by log origin; each behind its own lock, so two logs
+/// replicate at once while one log is never written by two syncs.
 #[derive(Default)]
 pub struct Replicas {
-    logs: std::sync::Mutex<BTreeMap<String, Replica>>,
+    logs: std::sync::Mutex<BTreeMap<String, Arc<std::sync::Mutex<Replica>>>>,
 }
 
 impl Replicas {
     /// Every replica held, with its size.
     pub fn sizes(&self) -> Vec<(String, u64)> {
-        self.logs
+        let logs: Vec<_> = self
+            .logs
             .lock()
-            .map(|logs| logs.iter().map(|(o, r)| (o.clone(), r.size())).collect())
-            .unwrap_or_default()
+            .map(|logs| logs.iter().map(|(o, r)| (o.clone(), r.clone())).collect())
+            .unwrap_or_default();
+        logs.into_iter()
+            .filter_map(|(o, r)| Some((o, r.lock().ok()?.size())))
+            .collect()
+    }
+
+    /// The replica of `origin`, opened on first use.
+    fn get(
+        &self,
+        store: &ledger::Store,
+        origin: &str,
+        verifier: NoteVerifier,
+    ) -> anyhow::Result<Arc<std::sync::Mutex<Replica>>> {
+        let mut logs = self
+            .logs
+            .lock()
+            .map_err(|_| anyhow::anyhow!("replica lock poisoned"))?;
+        if let Some(r) = logs.get(origin) {
+            return Ok(r.clone());
+        }
+        let replica = Arc::new(std::sync::Mutex::new(Replica::open(
+            store.clone(),
+            origin,
+            verifier,
+        )?));
+        logs.insert(origin.to_owned(), replica.clone());
+        Ok(replica)
     }
 }
 
-/// One round against one peer; returns how many entries were added.
-fn sync_peer(state: &AppState, peer: &str) -> anyhow::Result<u64> {
-    let registry = state.registry.as_ref().context("no genesis")?;
-    let agent = &state.peers_http;
-    let mut r = agent
-        .get(format!("{peer}/checkpoint"))
-        .call()
-        .with_context(|| format!("cannot reach {peer}"))?;
-    if r.status() != 200 {
-        bail!("{peer}/checkpoint answered {}", r.status());
+/// Where a log's checkpoints and entries come from: a peer over libp2p, or a node's HTTP
+/// endpoints. Blocking: replication runs off the async runtime.
+pub trait LogSource {
+    /// Names the source in logs and errors.
+    fn describe(&self) -> String;
+    /// The latest signed checkpoint of `origin` (`None`: whatever log the source serves).
+    fn checkpoint(&self, origin: Option<&str>) -> anyhow::Result<Vec<u8>>;
+    /// The consistency proof between two sizes.
+    fn consistency(&self, origin: &str, old: u64, new: u64) -> anyhow::Result<ConsistencyProof>;
+    /// Entries `[start, end)` and the consistency proof from `end` to `to`.
+    fn entries(
+        &self,
+        origin: &str,
+        start: u64,
+        end: u64,
+        to: u64,
+    ) -> anyhow::Result<(Vec<Vec<u8>>, ConsistencyProof)>;
+    /// Most entries asked for at once.
+    fn chunk(&self) -> u64;
+}
+
+/// A node's own log over its HTTP endpoints (`peers` in the config).
+pub struct HttpSource<'a> {
+    /// The shared agent.
+    pub agent: &'a ureq::Agent,
+    /// The node's base URL.
+    pub url: &'a str,
+}
+
+impl LogSource for HttpSource<'_> {
+    fn describe(&self) -> String {
+        self.url.to_owned()
     }
-    let note = r.body_mut().read_to_vec()?;
-    // Read (not yet trusted) to learn whose log it is; the replica checks the signature.
-    let (body, _) = ledger::note::split(&note)
-        .with_context(|| format!("{peer}/checkpoint is not a signed note"))?;
-    let announced =
-        ledger::Checkpoint::parse(&body).with_context(|| format!("{peer}/checkpoint"))?;
-    let origin = announced.origin.clone();
-    if origin == state.anchor.origin() {
-        return Ok(0);
+
+    fn checkpoint(&self, _: Option<&str>) -> anyhow::Result<Vec<u8>> {
+        let peer = self.url;
+        let mut r = self
+            .agent
+            .get(format!("{peer}/checkpoint"))
+            .call()
+            .with_context(|| format!("cannot reach {peer}"))?;
+        if r.status() != 200 {
+            bail!("{peer}/checkpoint answered {}", r.status());
+        }
+        Ok(r.body_mut().read_to_vec()?)
     }
-    let Some(log_key) = registry.log_key(&origin)? else {
-        bail!("{peer} serves log {origin:?}, which neither the genesis nor the registry knows");
-    };
-    let verifier = NoteVerifier::from_key_string(&log_key).context("registry log key")?;
-    let mut logs = state
-        .replicas
-        .logs
-        .lock()
-        .map_err(|_| anyhow::anyhow!("replica lock poisoned"))?;
-    if !logs.contains_key(&origin) {
-        let replica = Replica::open(state.anchor.store().clone(), &origin, verifier)?;
-        logs.insert(origin.clone(), replica);
-    }
-    let replica = logs.get_mut(&origin).context("replica vanished")?;
-    let held = replica.checkpoint().map(|c| c.size()).unwrap_or(0);
-    let size = announced.size;
-    let proof = if held > 0 && size > held {
+
+    fn consistency(&self, _: &str, old: u64, new: u64) -> anyhow::Result<ConsistencyProof> {
         hashes(&get_json(
-            agent,
-            &format!("{peer}/log/consistency/{held}/{size}"),
-        )?)?
-    } else {
-        ConsistencyProof { hashes: Vec::new() }
-    };
-    let now = chrono::Utc::now().timestamp().max(0) as u64;
-    replica.update_checkpoint(&note, &proof, now).map_err(|e| {
-        tracing::error!(log = %origin, error = %e, "replication refused a checkpoint");
-        anyhow::anyhow!(e)
-    })?;
-    let target = replica.checkpoint().map(|c| c.size()).unwrap_or(0);
-    let mut added = 0;
-    let mut registry_leaves = Vec::new();
-    while replica.size() < target {
-        let start = replica.size();
-        let end = (start + CHUNK).min(target);
-        let body = get_json(agent, &format!("{peer}/log/entries/{start}/{end}"))?;
+            self.agent,
+            &format!("{}/log/consistency/{old}/{new}", self.url),
+        )?)
+    }
+
+    fn entries(
+        &self,
+        origin: &str,
+        start: u64,
+        end: u64,
+        to: u64,
+    ) -> anyhow::Result<(Vec<Vec<u8>>, ConsistencyProof)> {
+        let peer = self.url;
+        let body = get_json(self.agent, &format!("{peer}/log/entries/{start}/{end}"))?;
         let entries: Vec<Vec<u8>> = body["entries"]
             .as_array()
             .context("no entries in the answer")?
@@ -134,17 +168,83 @@ fn sync_peer(state: &AppState, peer: &str) -> anyhow::Result<u64> {
                     .context("entry is not base64")
             })
             .collect::<anyhow::Result<_>>()?;
-        if entries.len() as u64 != end - start {
-            bail!("{peer} sent {} entries for {start}..{end}", entries.len());
-        }
-        let proof = if end < target {
-            hashes(&get_json(
-                agent,
-                &format!("{peer}/log/consistency/{end}/{target}"),
-            )?)?
+        let proof = if end < to {
+            self.consistency(origin, end, to)?
         } else {
             ConsistencyProof { hashes: Vec::new() }
         };
+        Ok((entries, proof))
+    }
+
+    fn chunk(&self) -> u64 {
+        CHUNK
+    }
+}
+
+/// Catch-up progress is logged at most this often.
+const PROGRESS_EVERY: Duration = Duration::from_secs(2);
+
+/// Brings the replica of one log up to the source's checkpoint (`note`, when an announcement
+/// already carried it): the checkpoint is accepted only with the log key the genesis or the
+/// registry gives for its origin and only if consistent with what is held (evidence of any
+/// conflict is kept), then the missing entries are fetched in chunks, each checked against the
+/// checkpoint before it is stored. Returns how many entries were added.
+pub fn sync(
+    state: &AppState,
+    source: &dyn LogSource,
+    origin: Option<&str>,
+    note: Option<Vec<u8>>,
+) -> anyhow::Result<u64> {
+    let registry = state.registry.as_ref().context("no genesis")?;
+    let peer = source.describe();
+    let note = match note {
+        Some(n) => n,
+        None => source.checkpoint(origin)?,
+    };
+    // Read (not yet trusted) to learn whose log it is; the replica checks the signature.
+    let (body, _) = ledger::note::split(&note)
+        .with_context(|| format!("{peer}: the checkpoint is not a signed note"))?;
+    let announced =
+        ledger::Checkpoint::parse(&body).with_context(|| format!("{peer}: checkpoint"))?;
+    let origin = announced.origin.clone();
+    if origin == state.anchor.origin() {
+        return Ok(0);
+    }
+    let Some(log_key) = registry.log_key(&origin)? else {
+        bail!("{peer} serves log {origin:?}, which neither the genesis nor the registry knows");
+    };
+    let verifier = NoteVerifier::from_key_string(&log_key).context("registry log key")?;
+    let replica = state
+        .replicas
+        .get(state.anchor.store(), &origin, verifier)?;
+    let mut replica = replica
+        .lock()
+        .map_err(|_| anyhow::anyhow!("replica lock poisoned"))?;
+    let held = replica.checkpoint().map(|c| c.size()).unwrap_or(0);
+    let size = announced.size;
+    let proof = if held > 0 && size > held {
+        source.consistency(&origin, held, size)?
+    } else {
+        ConsistencyProof { hashes: Vec::new() }
+    };
+    let now = chrono::Utc::now().timestamp().max(0) as u64;
+    replica.update_checkpoint(&note, &proof, now).map_err(|e| {
+        tracing::error!(log = %origin, error = %e, "replication refused a checkpoint");
+        crate::alerts::raise_replica(state, &origin, &peer, &e);
+        anyhow::anyhow!(e)
+    })?;
+    crate::witnessing::keep_cosignatures(registry, &replica.reader(), size, &note);
+    let target = replica.checkpoint().map(|c| c.size()).unwrap_or(0);
+    let mut added = 0;
+    let mut registry_leaves = Vec::new();
+    let (started, mut reported) = (Instant::now(), Instant::now());
+    while replica.size() < target {
+        let start = replica.size();
+        let end = (start + source.chunk()).min(target);
+        let (entries, proof) = source.entries(&origin, start, end, target)?;
+        if entries.len() as u64 != end - start {
+            bail!("{peer} sent {} entries for {start}..{end}", entries.len());
+        }
         replica.append_entries(start, &entries, &proof)?;
         for (i, e) in entries.iter().enumerate() {
             if did_registry::entry::is_registry_leaf(e) {
@@ -152,14 +252,24 @@ fn sync_peer(state: &AppState, peer: &str) -> anyhow::Result<u64> {
             }
         }
         added += end - start;
+        if reported.elapsed() >= PROGRESS_EVERY {
+            reported = Instant::now();
+            let rate = added as f64 / started.elapsed().as_secs_f64().max(1e-3);
+            tracing::info!(
+                log = %origin, from = %peer, entries = end, of = target,
+                rate = format!("{rate:.0}/s"),
+                remaining_s = format!("{:.0}", (target - end) as f64 / rate.max(1.0)),
+                "catching up"
+            );
+        }
     }
-    drop(logs);
+    drop(replica);
     crate::store::index_replica(state.anchor.store(), &origin)?;
     if !registry_leaves.is_empty() {
         registry.add_replicated(state.anchor.reader(), &origin, registry_leaves)?;
     }
     if added > 0 {
-        tracing::info!(log = %origin, added, size = target, "replica updated");
+        tracing::info!(log = %origin, from = %peer, added, size = target, "replica updated");
     }
     Ok(added)
 }
@@ -178,7 +288,15 @@ pub async fn run(
         for peer in &peers {
             let s = state.clone();
             let p = peer.clone();
-            match tokio::task::spawn_blocking(move || sync_peer(&s, &p)).await {
+            match tokio::task::spawn_blocking(move || {
+                let source = HttpSource {
+                    agent: &s.peers_http,
+                    url: &p,
+                };
+                sync(&s, &source, None, None)
+            })
+            .await
+            {
                 Ok(Ok(_)) => {}
                 Ok(Err(e)) => {
                     tracing::warn!(peer = %peer, error = %format!("{e:#}"), "replication round failed")

@@ -49,6 +49,7 @@ const NODE_COLUMN_FAMILIES: &[&str] = &[
     CF_REGISTRY,
     CF_REGISTRY_REPLICATED,
     CF_PERMIT_INDEX,
+    crate::alerts::CF_ALERTS,
 ];
 
 /// A column family of the node's database.

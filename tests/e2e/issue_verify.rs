@@ -64,7 +64,7 @@ fn holder() -> Signer {
     Signer::holder(SecretKey::from_seed(&[42; 32])).unwrap()
 }
 
-fn issue_request(number: &str, securing: &str) -> Value {
+pub(crate) fn issue_request(number: &str, securing: &str) -> Value {
     json!({
         "credential": { "credentialSubject": { "id": holder().public().did_key(), "permit": permit(number) } },
         "options": { "securing": securing },

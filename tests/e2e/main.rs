@@ -7,6 +7,7 @@ mod cli;
 mod issue_verify;
 mod journey;
 mod log_http;
+mod p2p;
 mod registry;
 mod tiles;
 mod workflow;

@@ -1,0 +1,588 @@
+//! The node on the peer-to-peer network: what it answers its peers (its log and the replicas
+//! it holds, its witness), and what it does on its own (dial the accredited nodes, drop the
+//! withdrawn ones, replicate on every announcement and on a slower poll, have its checkpoints
+//! cosigned and announce them).
+
+use std::collections::{BTreeMap, BTreeSet};
+use std::sync::{Arc, Mutex};
+use std::time::{Duration, Instant};
+
+use anyhow::Context;
+use libp2p::{Multiaddr, PeerId};
+use serde_bytes::ByteBuf;
+use tokio::sync::{mpsc, watch};
+
+use crate::alerts::{self, AlertKind};
+use crate::http::AppState;
+use crate::p2p::{self, Announcement, Network, Request, Response};
+use crate::replicate::{self, LogSource};
+use crate::witnessing::{self, Reply};
+
+/// A witness that has not cosigned for this long raises an alert.
+const WITNESS_SILENT_AFTER: Duration = Duration::from_secs(120);
+
+/// Starts the network for a node with a genesis and a `p2p_listen` address.
+pub fn start(state: Arc<AppState>, shutdown: watch::Receiver<bool>) -> anyhow::Result<Network> {
+    let registry_state = state.clone();
+    let policy: p2p::PeerPolicy = Arc::new(move |peer: &PeerId| {
+        registry_state
+            .registry
+            .as_ref()
+            .is_some_and(|r| r.peer_allowed(&peer.to_string()))
+    });
+    let genesis = state
+        .registry
+        .as_ref()
+        .context("the p2p network needs a genesis")?
+        .genesis();
+    let listen = state.config.p2p_listen.context("no p2p_listen address")?;
+    let settings = p2p::Settings {
+        keypair: p2p::keypair(&state.issuer.seed())?,
+        listen: socket_multiaddr(listen),
+        topic: format!("cites/{}/checkpoints", genesis.network),
+        policy,
+    };
+    let serve_state = state.clone();
+    let (announce_tx, announce_rx) = mpsc::channel(4096);
+    let (network, dialer) = p2p::start(
+        settings,
+        Arc::new(move |peer, request| serve(&serve_state, peer, request)),
+        announce_tx,
+        shutdown.clone(),
+    )?;
+    tracing::info!(peer_id = %network.peer_id(), "p2p network started");
+    tokio::spawn(on_announcements(
+        state.clone(),
+        network.clone(),
+        announce_rx,
+        shutdown.clone(),
+    ));
+    tokio::spawn(maintain(state, network.clone(), dialer, shutdown));
+    Ok(network)
+}
+
+/// `/ip4/A/tcp/P` of a socket address.
+pub fn socket_multiaddr(addr: std::net::SocketAddr) -> Multiaddr {
+    let ip = match addr.ip() {
+        std::net::IpAddr::V4(ip) => libp2p::multiaddr::Protocol::Ip4(ip),
+        std::net::IpAddr::V6(ip) => libp2p::multiaddr::Protocol::Ip6(ip),
+    };
+    Multiaddr::empty()
+        .with(ip)
+        .with(libp2p::multiaddr::Protocol::Tcp(addr.port()))
+}
+
+fn refused(code: u16, reason: impl Into<String>) -> Response {
+    Response::Refused {
+        code,
+        reason: reason.into(),
+    }
+}
+
+/// Reads log `origin` if this node holds it (its own or a replica), with the size it can
+/// serve: every entry up to it is held and a checkpoint of that size is stored.
+fn held_log(state: &AppState, origin: &str) -> Result<(ledger::LogReader, u64), Response> {
+    let reader = if origin == state.anchor.origin() {
+        state.anchor.reader().clone()
+    } else {
+        ledger::LogReader::new(state.anchor.store().clone(), origin)
+    };
+    let latest = reader
+        .latest_checkpoint()
+        .map_err(|e| refused(500, e.to_string()))?
+        .ok_or_else(|| refused(404, format!("this node holds no log {origin:?}")))?;
+    let size = reader.size().map_err(|e| refused(500, e.to_string()))?;
+    if latest.size() > size {
+        // A replica between its checkpoint and the entries: ask the log's own node.
+        return Err(refused(
+            503,
+            format!("still fetching {origin} up to {}", latest.size()),
+        ));
+    }
+    Ok((reader, latest.size()))
+}
+
+/// Answers one request of the node protocol (blocking: store reads and the witness's writes).
+fn serve(state: &AppState, _peer: PeerId, request: Request) -> Response {
+    let outcome = match request {
+        Request::Checkpoint { origin } => held_log(state, &origin).and_then(|(reader, size)| {
+            match reader.cosigned_checkpoint(size) {
+                Ok(Some(note)) => Ok(Response::Checkpoint {
+                    note: ByteBuf::from(note),
+                }),
+                Ok(None) => Err(refused(404, "no checkpoint")),
+                Err(e) => Err(refused(500, e.to_string())),
+            }
+        }),
+        Request::Entries {
+            origin,
+            start,
+            end,
+            to,
+        } => held_log(state, &origin).and_then(|(reader, size)| {
+            if start >= end || end > to || to > size || end - start > p2p::MAX_ENTRIES {
+                return Err(refused(
+                    400,
+                    format!(
+                        "bad range {start}..{end} to {to}: this node serves up to {size}, at most {} entries at a time",
+                        p2p::MAX_ENTRIES
+                    ),
+                ));
+            }
+            let entries = reader.leaves(start, end).map_err(|e| refused(500, e.to_string()))?;
+            let proof = if end < to {
+                reader
+                    .consistency_proof(end, to)
+                    .map_err(|e| refused(500, e.to_string()))?
+                    .hashes
+            } else {
+                Vec::new()
+            };
+            Ok(Response::Entries {
+                entries: entries.into_iter().map(ByteBuf::from).collect(),
+                proof: p2p::proof_to_wire(&proof),
+            })
+        }),
+        Request::Consistency { origin, old, new } => {
+            held_log(state, &origin).and_then(|(reader, size)| {
+                if old == 0 || old > new || new > size {
+                    return Err(refused(400, format!("bad sizes {old}..{new} (held {size})")));
+                }
+                reader
+                    .consistency_proof(old, new)
+                    .map(|p| Response::Consistency {
+                        proof: p2p::proof_to_wire(&p.hashes),
+                    })
+                    .map_err(|e| refused(500, e.to_string()))
+            })
+        }
+        Request::Epix { jws } => Ok(Response::Epix(crate::epix::serve(state, &jws))),
+        Request::AddCheckpoint { body } => Ok(match witnessing::cosign(state, &body) {
+            Reply::Cosigned(lines) => Response::Cosigned { lines },
+            Reply::Conflict(size) => Response::Conflict { size },
+            Reply::Refused(code, reason) => refused(code, reason),
+        }),
+    };
+    outcome.unwrap_or_else(|r| r)
+}
+
+/// Logs fetched from peers over libp2p: each call tries the peers in turn, so a relay that
+/// has not caught up yet hands over to the log's own node. Mixing peers within one sync is
+/// safe: every entry is checked against the one checkpoint.
+pub struct P2pSource {
+    network: Network,
+    peers: Vec<PeerId>,
+}
+
+impl P2pSource {
+    fn ask(&self, request: Request) -> anyhow::Result<Response> {
+        let mut last = anyhow::anyhow!("no peer to ask");
+        for peer in &self.peers {
+            match self.network.request_blocking(*peer, request.clone()) {
+                Ok(Response::Refused { code, reason }) => {
+                    last = anyhow::anyhow!("{peer} refused ({code}): {reason}");
+                }
+                Ok(r) => return Ok(r),
+                Err(e) => last = e,
+            }
+        }
+        Err(last)
+    }
+}
+
+impl LogSource for P2pSource {
+    fn describe(&self) -> String {
+        self.peers
+            .first()
+            .map(|p| p.to_string())
+            .unwrap_or_default()
+    }
+
+    fn checkpoint(&self, origin: Option<&str>) -> anyhow::Result<Vec<u8>> {
+        let origin = origin.context("a peer serves several logs: name the origin")?;
+        match self.ask(Request::Checkpoint {
+            origin: origin.to_owned(),
+        })? {
+            Response::Checkpoint { note } => Ok(note.into_vec()),
+            other => anyhow::bail!("unexpected answer to a checkpoint request: {other:?}"),
+        }
+    }
+
+    fn consistency(
+        &self,
+        origin: &str,
+        old: u64,
+        new: u64,
+    ) -> anyhow::Result<ledger::ConsistencyProof> {
+        match self.ask(Request::Consistency {
+            origin: origin.to_owned(),
+            old,
+            new,
+        })? {
+            Response::Consistency { proof } => p2p::proof_from_wire(&proof),
+            other => anyhow::bail!("unexpected answer to a consistency request: {other:?}"),
+        }
+    }
+
+    fn entries(
+        &self,
+        origin: &str,
+        start: u64,
+        end: u64,
+        to: u64,
+    ) -> anyhow::Result<(Vec<Vec<u8>>, ledger::ConsistencyProof)> {
+        match self.ask(Request::Entries {
+            origin: origin.to_owned(),
+            start,
+            end,
+            to,
+        })? {
+            Response::Entries { entries, proof } => Ok((
+                entries.into_iter().map(ByteBuf::into_vec).collect(),
+                p2p::proof_from_wire(&proof)?,
+            )),
+            other => anyhow::bail!("unexpected answer to an entries request: {other:?}"),
+        }
+    }
+
+    fn chunk(&self) -> u64 {
+        p2p::MAX_ENTRIES
+    }
+}
+
+/// The PeerId of the node whose log is `origin`, if the registry knows it.
+fn owner_of(state: &AppState, origin: &str) -> Option<PeerId> {
+    let peers = state.registry.as_ref()?.p2p_peers().ok()?;
+    peers
+        .into_iter()
+        .find(|p| p.log_origin == origin)
+        .and_then(|p| p.peer_id.parse().ok())
+}
+
+/// Replicates on every announcement, from the peer that passed it on (then from the log's
+/// own node).
+async fn on_announcements(
+    state: Arc<AppState>,
+    network: Network,
+    mut rx: mpsc::Receiver<Announcement>,
+    mut shutdown: watch::Receiver<bool>,
+) {
+    loop {
+        let announcement = tokio::select! {
+            a = rx.recv() => match a { Some(a) => a, None => return },
+            _ = shutdown.wait_for(|stop| *stop) => return,
+        };
+        let state = state.clone();
+        let network = network.clone();
+        tokio::task::spawn_blocking(move || {
+            let origin = ledger::note::split(&announcement.note)
+                .ok()
+                .and_then(|(body, _)| ledger::Checkpoint::parse(&body).ok())
+                .map(|c| c.origin);
+            let Some(origin) = origin else {
+                tracing::debug!(from = %announcement.from, "announcement is not a checkpoint");
+                return;
+            };
+            let mut peers = vec![announcement.from];
+            if let Some(owner) = owner_of(&state, &origin).filter(|o| *o != announcement.from) {
+                peers.push(owner);
+            }
+            let source = P2pSource { network, peers };
+            if let Err(e) = replicate::sync(&state, &source, Some(&origin), Some(announcement.note))
+            {
+                tracing::warn!(log = %origin, error = %format!("{e:#}"), "replication from an announcement failed");
+            }
+        });
+    }
+}
+
+/// What the maintenance loop remembers between rounds.
+struct Rounds {
+    backoff: p2p::DialBackoff,
+    /// Logs being synced by a poll (a poll is skipped while the last one runs).
+    polling: Arc<Mutex<BTreeSet<String>>>,
+    /// The (size, cosignatures) of our checkpoint last announced.
+    announced: (u64, usize),
+    /// When each genesis witness last cosigned for us (or the loop started).
+    witnessed: BTreeMap<String, Instant>,
+}
+
+/// Every `sync_interval_ms`: dial accredited nodes not connected, drop peers no longer
+/// accredited, poll each connected peer's own log, and have our latest checkpoint cosigned by
+/// the witnesses, then announce it.
+async fn maintain(
+    state: Arc<AppState>,
+    network: Network,
+    dialer: p2p::Dialer,
+    mut shutdown: watch::Receiver<bool>,
+) {
+    let interval = Duration::from_millis(state.config.sync_interval_ms.max(100));
+    let started = Instant::now();
+    let mut rounds = Rounds {
+        backoff: p2p::DialBackoff::default(),
+        polling: Arc::default(),
+        announced: (0, 0),
+        witnessed: BTreeMap::new(),
+    };
+    let bootstrap: Vec<Multiaddr> = state
+        .config
+        .p2p_bootstrap
+        .iter()
+        .filter_map(|a| a.parse().ok())
+        .collect();
+    loop {
+        if let Err(e) = round(&state, &network, &dialer, &bootstrap, &mut rounds, started).await {
+            tracing::warn!(error = %format!("{e:#}"), "p2p round failed");
+        }
+        tokio::select! {
+            _ = tokio::time::sleep(interval) => {}
+            _ = shutdown.wait_for(|stop| *stop) => return,
+        }
+    }
+}
+
+async fn round(
+    state: &Arc<AppState>,
+    network: &Network,
+    dialer: &p2p::Dialer,
+    bootstrap: &[Multiaddr],
+    rounds: &mut Rounds,
+    started: Instant,
+) -> anyhow::Result<()> {
+    let registry = state.registry.as_ref().context("no genesis")?;
+    let peers = registry.p2p_peers()?;
+    let connected: BTreeSet<PeerId> = network.connected().into_iter().collect();
+    let own = network.peer_id();
+    // Dial.
+    let mut to_dial: Vec<Multiaddr> = bootstrap.to_vec();
+    for p in &peers {
+        let Ok(id) = p.peer_id.parse::<PeerId>() else {
+            continue;
+        };
+        if id == own || connected.contains(&id) {
+            continue;
+        }
+        to_dial.extend(p.addrs.iter().filter_map(|a| a.parse().ok()));
+    }
+    for addr in to_dial {
+        if rounds.backoff.attempt(&addr) {
+            dialer.dial(addr).await;
+        }
+    }
+    // Drop.
+    for peer in &connected {
+        if !registry.peer_allowed(&peer.to_string()) {
+            dialer.drop_peer(*peer).await;
+        }
+    }
+    // Poll each connected peer's own log.
+    for p in &peers {
+        let Ok(id) = p.peer_id.parse::<PeerId>() else {
+            continue;
+        };
+        if id == own || !connected.contains(&id) {
+            continue;
+        }
+        let Ok(mut polling) = rounds.polling.lock() else {
+            continue;
+        };
+        if !polling.insert(p.log_origin.clone()) {
+            continue;
+        }
+        drop(polling);
+        let (state, network, origin, polling) = (
+            state.clone(),
+            network.clone(),
+            p.log_origin.clone(),
+            rounds.polling.clone(),
+        );
+        tokio::task::spawn_blocking(move || {
+            let source = P2pSource {
+                network,
+                peers: vec![id],
+            };
+            if let Err(e) = replicate::sync(&state, &source, Some(&origin), None) {
+                tracing::debug!(log = %origin, error = %format!("{e:#}"), "poll failed");
+            }
+            if let Ok(mut p) = polling.lock() {
+                p.remove(&origin);
+            }
+        });
+    }
+    witness_and_announce(state, network, &peers, &connected, rounds, started).await
+}
+
+/// Submits our latest checkpoint to every connected witness the genesis names (at once), then
+/// announces it with the cosignatures gathered, once per new size or new cosignature.
+async fn witness_and_announce(
+    state: &Arc<AppState>,
+    network: &Network,
+    peers: &[crate::registry::P2pPeer],
+    connected: &BTreeSet<PeerId>,
+    rounds: &mut Rounds,
+    started: Instant,
+) -> anyhow::Result<()> {
+    let registry = state.registry.as_ref().context("no genesis")?;
+    let witnesses: Vec<String> = registry
+        .genesis()
+        .witness_policy
+        .witnesses
+        .iter()
+        .map(|w| w.name.to_string())
+        .filter(|name| *name != state.config.log_origin)
+        .collect();
+    let mut tasks = Vec::new();
+    for name in &witnesses {
+        // A witness is named after its node's log.
+        let peer = peers
+            .iter()
+            .find(|p| p.log_origin == *name)
+            .and_then(|p| p.peer_id.parse::<PeerId>().ok())
+            .filter(|id| connected.contains(id));
+        let Some(peer) = peer else { continue };
+        let (state, network, name) = (state.clone(), network.clone(), name.clone());
+        tasks.push(tokio::task::spawn_blocking(move || {
+            let done = witnessing::submit(&state, &peer.to_string(), |body| {
+                Ok(
+                    match network.request_blocking(
+                        peer,
+                        Request::AddCheckpoint {
+                            body: ByteBuf::from(body),
+                        },
+                    )? {
+                        Response::Cosigned { lines } => Reply::Cosigned(lines),
+                        Response::Conflict { size } => Reply::Conflict(size),
+                        Response::Refused { code, reason } => Reply::Refused(code, reason),
+                        other => Reply::Refused(500, format!("unexpected answer {other:?}")),
+                    },
+                )
+            });
+            match done {
+                Ok(ok) => (name, ok),
+                Err(e) => {
+                    tracing::warn!(witness = %name, error = %format!("{e:#}"), "checkpoint not cosigned");
+                    (name, false)
+                }
+            }
+        }));
+    }
+    let now = Instant::now();
+    for task in tasks {
+        if let Ok((name, true)) = task.await {
+            rounds.witnessed.insert(name, now);
+        }
+    }
+    for name in &witnesses {
+        let last = rounds.witnessed.get(name).copied().unwrap_or(started);
+        if now.duration_since(last) > WITNESS_SILENT_AFTER {
+            let summary = format!(
+                "witness {name} has not cosigned this node's checkpoints for {} s",
+                now.duration_since(last).as_secs()
+            );
+            let state = state.clone();
+            let name = name.clone();
+            tokio::task::spawn_blocking(move || {
+                alerts::raise(
+                    &state,
+                    AlertKind::WitnessSilent,
+                    &name,
+                    summary,
+                    serde_json::Value::Null,
+                )
+            });
+        }
+    }
+    let reader = state.anchor.reader();
+    let Some(latest) = reader.latest_checkpoint()? else {
+        return Ok(());
+    };
+    let note = reader
+        .cosigned_checkpoint(latest.size())?
+        .context("the latest checkpoint vanished")?;
+    let cosignatures = String::from_utf8_lossy(&note).matches("\n— ").count();
+    if (latest.size(), cosignatures) != rounds.announced {
+        network.announce(note).await;
+        rounds.announced = (latest.size(), cosignatures);
+    }
+    Ok(())
+}
+
+/// One log as this node holds it, for `GET /network`.
+#[derive(serde::Serialize, utoipa::ToSchema)]
+pub struct HeldLog {
+    /// The log's origin.
+    pub origin: String,
+    /// Entries held and verified.
+    pub size: u64,
+    /// Size of the latest checkpoint held.
+    pub checkpoint: u64,
+    /// Cosignatures held for it by witnesses the genesis names.
+    pub cosignatures: usize,
+}
+
+/// What `GET /network` answers.
+#[derive(serde::Serialize, utoipa::ToSchema)]
+pub struct NetworkStatus {
+    /// This node's PeerId (none: no peer-to-peer network configured).
+    pub peer_id: Option<String>,
+    /// Peers connected now.
+    pub connected: Vec<String>,
+    /// This node's log and every replica.
+    pub logs: Vec<HeldLog>,
+    /// Cosignatures a checkpoint needs (the genesis's quorum).
+    pub quorum: u32,
+}
+
+fn held(state: &AppState, origin: &str) -> anyhow::Result<HeldLog> {
+    let reader = ledger::LogReader::new(state.anchor.store().clone(), origin);
+    let (checkpoint, cosignatures) = match reader.latest_checkpoint()? {
+        Some(cp) => (
+            cp.size(),
+            state
+                .anchor
+                .store()
+                .cosignatures(&reader.log_id(), cp.size())?
+                .len(),
+        ),
+        None => (0, 0),
+    };
+    Ok(HeldLog {
+        origin: origin.to_owned(),
+        size: reader.size()?,
+        checkpoint,
+        cosignatures,
+    })
+}
+
+/// `GET /network`: this node on the peer-to-peer network (its peers, the logs it holds).
+#[utoipa::path(get, path = "/network", tag = "network", responses((status = 200, description = "peers and logs held", body = NetworkStatus)))]
+pub async fn status(
+    axum::extract::State(s): axum::extract::State<Arc<AppState>>,
+) -> axum::response::Response {
+    use axum::response::IntoResponse;
+    let state = s.clone();
+    let result = tokio::task::spawn_blocking(move || -> anyhow::Result<NetworkStatus> {
+        let mut logs = vec![held(&state, state.anchor.origin())?];
+        for (origin, _) in state.replicas.sizes() {
+            logs.push(held(&state, &origin)?);
+        }
+        let network = state.network.get();
+        Ok(NetworkStatus {
+            peer_id: network.map(|n| n.peer_id().to_string()),
+            connected: network
+                .map(|n| n.connected().iter().map(|p| p.to_string()).collect())
+                .unwrap_or_default(),
+            logs,
+            quorum: state
+                .registry
+                .as_ref()
+                .map_or(0, |r| r.genesis().witness_policy.quorum),
+        })
+    })
+    .await;
+    match result {
+        Ok(Ok(status)) => axum::Json(status).into_response(),
+        Ok(Err(e)) => crate::http::internal(e),
+        Err(e) => crate::http::internal(e.into()),
+    }
+}

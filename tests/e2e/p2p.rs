@@ -1,0 +1,490 @@
+//! The peer-to-peer network with five real nodes (the Secretariat and four Management
+//! Authorities, separate processes and RocksDB directories) on 127.0.0.1: every node replicates
+//! every log and witnesses the others' checkpoints to the genesis quorum; a node that was down
+//! catches up on its own; a node nobody accredited is refused; a withdrawn node is dropped.
+
+use std::time::{Duration, Instant};
+
+use e2e_support::{Node, agent};
+use serde_json::{Value, json};
+
+use crate::bin;
+
+/// One node of the test network.
+struct Member {
+    id: String,
+    node: Node,
+    did: String,
+    token: String,
+}
+
+struct P2pNetwork {
+    dir: tempfile::TempDir,
+    members: Vec<Member>,
+}
+
+/// Adds top-level keys to a config (before its tables).
+fn prepend(config: &std::path::Path, text: &str) {
+    let old = std::fs::read_to_string(config).unwrap();
+    std::fs::write(config, format!("{text}\n{old}")).unwrap();
+}
+
+fn get(url: &str) -> Value {
+    agent()
+        .get(url)
+        .call()
+        .unwrap()
+        .body_mut()
+        .read_json()
+        .unwrap()
+}
+
+/// `/network` of a node.
+fn network_status(node: &Node) -> Value {
+    get(&format!("{}/network", node.url))
+}
+
+/// The log `origin` as `node` holds it: (entries, checkpoint size, cosignatures).
+fn held(node: &Node, origin: &str) -> Option<(u64, u64, u64)> {
+    network_status(node)["logs"]
+        .as_array()?
+        .iter()
+        .find_map(|l| {
+            (l["origin"] == origin).then(|| {
+                (
+                    l["size"].as_u64().unwrap(),
+                    l["checkpoint"].as_u64().unwrap(),
+                    l["cosignatures"].as_u64().unwrap(),
+                )
+            })
+        })
+}
+
+fn wait_until(what: &str, timeout: Duration, mut done: impl FnMut() -> bool) -> Duration {
+    let start = Instant::now();
+    while !done() {
+        assert!(start.elapsed() < timeout, "timed out: {what}");
+        std::thread::sleep(Duration::from_millis(100));
+    }
+    start.elapsed()
+}
+
+/// A node's config with a fresh HTTP port and p2p port.
+fn init(dir: &std::path::Path, id: &str, party: &str) -> (std::path::PathBuf, String, u16) {
+    let port = e2e_support::free_port();
+    let (config, out) = e2e_support::init(&bin(), dir, id, id, party, port);
+    prepend(
+        &config,
+        &format!("p2p_listen = \"127.0.0.1:{}\"", e2e_support::free_port()),
+    );
+    (config, out, port)
+}
+
+/// The Secretariat and the MAs of `parties`, all on the p2p network (no HTTP `peers`), every
+/// MA accredited; the MAs are the genesis's witnesses, quorum 2.
+fn start(parties: &[&str]) -> P2pNetwork {
+    let dir = tempfile::tempdir().unwrap();
+    let (sec_config, sec_out, sec_port) = init(dir.path(), "secretariat", "CH");
+    let mut configs = vec![(
+        "secretariat".to_owned(),
+        sec_config.clone(),
+        sec_out,
+        sec_port,
+    )];
+    for party in parties {
+        let id = party.to_lowercase();
+        let (c, o, p) = init(dir.path(), &id, party);
+        configs.push((id, c, o, p));
+    }
+    let genesis = dir.path().join("genesis.json");
+    let mut args = vec![
+        "genesis".to_owned(),
+        "new".into(),
+        "--config".into(),
+        sec_config.to_str().unwrap().into(),
+        "--network".into(),
+        "cites-p2p".into(),
+        "--quorum".into(),
+        "2".into(),
+        "--out".into(),
+        genesis.to_str().unwrap().into(),
+    ];
+    for (_, _, out, _) in &configs[1..] {
+        args.push("--witness".into());
+        args.push(e2e_support::printed(out, "witness key: ").into());
+    }
+    let args: Vec<&str> = args.iter().map(String::as_str).collect();
+    let out = e2e_support::run(&bin(), &args);
+    assert!(
+        out.status.success(),
+        "{}",
+        String::from_utf8_lossy(&out.stderr)
+    );
+    let mut members = Vec::new();
+    for (id, config, out, port) in configs {
+        prepend(&config, "genesis = \"genesis.json\"");
+        let mut node = Node::from_config(&bin(), &config, port);
+        node.start();
+        let token = std::fs::read_to_string(dir.path().join(format!("{id}-data/keys/api.token")))
+            .unwrap()
+            .trim()
+            .to_owned();
+        members.push(Member {
+            id,
+            node,
+            did: e2e_support::printed(&out, "node DID: ").to_owned(),
+            token,
+        });
+    }
+    let net = P2pNetwork { dir, members };
+    for m in &net.members[1..] {
+        accredit(&net, m);
+    }
+    net
+}
+
+/// The Secretariat writes `entry` on its log.
+fn secretariat_writes(net: &P2pNetwork, entry: &Value) {
+    let sec = &net.members[0];
+    let r = agent()
+        .post(format!("{}/registry/entries", sec.node.url))
+        .header("authorization", &format!("Bearer {}", sec.token))
+        .send_json(entry)
+        .unwrap();
+    assert_eq!(r.status(), 201);
+}
+
+fn accredit(net: &P2pNetwork, m: &Member) {
+    let request = get(&format!("{}/registry/accreditation-request", m.node.url));
+    assert!(
+        request["services"]
+            .as_array()
+            .unwrap()
+            .iter()
+            .any(|s| s["type"] == "LibP2P"),
+        "the accreditation request lists the node's libp2p address: {request}"
+    );
+    secretariat_writes(net, &request);
+}
+
+const PASSWORD: &str = "a long passphrase for the p2p test";
+
+/// Signs in a new `role` official at `m`'s node; returns the session cookie.
+fn official(m: &Member, role: &str) -> String {
+    let r = agent()
+        .post(format!("{}/users", m.node.url))
+        .header("authorization", &format!("Bearer {}", m.token))
+        .send_json(json!({"username": role, "name": format!("{role} of {}", m.id), "role": role, "password": PASSWORD}))
+        .unwrap();
+    assert_eq!(r.status(), 201);
+    let r = agent()
+        .post(format!("{}/auth/login", m.node.url))
+        .send_json(json!({"username": role, "password": PASSWORD}))
+        .unwrap();
+    assert_eq!(r.status(), 200);
+    let cookie = r.headers().get("set-cookie").unwrap().to_str().unwrap();
+    cookie.split(';').next().unwrap().to_owned()
+}
+
+/// `POST url` with a session cookie; status and JSON body.
+fn post_as(cookie: &str, url: &str, body: Option<Value>) -> (u16, Value) {
+    let req = agent().post(url).header("cookie", cookie);
+    let mut r = match body {
+        Some(b) => req.send_json(b).unwrap(),
+        None => req.send_empty().unwrap(),
+    };
+    (
+        r.status().as_u16(),
+        r.body_mut().read_json().unwrap_or(Value::Null),
+    )
+}
+
+impl P2pNetwork {
+    fn member(&self, id: &str) -> &Member {
+        self.members.iter().find(|m| m.id == id).unwrap()
+    }
+
+    fn origin(id: &str) -> String {
+        format!("cites.test/{id}")
+    }
+
+    /// Every running member holds `origin` up to at least `size`, under a checkpoint with the
+    /// quorum of cosignatures.
+    fn replicated_everywhere(&self, origin: &str, size: u64, except: &[&str]) -> bool {
+        self.members
+            .iter()
+            .filter(|m| !except.contains(&m.id.as_str()))
+            .all(|m| {
+                held(&m.node, origin)
+                    .is_some_and(|(s, cp, cosigs)| s >= size && cp == s && cosigs >= 2)
+            })
+    }
+
+    fn issue(&self, number: &str) -> u64 {
+        let gh = self.member("gh");
+        let mut r = agent()
+            .post(format!("{}/credentials/issue", gh.node.url))
+            .header("authorization", &format!("Bearer {}", gh.token))
+            .send_json(crate::issue_verify::issue_request(number, "jose"))
+            .unwrap();
+        assert_eq!(
+            r.status(),
+            201,
+            "{}",
+            r.body_mut().read_to_string().unwrap()
+        );
+        // Issuance returns once the entry is under a checkpoint.
+        held(&gh.node, &Self::origin("gh")).unwrap().0
+    }
+}
+
+#[test]
+fn five_nodes_replicate_witness_catch_up_and_refuse_strangers() {
+    let mut net = start(&["GH", "DE", "FR", "KE"]);
+    let ids: Vec<String> = net.members.iter().map(|m| m.id.clone()).collect();
+
+    // Every node ends up with a verified, quorum-cosigned replica of every log.
+    wait_until(
+        "every log replicated and cosigned everywhere",
+        Duration::from_secs(60),
+        || {
+            ids.iter().all(|id| {
+                let owner = net.member(id);
+                let (size, _, _) = held(&owner.node, &P2pNetwork::origin(id)).unwrap();
+                net.replicated_everywhere(&P2pNetwork::origin(id), size, &[])
+            })
+        },
+    );
+    for m in &net.members {
+        let s = network_status(&m.node);
+        assert_eq!(
+            s["connected"].as_array().unwrap().len(),
+            4,
+            "{} is connected to every other node: {s}",
+            m.id
+        );
+    }
+
+    // A permit issued in Ghana reaches every node, cosigned by the quorum.
+    let size = net.issue("GH26P2P00001");
+    let took = wait_until("Ghana's permit replicated", Duration::from_secs(30), || {
+        net.replicated_everywhere(&P2pNetwork::origin("gh"), size, &[])
+    });
+    println!("Ghana's log at size {size} replicated and cosigned everywhere in {took:?}");
+
+    // EPIX: Germany (the Party of import) reads the permit from Ghana's node; France may not.
+    let de_customs = official(net.member("de"), "customs-officer");
+    let fr_customs = official(net.member("fr"), "customs-officer");
+    let gh_customs = official(net.member("gh"), "customs-officer");
+    let (de_url, fr_url, gh_url) = (
+        net.member("de").node.url.clone(),
+        net.member("fr").node.url.clone(),
+        net.member("gh").node.url.clone(),
+    );
+    let epix = |cookie: &str, url: &str, op: &str, body: Option<Value>| {
+        post_as(cookie, &format!("{url}/epix/GH/GH26P2P00001/{op}"), body)
+    };
+    let (status, body) = epix(&de_customs, &de_url, "non-final", None);
+    assert_eq!(status, 200, "{body}");
+    assert_eq!(body["permit"]["number"], "GH26P2P00001");
+    assert_eq!(body["status"], "issued");
+    let (status, body) = epix(&de_customs, &de_url, "final", None);
+    assert_eq!(
+        (status, body["title"].as_str()),
+        (409, Some("NotFinal")),
+        "{body}"
+    );
+    let (status, body) = epix(&fr_customs, &fr_url, "non-final", None);
+    assert_eq!(
+        (status, body["title"].as_str()),
+        (403, Some("AccessDenied")),
+        "{body}"
+    );
+    let (status, body) = epix(&de_customs, &de_url, "non-final", Some(json!({"x": 1})));
+    assert_eq!(status, 400, "an unexpected body is refused: {body}");
+    let (status, body) = post_as(&de_customs, &format!("{de_url}/epix/ZZ/state"), None);
+    assert_eq!(status, 405, "state is a GET: {body}");
+    let r = agent()
+        .get(format!("{de_url}/epix/GH/state"))
+        .header("cookie", &de_customs)
+        .call()
+        .unwrap()
+        .body_mut()
+        .read_json::<Value>()
+        .unwrap();
+    assert_eq!(r, json!({"party": "GH", "available": true}));
+
+    // Ghana's customs endorse the export; Germany reads the final permit and confirms.
+    let (status, body) = post_as(
+        &gh_customs,
+        &format!("{gh_url}/permits/GH/GH26P2P00001/endorsement"),
+        Some(
+            json!({ "quantities": { "A": "48", "B": "5" }, "port": "Kotoka International Airport" }),
+        ),
+    );
+    assert_eq!(status, 200, "{body}");
+    let (status, body) = epix(&de_customs, &de_url, "final", None);
+    assert_eq!(status, 200, "{body}");
+    assert_eq!(
+        body["permit"]["export_endorsements"][0]["port"],
+        "Kotoka International Airport"
+    );
+    let (status, body) = epix(
+        &fr_customs,
+        &fr_url,
+        "confirm",
+        Some(json!({"quantities": {"A": "48"}})),
+    );
+    assert_eq!(
+        (status, body["title"].as_str()),
+        (403, Some("AccessDenied")),
+        "{body}"
+    );
+    let before = held(&net.member("gh").node, &P2pNetwork::origin("gh"))
+        .unwrap()
+        .0;
+    let confirm = json!({"quantities": {"A": "48", "B": "5"}});
+    let (status, body) = epix(&de_customs, &de_url, "confirm", Some(confirm.clone()));
+    assert_eq!(status, 200, "{body}");
+    assert_eq!(body["status"], "import_confirmed");
+    let after = held(&net.member("gh").node, &P2pNetwork::origin("gh"))
+        .unwrap()
+        .0;
+    let entries = get(&format!("{gh_url}/log/entries/{before}/{after}"));
+    let texts: Vec<String> = entries["entries"]
+        .as_array()
+        .unwrap()
+        .iter()
+        .map(|e| {
+            use base64::Engine as _;
+            let bytes = base64::engine::general_purpose::STANDARD
+                .decode(e.as_str().unwrap())
+                .unwrap();
+            String::from_utf8_lossy(&bytes).into_owned()
+        })
+        .collect();
+    assert!(
+        texts.iter().any(|t| t.contains("permit.import_confirmed")),
+        "the confirmation is an entry of Ghana's log: {texts:?}"
+    );
+    // A second confirmation is refused and flagged.
+    let (status, body) = epix(&de_customs, &de_url, "confirm", Some(confirm));
+    assert_eq!(
+        (status, body["title"].as_str()),
+        (409, Some("AlreadyConfirmed")),
+        "{body}"
+    );
+    let alerts: Value = agent()
+        .get(format!("{gh_url}/alerts"))
+        .header(
+            "authorization",
+            &format!("Bearer {}", net.member("gh").token),
+        )
+        .call()
+        .unwrap()
+        .body_mut()
+        .read_json()
+        .unwrap();
+    assert!(
+        alerts
+            .as_array()
+            .unwrap()
+            .iter()
+            .any(|a| a["kind"] == "double-confirmation" && a["subject"] == "GH/GH26P2P00001"),
+        "{alerts}"
+    );
+    let size = after;
+    // Germany's node goes down; Ghana issues more; back up, it catches up on its own.
+    let de_index = net.members.iter().position(|m| m.id == "de").unwrap();
+    net.members[de_index].node.kill();
+    let mut size = size;
+    for i in 2..=4 {
+        size = net.issue(&format!("GH26P2P{i:05}"));
+    }
+    wait_until(
+        "the running nodes replicated",
+        Duration::from_secs(30),
+        || net.replicated_everywhere(&P2pNetwork::origin("gh"), size, &["de"]),
+    );
+    net.members[de_index].node.start();
+    wait_until(
+        "Germany caught up after its restart",
+        Duration::from_secs(30),
+        || net.replicated_everywhere(&P2pNetwork::origin("gh"), size, &[]),
+    );
+
+    // A node pinning the same genesis but not accredited gets nothing.
+    let (config, _, port) = init(net.dir.path(), "stranger", "BR");
+    let sec_p2p = {
+        let text = std::fs::read_to_string(&net.member("secretariat").node.config).unwrap();
+        let line = text
+            .lines()
+            .find(|l| l.starts_with("p2p_listen"))
+            .unwrap()
+            .to_owned();
+        line.split('"').nth(1).unwrap().to_owned()
+    };
+    let sec_peer = network_status(&net.member("secretariat").node)["peer_id"]
+        .as_str()
+        .unwrap()
+        .to_owned();
+    let (ip, p) = sec_p2p.split_once(':').unwrap();
+    prepend(
+        &config,
+        &format!(
+            "genesis = \"genesis.json\"\np2p_bootstrap = [\"/ip4/{ip}/tcp/{p}/p2p/{sec_peer}\"]"
+        ),
+    );
+    let mut stranger = Node::from_config(&bin(), &config, port);
+    stranger.start();
+    std::thread::sleep(Duration::from_secs(4));
+    let s = network_status(&stranger);
+    assert_eq!(
+        s["connected"],
+        json!([]),
+        "nobody keeps a connection with a stranger: {s}"
+    );
+    assert_eq!(
+        s["logs"].as_array().unwrap().len(),
+        1,
+        "the stranger holds only its own log: {s}"
+    );
+    let stranger_peer = s["peer_id"].as_str().unwrap().to_owned();
+    for m in &net.members {
+        let connected = network_status(&m.node)["connected"].clone();
+        assert!(
+            !connected
+                .as_array()
+                .unwrap()
+                .iter()
+                .any(|p| p == stranger_peer.as_str()),
+            "{} refused the stranger",
+            m.id
+        );
+    }
+    drop(stranger);
+
+    // The Secretariat withdraws Kenya's accreditation: every node drops Kenya's connection.
+    let ke = net.member("ke");
+    let ke_peer = network_status(&ke.node)["peer_id"]
+        .as_str()
+        .unwrap()
+        .to_owned();
+    secretariat_writes(
+        &net,
+        &json!({"type": "withdraw", "subject": ke.did, "reason": "end of the e2e test"}),
+    );
+    wait_until(
+        "Kenya dropped by every other node",
+        Duration::from_secs(30),
+        || {
+            net.members.iter().filter(|m| m.id != "ke").all(|m| {
+                !network_status(&m.node)["connected"]
+                    .as_array()
+                    .unwrap()
+                    .iter()
+                    .any(|p| p == ke_peer.as_str())
+            })
+        },
+    );
+}
