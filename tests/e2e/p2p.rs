@@ -488,3 +488,104 @@ fn five_nodes_replicate_witness_catch_up_and_refuse_strangers() {
         },
     );
 }
+
+fn alerts(m: &Member) -> Value {
+    agent()
+        .get(format!("{}/alerts", m.node.url))
+        .header("authorization", &format!("Bearer {}", m.token))
+        .call()
+        .unwrap()
+        .body_mut()
+        .read_json()
+        .unwrap()
+}
+
+/// A node restored from a backup and writing again signs a second tree for sizes its peers
+/// already hold (an equivocation, whatever the intent): every honest node keeps both
+/// checkpoints as evidence and raises the alert.
+#[test]
+fn a_log_that_forks_is_caught_by_every_honest_node() {
+    let mut net = start(&["GH", "DE", "FR"]);
+    let gh_origin = P2pNetwork::origin("gh");
+    let size = net.issue("GH26FRK00001");
+    wait_until(
+        "Ghana's first permit replicated",
+        Duration::from_secs(60),
+        || net.replicated_everywhere(&gh_origin, size, &[]),
+    );
+    let backup = net.dir.path().join("gh-backup");
+    let config = net.member("gh").node.config.clone();
+    let out = e2e_support::run(
+        &bin(),
+        &[
+            "backup",
+            "--config",
+            config.to_str().unwrap(),
+            "--out",
+            backup.to_str().unwrap(),
+        ],
+    );
+    assert!(
+        out.status.success(),
+        "{}",
+        String::from_utf8_lossy(&out.stderr)
+    );
+
+    // Ghana writes on, its peers replicate; then Ghana goes back to the backup and writes
+    // something else at the same positions.
+    let size = net.issue("GH26FRK00002");
+    wait_until(
+        "Ghana's second permit replicated",
+        Duration::from_secs(30),
+        || net.replicated_everywhere(&gh_origin, size, &["gh"]),
+    );
+    let gh = net.members.iter().position(|m| m.id == "gh").unwrap();
+    net.members[gh].node.stop();
+    let out = e2e_support::run(
+        &bin(),
+        &[
+            "restore",
+            "--config",
+            config.to_str().unwrap(),
+            "--from",
+            backup.to_str().unwrap(),
+        ],
+    );
+    assert!(
+        out.status.success(),
+        "{}",
+        String::from_utf8_lossy(&out.stderr)
+    );
+    net.members[gh].node.start();
+    net.issue("GH26FRK00003");
+
+    let honest = ["secretariat", "de", "fr"];
+    wait_until(
+        "every honest node raised the equivocation alert",
+        Duration::from_secs(60),
+        || {
+            honest.iter().all(|id| {
+                alerts(net.member(id))
+                    .as_array()
+                    .unwrap()
+                    .iter()
+                    .any(|a| a["kind"] == "equivocation" && a["subject"] == gh_origin.as_str())
+            })
+        },
+    );
+    for id in honest {
+        let list = alerts(net.member(id));
+        let alert = list
+            .as_array()
+            .unwrap()
+            .iter()
+            .find(|a| a["kind"] == "equivocation")
+            .unwrap();
+        let (held, conflicting) = (
+            alert["evidence"]["held"].as_str().unwrap(),
+            alert["evidence"]["conflicting"].as_str().unwrap(),
+        );
+        assert!(held.starts_with(&gh_origin) && conflicting.starts_with(&gh_origin));
+        assert_ne!(held, conflicting, "{id} keeps both signed checkpoints");
+    }
+}
