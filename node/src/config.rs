@@ -61,6 +61,10 @@ pub struct Config {
     /// endpoints (`/ip4/10.0.0.5/tcp/4001/p2p/12D3KooW...`).
     #[serde(default, skip_serializing_if = "Vec::is_empty")]
     pub p2p_bootstrap: Vec<String>,
+    /// How many peers the node dials at most (the Secretariat and the genesis's witnesses are
+    /// dialled beyond it); others reach it through gossip and replicas.
+    #[serde(default = "default_max_peers")]
+    pub p2p_max_peers: usize,
     /// Parties (ISO codes, or `*` for all) whose authorities may read any of this node's
     /// permits over EPIX, besides each permit's Party of import and the Secretariat.
     #[serde(default, skip_serializing_if = "Vec::is_empty")]
@@ -94,6 +98,10 @@ pub struct Config {
     /// How long an OpenID4VCI credential offer can be redeemed, in seconds (default 7 days).
     #[serde(default, skip_serializing_if = "Option::is_none")]
     pub offer_ttl_s: Option<u64>,
+}
+
+fn default_max_peers() -> usize {
+    64
 }
 
 fn default_sync_interval() -> u64 {
@@ -134,6 +142,7 @@ impl Config {
             p2p_listen: None,
             p2p_bootstrap: Vec::new(),
             epix_allow: Vec::new(),
+            p2p_max_peers: default_max_peers(),
             sync_interval_ms: default_sync_interval(),
             address: String::new(),
             place: String::new(),

@@ -163,13 +163,28 @@ struct Behaviour {
     log: NodeBehaviour,
 }
 
-/// A checkpoint announcement received by gossip.
+/// A checkpoint announcement received by gossip. It is passed on only once judged
+/// ([`Network::judge`]): a node forwards a checkpoint when it holds the entries, so whoever
+/// hears of it from that node can fetch them there.
 #[derive(Debug, Clone)]
 pub struct Announcement {
-    /// The peer that passed it on (it holds the entries, or fetched them from one that does).
+    /// The peer that passed it on (it holds the entries: it judged the announcement first).
     pub from: PeerId,
     /// The signed note, as announced (not yet verified).
     pub note: Vec<u8>,
+    /// Gossipsub's id of the message.
+    pub id: gossipsub::MessageId,
+}
+
+/// What a node made of an announcement.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub enum Verdict {
+    /// Verified and replicated: forward it.
+    Accept,
+    /// Not a valid checkpoint of a known log (the sender is penalised).
+    Reject,
+    /// Could not be checked now (the entries could not be fetched): drop it quietly.
+    Ignore,
 }
 
 enum Command {
@@ -184,6 +199,10 @@ enum Command {
     },
     Announce {
         note: Vec<u8>,
+    },
+    Judge {
+        announcement: Announcement,
+        verdict: Verdict,
     },
 }
 
@@ -252,6 +271,15 @@ impl Network {
     pub async fn announce(&self, note: Vec<u8>) {
         let _ = self.commands.send(Command::Announce { note }).await;
     }
+
+    /// Reports what became of an announcement (from a blocking thread), so gossipsub
+    /// forwards, drops or penalises it.
+    pub fn judge(&self, announcement: Announcement, verdict: Verdict) {
+        let _ = self.commands.blocking_send(Command::Judge {
+            announcement,
+            verdict,
+        });
+    }
 }
 
 /// The libp2p identity of a node: its Ed25519 issuing key, so the PeerId the Secretariat
@@ -309,6 +337,7 @@ pub fn start(
                     .heartbeat_interval(Duration::from_millis(500))
                     .validation_mode(ValidationMode::Strict)
                     .max_transmit_size(64 * 1024)
+                    .validate_messages()
                     .message_id_fn(|m| {
                         gossipsub::MessageId::from(sha2::Sha256::digest(&m.data).to_vec())
                     })
@@ -464,6 +493,24 @@ impl EventLoop {
                     .log
                     .send_response(channel, response);
             }
+            Command::Judge {
+                announcement,
+                verdict,
+            } => {
+                let acceptance = match verdict {
+                    Verdict::Accept => gossipsub::MessageAcceptance::Accept,
+                    Verdict::Reject => gossipsub::MessageAcceptance::Reject,
+                    Verdict::Ignore => gossipsub::MessageAcceptance::Ignore,
+                };
+                self.swarm
+                    .behaviour_mut()
+                    .gossipsub
+                    .report_message_validation_result(
+                        &announcement.id,
+                        &announcement.from,
+                        acceptance,
+                    );
+            }
             Command::Announce { note } => {
                 match self
                     .swarm
@@ -512,11 +559,12 @@ impl EventLoop {
             SwarmEvent::Behaviour(BehaviourEvent::Gossipsub(gossipsub::Event::Message {
                 propagation_source,
                 message,
-                ..
+                message_id,
             })) => {
                 let announcement = Announcement {
                     from: propagation_source,
                     note: message.data,
+                    id: message_id,
                 };
                 if self.announcements.try_send(announcement).is_err() {
                     tracing::debug!("announcement dropped: replication is busy");

@@ -57,6 +57,7 @@ pub fn start(state: Arc<AppState>, shutdown: watch::Receiver<bool>) -> anyhow::R
         announce_rx,
         shutdown.clone(),
     ));
+    tokio::spawn(publish(state.clone(), network.clone(), shutdown.clone()));
     tokio::spawn(maintain(state, network.clone(), dialer, shutdown));
     Ok(network)
 }
@@ -260,7 +261,7 @@ fn owner_of(state: &AppState, origin: &str) -> Option<PeerId> {
 }
 
 /// Replicates on every announcement, from the peer that passed it on (then from the log's
-/// own node).
+/// own node), and tells gossipsub whether to pass it on.
 async fn on_announcements(
     state: Arc<AppState>,
     network: Network,
@@ -281,35 +282,61 @@ async fn on_announcements(
                 .map(|c| c.origin);
             let Some(origin) = origin else {
                 tracing::debug!(from = %announcement.from, "announcement is not a checkpoint");
+                network.judge(announcement, p2p::Verdict::Reject);
                 return;
             };
             let mut peers = vec![announcement.from];
             if let Some(owner) = owner_of(&state, &origin).filter(|o| *o != announcement.from) {
                 peers.push(owner);
             }
-            let source = P2pSource { network, peers };
-            if let Err(e) = replicate::sync(&state, &source, Some(&origin), Some(announcement.note))
-            {
-                tracing::warn!(log = %origin, error = %format!("{e:#}"), "replication from an announcement failed");
-            }
+            let source = P2pSource {
+                network: network.clone(),
+                peers,
+            };
+            let note = announcement.note.clone();
+            let verdict = match replicate::sync(&state, &source, Some(&origin), Some(note)) {
+                Ok(_) => p2p::Verdict::Accept,
+                Err(e) => {
+                    tracing::warn!(log = %origin, error = %format!("{e:#}"), "replication from an announcement failed");
+                    // A checkpoint the log's key does not sign, or one that contradicts
+                    // what is held, is the sender's fault; anything else may pass.
+                    if e.downcast_ref::<ledger::ReplicaError>().is_some() {
+                        p2p::Verdict::Reject
+                    } else {
+                        p2p::Verdict::Ignore
+                    }
+                }
+            };
+            network.judge(announcement, verdict);
         });
     }
 }
 
-/// What the maintenance loop remembers between rounds.
-struct Rounds {
-    backoff: p2p::DialBackoff,
-    /// Logs being synced by a poll (a poll is skipped while the last one runs).
-    polling: Arc<Mutex<BTreeSet<String>>>,
-    /// The (size, cosignatures) of our checkpoint last announced.
-    announced: (u64, usize),
-    /// When each genesis witness last cosigned for us (or the loop started).
-    witnessed: BTreeMap<String, Instant>,
+/// Where a peer sits in this node's preference for connections: the Secretariat and the
+/// genesis's witnesses first, then an order of its own (a hash of both PeerIds), so a
+/// network of nodes with `p2p_max_peers` below its size is a random graph, not a star.
+fn preference(
+    own: &PeerId,
+    peer: &crate::registry::P2pPeer,
+    witnesses: &[String],
+) -> (u8, Vec<u8>) {
+    use sha2::Digest as _;
+    let rank = if peer.party.is_none() {
+        0
+    } else if witnesses.contains(&peer.log_origin) {
+        1
+    } else {
+        2
+    };
+    let mut h = sha2::Sha256::new();
+    h.update(own.to_bytes());
+    h.update(peer.peer_id.as_bytes());
+    (rank, h.finalize().to_vec())
 }
 
-/// Every `sync_interval_ms`: dial accredited nodes not connected, drop peers no longer
-/// accredited, poll each connected peer's own log, and have our latest checkpoint cosigned by
-/// the witnesses, then announce it.
+/// Every `sync_interval_ms`: dial accredited nodes (up to `p2p_max_peers`), drop peers no
+/// longer accredited, and poll every log: from its own node when connected, else from a
+/// connected peer's replica (a different one each round).
 async fn maintain(
     state: Arc<AppState>,
     network: Network,
@@ -317,21 +344,28 @@ async fn maintain(
     mut shutdown: watch::Receiver<bool>,
 ) {
     let interval = Duration::from_millis(state.config.sync_interval_ms.max(100));
-    let started = Instant::now();
-    let mut rounds = Rounds {
-        backoff: p2p::DialBackoff::default(),
-        polling: Arc::default(),
-        announced: (0, 0),
-        witnessed: BTreeMap::new(),
-    };
+    let mut backoff = p2p::DialBackoff::default();
+    let polling: Arc<Mutex<BTreeSet<String>>> = Arc::default();
     let bootstrap: Vec<Multiaddr> = state
         .config
         .p2p_bootstrap
         .iter()
         .filter_map(|a| a.parse().ok())
         .collect();
+    let mut turn = 0usize;
     loop {
-        if let Err(e) = round(&state, &network, &dialer, &bootstrap, &mut rounds, started).await {
+        turn = turn.wrapping_add(1);
+        if let Err(e) = round(
+            &state,
+            &network,
+            &dialer,
+            &bootstrap,
+            &mut backoff,
+            &polling,
+            turn,
+        )
+        .await
+        {
             tracing::warn!(error = %format!("{e:#}"), "p2p round failed");
         }
         tokio::select! {
@@ -341,65 +375,101 @@ async fn maintain(
     }
 }
 
+fn witness_names(state: &AppState) -> Vec<String> {
+    state.registry.as_ref().map_or_else(Vec::new, |r| {
+        r.genesis()
+            .witness_policy
+            .witnesses
+            .iter()
+            .map(|w| w.name.to_string())
+            .collect()
+    })
+}
+
 async fn round(
     state: &Arc<AppState>,
     network: &Network,
     dialer: &p2p::Dialer,
     bootstrap: &[Multiaddr],
-    rounds: &mut Rounds,
-    started: Instant,
+    backoff: &mut p2p::DialBackoff,
+    polling: &Arc<Mutex<BTreeSet<String>>>,
+    turn: usize,
 ) -> anyhow::Result<()> {
     let registry = state.registry.as_ref().context("no genesis")?;
-    let peers = registry.p2p_peers()?;
-    let connected: BTreeSet<PeerId> = network.connected().into_iter().collect();
     let own = network.peer_id();
-    // Dial.
-    let mut to_dial: Vec<Multiaddr> = bootstrap.to_vec();
-    for p in &peers {
-        let Ok(id) = p.peer_id.parse::<PeerId>() else {
-            continue;
-        };
-        if id == own || connected.contains(&id) {
-            continue;
-        }
-        to_dial.extend(p.addrs.iter().filter_map(|a| a.parse().ok()));
-    }
-    for addr in to_dial {
-        if rounds.backoff.attempt(&addr) {
-            dialer.dial(addr).await;
-        }
-    }
+    let witnesses = witness_names(state);
+    let mut peers: Vec<_> = registry
+        .p2p_peers()?
+        .into_iter()
+        .filter(|p| p.peer_id != own.to_string())
+        .collect();
+    peers.sort_by_cached_key(|p| preference(&own, p, &witnesses));
+    let connected: BTreeSet<PeerId> = network.connected().into_iter().collect();
     // Drop.
     for peer in &connected {
         if !registry.peer_allowed(&peer.to_string()) {
             dialer.drop_peer(*peer).await;
         }
     }
-    // Poll each connected peer's own log.
+    // Dial, in order of preference, while below the cap.
+    let mut to_dial: Vec<Multiaddr> = if connected.is_empty() {
+        bootstrap.to_vec()
+    } else {
+        Vec::new()
+    };
+    let mut planned = connected.len();
     for p in &peers {
         let Ok(id) = p.peer_id.parse::<PeerId>() else {
             continue;
         };
-        if id == own || !connected.contains(&id) {
+        if connected.contains(&id) {
             continue;
         }
-        let Ok(mut polling) = rounds.polling.lock() else {
+        // The Secretariat and the witnesses are always dialled.
+        if planned >= state.config.p2p_max_peers && preference(&own, p, &witnesses).0 == 2 {
+            break;
+        }
+        let addrs: Vec<Multiaddr> = p.addrs.iter().filter_map(|a| a.parse().ok()).collect();
+        if !addrs.is_empty() {
+            planned += 1;
+        }
+        to_dial.extend(addrs);
+    }
+    for addr in to_dial {
+        if backoff.attempt(&addr) {
+            dialer.dial(addr).await;
+        }
+    }
+    // Poll every log.
+    let relays: Vec<PeerId> = connected.iter().copied().collect();
+    for p in &peers {
+        let Ok(owner) = p.peer_id.parse::<PeerId>() else {
             continue;
         };
-        if !polling.insert(p.log_origin.clone()) {
+        let source = if connected.contains(&owner) {
+            owner
+        } else if relays.is_empty() {
+            continue;
+        } else {
+            relays[(turn + p.log_origin.len()) % relays.len()]
+        };
+        let Ok(mut busy) = polling.lock() else {
+            continue;
+        };
+        if !busy.insert(p.log_origin.clone()) {
             continue;
         }
-        drop(polling);
+        drop(busy);
         let (state, network, origin, polling) = (
             state.clone(),
             network.clone(),
             p.log_origin.clone(),
-            rounds.polling.clone(),
+            polling.clone(),
         );
         tokio::task::spawn_blocking(move || {
             let source = P2pSource {
                 network,
-                peers: vec![id],
+                peers: vec![source],
             };
             if let Err(e) = replicate::sync(&state, &source, Some(&origin), None) {
                 tracing::debug!(log = %origin, error = %format!("{e:#}"), "poll failed");
@@ -409,30 +479,83 @@ async fn round(
             }
         });
     }
-    witness_and_announce(state, network, &peers, &connected, rounds, started).await
+    Ok(())
 }
 
-/// Submits our latest checkpoint to every connected witness the genesis names (at once), then
-/// announces it with the cosignatures gathered, once per new size or new cosignature.
+/// A witness that failed is asked again after this long.
+const WITNESS_RETRY: Duration = Duration::from_secs(2);
+
+/// As soon as this node publishes a checkpoint: submit it to every connected witness the
+/// genesis names (at once), then announce it with the cosignatures gathered, once per new
+/// size or new cosignature.
+async fn publish(state: Arc<AppState>, network: Network, mut shutdown: watch::Receiver<bool>) {
+    let interval = Duration::from_millis(state.config.checkpoint_interval_ms.clamp(50, 1000));
+    let started = Instant::now();
+    let mut announced = (0u64, 0usize);
+    let mut witnessed: BTreeMap<String, Instant> = BTreeMap::new();
+    let mut failed: BTreeMap<String, Instant> = BTreeMap::new();
+    loop {
+        if let Err(e) = witness_and_announce(
+            &state,
+            &network,
+            &mut announced,
+            &mut witnessed,
+            &mut failed,
+            started,
+        )
+        .await
+        {
+            tracing::warn!(error = %format!("{e:#}"), "checkpoint not published");
+        }
+        tokio::select! {
+            _ = tokio::time::sleep(interval) => {}
+            _ = shutdown.wait_for(|stop| *stop) => return,
+        }
+    }
+}
+
 async fn witness_and_announce(
     state: &Arc<AppState>,
     network: &Network,
-    peers: &[crate::registry::P2pPeer],
-    connected: &BTreeSet<PeerId>,
-    rounds: &mut Rounds,
+    announced: &mut (u64, usize),
+    witnessed: &mut BTreeMap<String, Instant>,
+    failed: &mut BTreeMap<String, Instant>,
     started: Instant,
 ) -> anyhow::Result<()> {
-    let registry = state.registry.as_ref().context("no genesis")?;
-    let witnesses: Vec<String> = registry
-        .genesis()
-        .witness_policy
-        .witnesses
-        .iter()
-        .map(|w| w.name.to_string())
+    let reader = state.anchor.reader();
+    let Some(latest) = reader.latest_checkpoint()? else {
+        return Ok(());
+    };
+    let cosigned = |reader: &ledger::LogReader| -> anyhow::Result<(Vec<u8>, usize)> {
+        let note = reader
+            .cosigned_checkpoint(latest.size())?
+            .context("the latest checkpoint vanished")?;
+        let count = state
+            .anchor
+            .store()
+            .cosignatures(&reader.log_id(), latest.size())?
+            .len();
+        Ok((note, count))
+    };
+    let witnesses: Vec<String> = witness_names(state)
+        .into_iter()
         .filter(|name| *name != state.config.log_origin)
         .collect();
+    let (_, count) = cosigned(reader)?;
+    let now = Instant::now();
+    if (latest.size(), count) == *announced && count >= witnesses.len() {
+        return Ok(());
+    }
+    let peers = state.registry.as_ref().context("no genesis")?.p2p_peers()?;
+    let connected: BTreeSet<PeerId> = network.connected().into_iter().collect();
     let mut tasks = Vec::new();
     for name in &witnesses {
+        if failed
+            .get(name)
+            .is_some_and(|t| now.duration_since(*t) < WITNESS_RETRY)
+        {
+            continue;
+        }
         // A witness is named after its node's log.
         let peer = peers
             .iter()
@@ -466,14 +589,20 @@ async fn witness_and_announce(
             }
         }));
     }
-    let now = Instant::now();
     for task in tasks {
-        if let Ok((name, true)) = task.await {
-            rounds.witnessed.insert(name, now);
+        match task.await {
+            Ok((name, true)) => {
+                failed.remove(&name);
+                witnessed.insert(name, now);
+            }
+            Ok((name, false)) => {
+                failed.insert(name, now);
+            }
+            Err(e) => tracing::error!(error = %e, "witnessing task failed"),
         }
     }
     for name in &witnesses {
-        let last = rounds.witnessed.get(name).copied().unwrap_or(started);
+        let last = witnessed.get(name).copied().unwrap_or(started);
         if now.duration_since(last) > WITNESS_SILENT_AFTER {
             let summary = format!(
                 "witness {name} has not cosigned this node's checkpoints for {} s",
@@ -492,17 +621,10 @@ async fn witness_and_announce(
             });
         }
     }
-    let reader = state.anchor.reader();
-    let Some(latest) = reader.latest_checkpoint()? else {
-        return Ok(());
-    };
-    let note = reader
-        .cosigned_checkpoint(latest.size())?
-        .context("the latest checkpoint vanished")?;
-    let cosignatures = String::from_utf8_lossy(&note).matches("\n— ").count();
-    if (latest.size(), cosignatures) != rounds.announced {
+    let (note, count) = cosigned(reader)?;
+    if (latest.size(), count) != *announced {
         network.announce(note).await;
-        rounds.announced = (latest.size(), cosignatures);
+        *announced = (latest.size(), count);
     }
     Ok(())
 }
@@ -533,7 +655,8 @@ pub struct NetworkStatus {
     pub quorum: u32,
 }
 
-fn held(state: &AppState, origin: &str) -> anyhow::Result<HeldLog> {
+/// How this node holds log `origin` (its own or a replica).
+pub fn log_status(state: &AppState, origin: &str) -> anyhow::Result<HeldLog> {
     let reader = ledger::LogReader::new(state.anchor.store().clone(), origin);
     let (checkpoint, cosignatures) = match reader.latest_checkpoint()? {
         Some(cp) => (
@@ -562,9 +685,9 @@ pub async fn status(
     use axum::response::IntoResponse;
     let state = s.clone();
     let result = tokio::task::spawn_blocking(move || -> anyhow::Result<NetworkStatus> {
-        let mut logs = vec![held(&state, state.anchor.origin())?];
+        let mut logs = vec![log_status(&state, state.anchor.origin())?];
         for (origin, _) in state.replicas.sizes() {
-            logs.push(held(&state, &origin)?);
+            logs.push(log_status(&state, &origin)?);
         }
         let network = state.network.get();
         Ok(NetworkStatus {

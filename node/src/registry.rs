@@ -34,14 +34,17 @@ struct Held {
 
 /// Every registry leaf this node holds with its position (its own log's, found through the
 /// `node_registry` index, and those found on replicated logs), replayed into a registry.
-fn replay(genesis: &Genesis, reader: &LogReader) -> anyhow::Result<Held> {
+fn replay(genesis: &Genesis, reader: &LogReader) -> anyhow::Result<(Held, Vec<Refused>)> {
     let leaves = held_leaves(reader)?;
     let (registry, refused) = Registry::replay(genesis, leaves.clone());
-    for (position, error) in refused {
+    for (position, error) in &refused {
         tracing::warn!(log = %position.log, index = position.index, %error, "registry entry refused on replay");
     }
-    Ok(Held { registry, leaves })
+    Ok((Held { registry, leaves }, refused))
 }
+
+/// A registry entry that did not apply, and why.
+pub type Refused = (Position, RegistryError);
 
 /// The registry leaves this node holds, with their positions.
 fn held_leaves(reader: &LogReader) -> anyhow::Result<Vec<(Position, Vec<u8>)>> {
@@ -242,7 +245,7 @@ impl NodeRegistry {
         let did: DidWeb = did
             .parse()
             .with_context(|| format!("the node's DID {did:?}"))?;
-        let held = replay(&genesis, reader)?;
+        let (held, _) = replay(&genesis, reader)?;
         let secretariat_peer = credentials::keys::PublicKey::from_bytes(
             &genesis
                 .secretariat
@@ -328,13 +331,15 @@ impl NodeRegistry {
             .collect())
     }
 
-    /// Records registry entries found on a replicated log and rebuilds the registry with them.
+    /// Records registry entries found on a replicated log and rebuilds the registry with them;
+    /// returns those of them the registry refuses (an author it does not accredit, a bad
+    /// signature...).
     pub fn add_replicated(
         &self,
         reader: &LogReader,
         origin: &str,
         leaves: Vec<(u64, Vec<u8>)>,
-    ) -> anyhow::Result<()> {
+    ) -> anyhow::Result<Vec<Refused>> {
         let store = reader.store();
         let cf = store
             .db()
@@ -349,9 +354,12 @@ impl NodeRegistry {
         store.db().write_opt(batch, &options)?;
         // Not while this node is writing an entry of its own (called off the async runtime).
         let _one_writer = self.write.blocking_lock();
-        let rebuilt = replay(&self.genesis, reader)?;
+        let (rebuilt, refused) = replay(&self.genesis, reader)?;
         *write_lock(&self.held)? = rebuilt;
-        Ok(())
+        Ok(refused
+            .into_iter()
+            .filter(|(p, _)| p.log == origin && leaves.iter().any(|(i, _)| *i == p.index))
+            .collect())
     }
 
     /// Whether a libp2p peer may hold a connection: the Secretariat's node (the genesis pins

@@ -266,7 +266,20 @@ pub fn sync(
     drop(replica);
     crate::store::index_replica(state.anchor.store(), &origin)?;
     if !registry_leaves.is_empty() {
-        registry.add_replicated(state.anchor.reader(), &origin, registry_leaves)?;
+        let refused = registry.add_replicated(state.anchor.reader(), &origin, registry_leaves)?;
+        for (position, error) in refused {
+            let subject = format!("{}/{}", position.log, position.index);
+            let summary = format!("registry entry {subject} refused: {error}");
+            if let Err(e) = crate::alerts::raise(
+                state,
+                crate::alerts::AlertKind::UnaccreditedAuthor,
+                &subject,
+                summary,
+                serde_json::Value::Null,
+            ) {
+                tracing::error!(error = %format!("{e:#}"), "alert not stored");
+            }
+        }
     }
     if added > 0 {
         tracing::info!(log = %origin, from = %peer, added, size = target, "replica updated");

@@ -1,0 +1,243 @@
+//! Simulation of a whole network in one process: the Secretariat and NODES-1 Management
+//! Authorities (185 = one per CITES Party plus the Secretariat), each a real node (its own
+//! RocksDB, HTTP server and libp2p swarm on 127.0.0.1), the first WITNESSES MAs being the
+//! genesis's witnesses with quorum QUORUM.
+//!
+//! cargo run --release -p node --example network_sim -- [NODES [ROUNDS [WITNESSES [QUORUM [MAX_PEERS]]]]]
+//!
+//! After every node is accredited and connected, each round has one MA append an entry to its
+//! log and measures the time until every node holds it under a checkpoint cosigned by the
+//! quorum. Prints per-round times, percentiles over rounds and over (node, round) pairs, and
+//! the bytes that crossed the loopback interface per round (from /proc/net/dev: the whole
+//! machine's loopback, so run it on a quiet machine).
+
+#![allow(clippy::unwrap_used, clippy::expect_used)]
+
+use std::net::TcpListener;
+use std::time::{Duration, Instant};
+
+use node::RunningNode;
+use node::config::{Config, Role};
+
+fn free_port() -> u16 {
+    TcpListener::bind("127.0.0.1:0")
+        .unwrap()
+        .local_addr()
+        .unwrap()
+        .port()
+}
+
+fn loopback_bytes() -> u64 {
+    let text = std::fs::read_to_string("/proc/net/dev").unwrap_or_default();
+    text.lines()
+        .find(|l| l.trim_start().starts_with("lo:"))
+        .and_then(|l| l.split(':').nth(1))
+        .and_then(|rest| rest.split_whitespace().next())
+        .and_then(|b| b.parse().ok())
+        .unwrap_or(0)
+}
+
+fn percentile(sorted: &[Duration], p: f64) -> Duration {
+    if sorted.is_empty() {
+        return Duration::ZERO;
+    }
+    let i = ((sorted.len() as f64 * p).ceil() as usize).clamp(1, sorted.len()) - 1;
+    sorted[i]
+}
+
+fn arg(n: usize, default: usize) -> usize {
+    std::env::args()
+        .nth(n)
+        .and_then(|a| a.parse().ok())
+        .unwrap_or(default)
+}
+
+#[tokio::main]
+async fn main() -> anyhow::Result<()> {
+    let (nodes, rounds, witnesses, quorum, max_peers) =
+        (arg(1, 185), arg(2, 20), arg(3, 7), arg(4, 4), arg(5, 8));
+    tracing_subscriber::fmt()
+        .with_env_filter(
+            std::env::var("RUST_LOG").unwrap_or_else(|_| "error,network_sim=info".into()),
+        )
+        .init();
+    let dir = tempfile::tempdir()?;
+    let parties: Vec<contracts::Country> = contracts::Country::all()
+        .filter(|c| c.code() != "CH")
+        .take(nodes - 1)
+        .collect();
+    anyhow::ensure!(parties.len() == nodes - 1, "not enough Party codes");
+    let mut configs = Vec::new();
+    for i in 0..nodes {
+        let (role, party, id) = if i == 0 {
+            (Role::Secretariat, "CH".parse()?, "secretariat".to_owned())
+        } else {
+            let p = parties[i - 1];
+            (Role::ManagementAuthority, p, p.code().to_lowercase())
+        };
+        let mut c = Config::new(
+            format!("node {id}"),
+            role,
+            party,
+            format!("cites.sim/{id}"),
+            ([127, 0, 0, 1], free_port()).into(),
+            dir.path().join(&id),
+        );
+        c.address = "1 Simulation Street".into();
+        c.place = "Simulation".into();
+        c.p2p_listen = Some(([127, 0, 0, 1], free_port()).into());
+        c.p2p_max_peers = max_peers;
+        c.sync_interval_ms = 5000;
+        c.checkpoint_interval_ms = 100;
+        node::keys::load_log_key(&c, true)?;
+        node::issuer::Issuer::load(&c, true)?;
+        node::keys::load_api_token(&c, true)?;
+        node::keys::witness_verifier(&c, true)?;
+        configs.push(c);
+    }
+    let witness_keys = configs[1..=witnesses]
+        .iter()
+        .map(|c| node::keys::witness_verifier(c, false))
+        .collect::<anyhow::Result<Vec<_>>>()?;
+    let genesis = dir.path().join("genesis.json");
+    node::genesis_cli::create(
+        &configs[0],
+        "cites-sim",
+        &witness_keys,
+        quorum as u32,
+        &[],
+        &genesis,
+    )?;
+    let bootstrap = format!(
+        "{}/p2p/{}",
+        node::peering::socket_multiaddr(configs[0].p2p_listen.unwrap()),
+        node::issuer::Issuer::load(&configs[0], false)?
+            .signer
+            .public()
+            .libp2p_peer_id()
+    );
+    for c in configs.iter_mut() {
+        c.genesis = Some(genesis.clone());
+        c.p2p_bootstrap = vec![bootstrap.clone()];
+    }
+    let (_stop, rx) = tokio::sync::watch::channel(false);
+    let started = Instant::now();
+    let mut running: Vec<RunningNode> = Vec::new();
+    for c in configs {
+        running.push(RunningNode::start(c, true, rx.clone()).await?);
+    }
+    tracing::info!(nodes, elapsed = ?started.elapsed(), "nodes started");
+    node::dev::accredit_all(&running).await?;
+    tracing::info!(elapsed = ?started.elapsed(), "every MA accredited");
+
+    // Wait until every node holds every log (the Secretariat's accreditations included).
+    let origins: Vec<String> = running
+        .iter()
+        .map(|n| n.anchor().origin().to_owned())
+        .collect();
+    let everywhere = |origin: &str, size: u64, cosigned: bool| {
+        running.iter().all(|n| {
+            node::peering::log_status(n.state(), origin).is_ok_and(|h| {
+                h.size >= size && h.checkpoint >= size && (!cosigned || h.cosignatures >= quorum)
+            })
+        })
+    };
+    let deadline = Instant::now() + Duration::from_secs(600);
+    loop {
+        let sec_size = node::peering::log_status(running[0].state(), &origins[0])?.size;
+        if everywhere(&origins[0], sec_size, false) {
+            break;
+        }
+        anyhow::ensure!(
+            Instant::now() < deadline,
+            "the network did not converge in 10 minutes"
+        );
+        tokio::time::sleep(Duration::from_millis(500)).await;
+    }
+    let connections: usize = running
+        .iter()
+        .map(|n| {
+            n.state()
+                .network
+                .get()
+                .map_or(0, |net| net.connected().len())
+        })
+        .sum();
+    tracing::info!(
+        elapsed = ?started.elapsed(),
+        connections = connections / 2,
+        "the Secretariat's log is everywhere"
+    );
+    tokio::time::sleep(Duration::from_secs(5)).await;
+    let idle_from = (loopback_bytes(), Instant::now());
+    tokio::time::sleep(Duration::from_secs(10)).await;
+    let idle_rate = (loopback_bytes() - idle_from.0) as f64 / idle_from.1.elapsed().as_secs_f64();
+
+    let mut per_round = Vec::new();
+    let mut per_node = Vec::new();
+    let mut bytes = Vec::new();
+    for round in 0..rounds {
+        let writer = 1 + (round * 37) % (nodes - 1);
+        let origin = &origins[writer];
+        let before = loopback_bytes();
+        let t0 = Instant::now();
+        let index = running[writer]
+            .anchor()
+            .append_with(format!("simulation entry {round}").into_bytes(), Vec::new())
+            .await?;
+        let size = index + 1;
+        let mut done: Vec<Option<Duration>> = vec![None; nodes];
+        let deadline = Instant::now() + Duration::from_secs(120);
+        while done.iter().any(Option::is_none) && Instant::now() < deadline {
+            for (i, n) in running.iter().enumerate() {
+                if done[i].is_none()
+                    && node::peering::log_status(n.state(), origin).is_ok_and(|h| {
+                        h.size >= size && h.checkpoint >= size && h.cosignatures >= quorum
+                    })
+                {
+                    done[i] = Some(t0.elapsed());
+                }
+            }
+            tokio::time::sleep(Duration::from_millis(5)).await;
+        }
+        let missing = done.iter().filter(|d| d.is_none()).count();
+        let slowest = done.iter().flatten().max().copied().unwrap_or_default();
+        let used = loopback_bytes() - before;
+        println!(
+            "round {round:2}: {origin} size {size}: everywhere in {slowest:?}{} ({used} bytes on lo)",
+            if missing > 0 {
+                format!(", {missing} nodes missing after 120 s")
+            } else {
+                String::new()
+            }
+        );
+        per_round.push(slowest);
+        per_node.extend(done.into_iter().flatten());
+        bytes.push(used);
+        tokio::time::sleep(Duration::from_millis(500)).await;
+    }
+    per_round.sort();
+    per_node.sort();
+    println!(
+        "\n{nodes} nodes, {witnesses} witnesses, quorum {quorum}, max_peers {max_peers}, {} connections",
+        connections / 2
+    );
+    println!(
+        "time until replicated and cosigned everywhere, per round: p50 {:?} p99 {:?} max {:?}",
+        percentile(&per_round, 0.5),
+        percentile(&per_round, 0.99),
+        per_round.last().copied().unwrap_or_default()
+    );
+    println!(
+        "per (node, round): p50 {:?} p99 {:?}",
+        percentile(&per_node, 0.5),
+        percentile(&per_node, 0.99)
+    );
+    let mean_bytes = bytes.iter().sum::<u64>() as f64 / bytes.len().max(1) as f64;
+    println!(
+        "loopback bytes per round (incl. background): mean {:.0} KiB; idle background {:.0} KiB/s",
+        mean_bytes / 1024.0,
+        idle_rate / 1024.0
+    );
+    Ok(())
+}
