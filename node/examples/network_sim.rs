@@ -19,12 +19,15 @@ use std::time::{Duration, Instant};
 use node::RunningNode;
 use node::config::{Config, Role};
 
-fn free_port() -> u16 {
-    TcpListener::bind("127.0.0.1:0")
-        .unwrap()
-        .local_addr()
-        .unwrap()
-        .port()
+/// A free port below the ephemeral range, so no node's outgoing connection takes the port a
+/// later node is about to listen on.
+fn free_port(next: &mut u16) -> u16 {
+    loop {
+        *next += 1;
+        if TcpListener::bind(("127.0.0.1", *next)).is_ok() {
+            return *next;
+        }
+    }
 }
 
 fn loopback_bytes() -> u64 {
@@ -68,6 +71,7 @@ async fn main() -> anyhow::Result<()> {
         .collect();
     anyhow::ensure!(parties.len() == nodes - 1, "not enough Party codes");
     let mut configs = Vec::new();
+    let mut port = 20_000;
     for i in 0..nodes {
         let (role, party, id) = if i == 0 {
             (Role::Secretariat, "CH".parse()?, "secretariat".to_owned())
@@ -80,13 +84,15 @@ async fn main() -> anyhow::Result<()> {
             role,
             party,
             format!("cites.sim/{id}"),
-            ([127, 0, 0, 1], free_port()).into(),
+            ([127, 0, 0, 1], free_port(&mut port)).into(),
             dir.path().join(&id),
         );
         c.address = "1 Simulation Street".into();
         c.place = "Simulation".into();
-        c.p2p_listen = Some(([127, 0, 0, 1], free_port()).into());
+        c.p2p_listen = Some(([127, 0, 0, 1], free_port(&mut port)).into());
         c.p2p_max_peers = max_peers;
+        // One process shares tokio's 512 blocking threads among all the nodes.
+        c.p2p_sync_slots = 2;
         c.sync_interval_ms = 5000;
         c.checkpoint_interval_ms = 100;
         node::keys::load_log_key(&c, true)?;
@@ -187,7 +193,7 @@ async fn main() -> anyhow::Result<()> {
             .await?;
         let size = index + 1;
         let mut done: Vec<Option<Duration>> = vec![None; nodes];
-        let deadline = Instant::now() + Duration::from_secs(120);
+        let deadline = Instant::now() + Duration::from_secs(30);
         while done.iter().any(Option::is_none) && Instant::now() < deadline {
             for (i, n) in running.iter().enumerate() {
                 if done[i].is_none()
@@ -201,12 +207,22 @@ async fn main() -> anyhow::Result<()> {
             tokio::time::sleep(Duration::from_millis(5)).await;
         }
         let missing = done.iter().filter(|d| d.is_none()).count();
+        for (i, _) in done.iter().enumerate().filter(|(_, d)| d.is_none()) {
+            let state = running[i].state();
+            let held = node::peering::log_status(state, origin).ok();
+            let peers = state.network.get().map_or(0, |n| n.connected().len());
+            println!(
+                "  missing at {}: {:?} (size, checkpoint, cosignatures), {peers} peers",
+                origins[i],
+                held.map(|h| (h.size, h.checkpoint, h.cosignatures))
+            );
+        }
         let slowest = done.iter().flatten().max().copied().unwrap_or_default();
         let used = loopback_bytes() - before;
         println!(
             "round {round:2}: {origin} size {size}: everywhere in {slowest:?}{} ({used} bytes on lo)",
             if missing > 0 {
-                format!(", {missing} nodes missing after 120 s")
+                format!(", {missing} nodes missing after 30 s")
             } else {
                 String::new()
             }

@@ -65,6 +65,9 @@ pub struct Config {
     /// dialled beyond it); others reach it through gossip and replicas.
     #[serde(default = "default_max_peers")]
     pub p2p_max_peers: usize,
+    /// How many requests to peers (syncs, witness submissions) run at once.
+    #[serde(default = "default_sync_slots")]
+    pub p2p_sync_slots: usize,
     /// Parties (ISO codes, or `*` for all) whose authorities may read any of this node's
     /// permits over EPIX, besides each permit's Party of import and the Secretariat.
     #[serde(default, skip_serializing_if = "Vec::is_empty")]
@@ -98,6 +101,10 @@ pub struct Config {
     /// How long an OpenID4VCI credential offer can be redeemed, in seconds (default 7 days).
     #[serde(default, skip_serializing_if = "Option::is_none")]
     pub offer_ttl_s: Option<u64>,
+}
+
+fn default_sync_slots() -> usize {
+    16
 }
 
 fn default_max_peers() -> usize {
@@ -143,6 +150,7 @@ impl Config {
             p2p_bootstrap: Vec::new(),
             epix_allow: Vec::new(),
             p2p_max_peers: default_max_peers(),
+            p2p_sync_slots: default_sync_slots(),
             sync_interval_ms: default_sync_interval(),
             address: String::new(),
             place: String::new(),

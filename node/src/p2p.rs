@@ -62,6 +62,8 @@ pub enum Request {
     AddCheckpoint { body: ByteBuf },
     /// An EPIX operation: a compact JWS signed by the requesting authority.
     Epix { jws: String },
+    /// The size of every log the peer can serve (its own and its replicas).
+    Heads,
 }
 
 /// An answer of the node protocol.
@@ -82,6 +84,8 @@ pub enum Response {
     Conflict { size: u64 },
     /// The answer to an EPIX operation.
     Epix(crate::epix::Answer),
+    /// (origin, size) of every log held.
+    Heads { heads: Vec<(String, u64)> },
     /// Refused, with an HTTP-like code (400 bad request, 403 bad signature, 404 unknown log,
     /// 422 bad proof, 500 failure) and why.
     Refused { code: u16, reason: String },
@@ -338,6 +342,9 @@ pub fn start(
                     .validation_mode(ValidationMode::Strict)
                     .max_transmit_size(64 * 1024)
                     .validate_messages()
+                    // A node forwards an announcement after replicating it, which can take a few
+                    // heartbeats on a busy node: keep messages that long.
+                    .history_length(20)
                     .message_id_fn(|m| {
                         gossipsub::MessageId::from(sha2::Sha256::digest(&m.data).to_vec())
                     })

@@ -10,7 +10,7 @@ use std::time::{Duration, Instant};
 use anyhow::Context;
 use libp2p::{Multiaddr, PeerId};
 use serde_bytes::ByteBuf;
-use tokio::sync::{mpsc, watch};
+use tokio::sync::{Semaphore, mpsc, watch};
 
 use crate::alerts::{self, AlertKind};
 use crate::http::AppState;
@@ -51,14 +51,23 @@ pub fn start(state: Arc<AppState>, shutdown: watch::Receiver<bool>) -> anyhow::R
         shutdown.clone(),
     )?;
     tracing::info!(peer_id = %network.peer_id(), "p2p network started");
+    // Requests to peers wait on a blocking thread; bounded, so answering peers (which needs
+    // blocking threads too) never starves.
+    let slots = Arc::new(Semaphore::new(state.config.p2p_sync_slots.max(1)));
     tokio::spawn(on_announcements(
         state.clone(),
         network.clone(),
         announce_rx,
+        slots.clone(),
         shutdown.clone(),
     ));
-    tokio::spawn(publish(state.clone(), network.clone(), shutdown.clone()));
-    tokio::spawn(maintain(state, network.clone(), dialer, shutdown));
+    tokio::spawn(publish(
+        state.clone(),
+        network.clone(),
+        slots.clone(),
+        shutdown.clone(),
+    ));
+    tokio::spawn(maintain(state, network.clone(), dialer, slots, shutdown));
     Ok(network)
 }
 
@@ -158,6 +167,11 @@ fn serve(state: &AppState, _peer: PeerId, request: Request) -> Response {
             })
         }
         Request::Epix { jws } => Ok(Response::Epix(crate::epix::serve(state, &jws))),
+        Request::Heads => {
+            let mut heads = vec![(state.anchor.origin().to_owned(), state.anchor.reader().size().unwrap_or(0))];
+            heads.extend(state.replicas.sizes());
+            Ok(Response::Heads { heads })
+        }
         Request::AddCheckpoint { body } => Ok(match witnessing::cosign(state, &body) {
             Reply::Cosigned(lines) => Response::Cosigned { lines },
             Reply::Conflict(size) => Response::Conflict { size },
@@ -266,6 +280,7 @@ async fn on_announcements(
     state: Arc<AppState>,
     network: Network,
     mut rx: mpsc::Receiver<Announcement>,
+    slots: Arc<Semaphore>,
     mut shutdown: watch::Receiver<bool>,
 ) {
     loop {
@@ -273,9 +288,13 @@ async fn on_announcements(
             a = rx.recv() => match a { Some(a) => a, None => return },
             _ = shutdown.wait_for(|stop| *stop) => return,
         };
+        let Ok(slot) = slots.clone().acquire_owned().await else {
+            return;
+        };
         let state = state.clone();
         let network = network.clone();
         tokio::task::spawn_blocking(move || {
+            let _slot = slot;
             let origin = ledger::note::split(&announcement.note)
                 .ok()
                 .and_then(|(body, _)| ledger::Checkpoint::parse(&body).ok())
@@ -341,6 +360,7 @@ async fn maintain(
     state: Arc<AppState>,
     network: Network,
     dialer: p2p::Dialer,
+    slots: Arc<Semaphore>,
     mut shutdown: watch::Receiver<bool>,
 ) {
     let interval = Duration::from_millis(state.config.sync_interval_ms.max(100));
@@ -355,17 +375,8 @@ async fn maintain(
     let mut turn = 0usize;
     loop {
         turn = turn.wrapping_add(1);
-        if let Err(e) = round(
-            &state,
-            &network,
-            &dialer,
-            &bootstrap,
-            &mut backoff,
-            &polling,
-            turn,
-        )
-        .await
-        {
+        let ctx = (&dialer, &bootstrap[..], &slots);
+        if let Err(e) = round(&state, &network, ctx, &mut backoff, &polling, turn).await {
             tracing::warn!(error = %format!("{e:#}"), "p2p round failed");
         }
         tokio::select! {
@@ -389,8 +400,7 @@ fn witness_names(state: &AppState) -> Vec<String> {
 async fn round(
     state: &Arc<AppState>,
     network: &Network,
-    dialer: &p2p::Dialer,
-    bootstrap: &[Multiaddr],
+    (dialer, bootstrap, slots): (&p2p::Dialer, &[Multiaddr], &Arc<Semaphore>),
     backoff: &mut p2p::DialBackoff,
     polling: &Arc<Mutex<BTreeSet<String>>>,
     turn: usize,
@@ -440,44 +450,62 @@ async fn round(
             dialer.dial(addr).await;
         }
     }
-    // Poll every log.
+    // Poll: ask a few connected peers (a different few each round) for the size of every log
+    // they hold, and catch up on each log they hold more of. What gossip missed arrives this way.
     let relays: Vec<PeerId> = connected.iter().copied().collect();
-    for p in &peers {
-        let Ok(owner) = p.peer_id.parse::<PeerId>() else {
-            continue;
+    for k in 0..POLLED_PER_ROUND.min(relays.len()) {
+        let peer = relays[(turn * POLLED_PER_ROUND + k) % relays.len()];
+        let Ok(slot) = slots.clone().try_acquire_owned() else {
+            break;
         };
-        let source = if connected.contains(&owner) {
-            owner
-        } else if relays.is_empty() {
-            continue;
-        } else {
-            relays[(turn + p.log_origin.len()) % relays.len()]
-        };
-        let Ok(mut busy) = polling.lock() else {
-            continue;
-        };
-        if !busy.insert(p.log_origin.clone()) {
-            continue;
-        }
-        drop(busy);
-        let (state, network, origin, polling) = (
-            state.clone(),
-            network.clone(),
-            p.log_origin.clone(),
-            polling.clone(),
-        );
+        let (state, network, polling) = (state.clone(), network.clone(), polling.clone());
         tokio::task::spawn_blocking(move || {
-            let source = P2pSource {
-                network,
-                peers: vec![source],
-            };
-            if let Err(e) = replicate::sync(&state, &source, Some(&origin), None) {
-                tracing::debug!(log = %origin, error = %format!("{e:#}"), "poll failed");
-            }
-            if let Ok(mut p) = polling.lock() {
-                p.remove(&origin);
+            let _slot = slot;
+            if let Err(e) = catch_up_from(&state, &network, peer, &polling) {
+                tracing::debug!(%peer, error = %format!("{e:#}"), "poll failed");
             }
         });
+    }
+    Ok(())
+}
+
+/// Peers asked for their heads each round.
+const POLLED_PER_ROUND: usize = 3;
+
+/// Syncs every log `peer` holds more of than this node (blocking).
+fn catch_up_from(
+    state: &AppState,
+    network: &Network,
+    peer: PeerId,
+    polling: &Mutex<BTreeSet<String>>,
+) -> anyhow::Result<()> {
+    let Response::Heads { heads } = network.request_blocking(peer, Request::Heads)? else {
+        anyhow::bail!("{peer} did not answer with its heads");
+    };
+    let ours: BTreeMap<String, u64> = state.replicas.sizes().into_iter().collect();
+    for (origin, size) in heads {
+        if origin == state.anchor.origin() || ours.get(&origin).copied().unwrap_or(0) >= size {
+            continue;
+        }
+        // One sync of a log at a time from polls (announcements go their own way).
+        if !polling
+            .lock()
+            .map_err(|_| anyhow::anyhow!("lock poisoned"))?
+            .insert(origin.clone())
+        {
+            continue;
+        }
+        let source = P2pSource {
+            network: network.clone(),
+            peers: vec![peer],
+        };
+        let result = replicate::sync(state, &source, Some(&origin), None);
+        if let Ok(mut p) = polling.lock() {
+            p.remove(&origin);
+        }
+        if let Err(e) = result {
+            tracing::debug!(log = %origin, %peer, error = %format!("{e:#}"), "poll of a log failed");
+        }
     }
     Ok(())
 }
@@ -488,23 +516,20 @@ const WITNESS_RETRY: Duration = Duration::from_secs(2);
 /// As soon as this node publishes a checkpoint: submit it to every connected witness the
 /// genesis names (at once), then announce it with the cosignatures gathered, once per new
 /// size or new cosignature.
-async fn publish(state: Arc<AppState>, network: Network, mut shutdown: watch::Receiver<bool>) {
+async fn publish(
+    state: Arc<AppState>,
+    network: Network,
+    slots: Arc<Semaphore>,
+    mut shutdown: watch::Receiver<bool>,
+) {
     let interval = Duration::from_millis(state.config.checkpoint_interval_ms.clamp(50, 1000));
     let started = Instant::now();
     let mut announced = (0u64, 0usize);
     let mut witnessed: BTreeMap<String, Instant> = BTreeMap::new();
     let mut failed: BTreeMap<String, Instant> = BTreeMap::new();
     loop {
-        if let Err(e) = witness_and_announce(
-            &state,
-            &network,
-            &mut announced,
-            &mut witnessed,
-            &mut failed,
-            started,
-        )
-        .await
-        {
+        let memory = (&mut announced, &mut witnessed, &mut failed);
+        if let Err(e) = witness_and_announce(&state, &network, &slots, memory, started).await {
             tracing::warn!(error = %format!("{e:#}"), "checkpoint not published");
         }
         tokio::select! {
@@ -514,12 +539,19 @@ async fn publish(state: Arc<AppState>, network: Network, mut shutdown: watch::Re
     }
 }
 
+/// What `publish` remembers: the (size, cosignatures) last announced, when each witness last
+/// cosigned, when each last failed.
+type Memory<'a> = (
+    &'a mut (u64, usize),
+    &'a mut BTreeMap<String, Instant>,
+    &'a mut BTreeMap<String, Instant>,
+);
+
 async fn witness_and_announce(
     state: &Arc<AppState>,
     network: &Network,
-    announced: &mut (u64, usize),
-    witnessed: &mut BTreeMap<String, Instant>,
-    failed: &mut BTreeMap<String, Instant>,
+    slots: &Arc<Semaphore>,
+    (announced, witnessed, failed): Memory<'_>,
     started: Instant,
 ) -> anyhow::Result<()> {
     let reader = state.anchor.reader();
@@ -564,7 +596,9 @@ async fn witness_and_announce(
             .filter(|id| connected.contains(id));
         let Some(peer) = peer else { continue };
         let (state, network, name) = (state.clone(), network.clone(), name.clone());
+        let slot = slots.clone().acquire_owned().await?;
         tasks.push(tokio::task::spawn_blocking(move || {
+            let _slot = slot;
             let done = witnessing::submit(&state, &peer.to_string(), |body| {
                 Ok(
                     match network.request_blocking(

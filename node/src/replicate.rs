@@ -263,7 +263,8 @@ pub fn sync(
             );
         }
     }
-    drop(replica);
+    // Still under the replica's lock: a second sync of this log must not replay the registry
+    // with its later entries before these are recorded.
     crate::store::index_replica(state.anchor.store(), &origin)?;
     if !registry_leaves.is_empty() {
         let refused = registry.add_replicated(state.anchor.reader(), &origin, registry_leaves)?;
@@ -281,6 +282,7 @@ pub fn sync(
             }
         }
     }
+    drop(replica);
     if added > 0 {
         tracing::info!(log = %origin, from = %peer, added, size = target, "replica updated");
     }
