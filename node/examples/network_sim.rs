@@ -3,7 +3,7 @@
 //! RocksDB, HTTP server and libp2p swarm on 127.0.0.1), the first WITNESSES MAs being the
 //! genesis's witnesses with quorum QUORUM.
 //!
-//! cargo run --release -p node --example network_sim -- [NODES [ROUNDS [WITNESSES [QUORUM [MAX_PEERS]]]]]
+//! cargo run --release -p node --example network_sim -- [NODES [ROUNDS [WITNESSES [QUORUM [MAX_PEERS [POLL_MS]]]]]]
 //!
 //! After every node is accredited and connected, each round has one MA append an entry to its
 //! log and measures the time until every node holds it under a checkpoint cosigned by the
@@ -59,6 +59,7 @@ fn arg(n: usize, default: usize) -> usize {
 async fn main() -> anyhow::Result<()> {
     let (nodes, rounds, witnesses, quorum, max_peers) =
         (arg(1, 185), arg(2, 20), arg(3, 7), arg(4, 4), arg(5, 8));
+    let poll_ms = arg(6, 5000) as u64;
     tracing_subscriber::fmt()
         .with_env_filter(
             std::env::var("RUST_LOG").unwrap_or_else(|_| "error,network_sim=info".into()),
@@ -93,7 +94,7 @@ async fn main() -> anyhow::Result<()> {
         c.p2p_max_peers = max_peers;
         // One process shares tokio's 512 blocking threads among all the nodes.
         c.p2p_sync_slots = 2;
-        c.sync_interval_ms = 5000;
+        c.sync_interval_ms = poll_ms;
         c.checkpoint_interval_ms = 100;
         node::keys::load_log_key(&c, true)?;
         node::issuer::Issuer::load(&c, true)?;
@@ -235,7 +236,7 @@ async fn main() -> anyhow::Result<()> {
     per_round.sort();
     per_node.sort();
     println!(
-        "\n{nodes} nodes, {witnesses} witnesses, quorum {quorum}, max_peers {max_peers}, {} connections",
+        "\n{nodes} nodes, {witnesses} witnesses, quorum {quorum}, max_peers {max_peers}, polls every {poll_ms} ms, {} connections",
         connections / 2
     );
     println!(
