@@ -114,12 +114,7 @@ fn start(parties: &[&str]) -> P2pNetwork {
         args.push(e2e_support::printed(out, "witness key: ").into());
     }
     let args: Vec<&str> = args.iter().map(String::as_str).collect();
-    let out = e2e_support::run(&bin(), &args);
-    assert!(
-        out.status.success(),
-        "{}",
-        String::from_utf8_lossy(&out.stderr)
-    );
+    cli(&args);
     let mut members = Vec::new();
     for (id, config, out, port) in configs {
         prepend(&config, "genesis = \"genesis.json\"");
@@ -489,6 +484,16 @@ fn five_nodes_replicate_witness_catch_up_and_refuse_strangers() {
     );
 }
 
+/// Runs `cites-node` with `args`; it must succeed.
+fn cli(args: &[&str]) {
+    let out = e2e_support::run(&bin(), args);
+    assert!(
+        out.status.success(),
+        "{}",
+        String::from_utf8_lossy(&out.stderr)
+    );
+}
+
 fn alerts(m: &Member) -> Value {
     agent()
         .get(format!("{}/alerts", m.node.url))
@@ -515,21 +520,13 @@ fn a_log_that_forks_is_caught_by_every_honest_node() {
     );
     let backup = net.dir.path().join("gh-backup");
     let config = net.member("gh").node.config.clone();
-    let out = e2e_support::run(
-        &bin(),
-        &[
-            "backup",
-            "--config",
-            config.to_str().unwrap(),
-            "--out",
-            backup.to_str().unwrap(),
-        ],
-    );
-    assert!(
-        out.status.success(),
-        "{}",
-        String::from_utf8_lossy(&out.stderr)
-    );
+    cli(&[
+        "backup",
+        "--config",
+        config.to_str().unwrap(),
+        "--out",
+        backup.to_str().unwrap(),
+    ]);
 
     // Ghana writes on, its peers replicate; then Ghana goes back to the backup and writes
     // something else at the same positions.
@@ -541,21 +538,13 @@ fn a_log_that_forks_is_caught_by_every_honest_node() {
     );
     let gh = net.members.iter().position(|m| m.id == "gh").unwrap();
     net.members[gh].node.stop();
-    let out = e2e_support::run(
-        &bin(),
-        &[
-            "restore",
-            "--config",
-            config.to_str().unwrap(),
-            "--from",
-            backup.to_str().unwrap(),
-        ],
-    );
-    assert!(
-        out.status.success(),
-        "{}",
-        String::from_utf8_lossy(&out.stderr)
-    );
+    cli(&[
+        "restore",
+        "--config",
+        config.to_str().unwrap(),
+        "--from",
+        backup.to_str().unwrap(),
+    ]);
     net.members[gh].node.start();
     net.issue("GH26FRK00003");
 
