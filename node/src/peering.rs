@@ -365,7 +365,7 @@ async fn maintain(
 ) {
     let interval = Duration::from_millis(state.config.sync_interval_ms.max(100));
     let mut backoff = p2p::DialBackoff::default();
-    let polling: Arc<Mutex<BTreeSet<String>>> = Arc::default();
+    let polling: Arc<Polls> = Arc::default();
     let bootstrap: Vec<Multiaddr> = state
         .config
         .p2p_bootstrap
@@ -402,7 +402,7 @@ async fn round(
     network: &Network,
     (dialer, bootstrap, slots): (&p2p::Dialer, &[Multiaddr], &Arc<Semaphore>),
     backoff: &mut p2p::DialBackoff,
-    polling: &Arc<Mutex<BTreeSet<String>>>,
+    polling: &Arc<Polls>,
     turn: usize,
 ) -> anyhow::Result<()> {
     let registry = state.registry.as_ref().context("no genesis")?;
@@ -473,11 +473,37 @@ async fn round(
 const POLLED_PER_ROUND: usize = 3;
 
 /// Syncs every log `peer` holds more of than this node (blocking).
+/// What polls share: the logs being synced by one, and since when each log has been behind
+/// what a peer holds.
+#[derive(Default)]
+struct Polls {
+    busy: Mutex<BTreeSet<String>>,
+    behind: Mutex<BTreeMap<String, Instant>>,
+}
+
+/// A replica behind a peer's for this long raises an alert.
+const BEHIND_AFTER: Duration = Duration::from_secs(300);
+
+impl Polls {
+    /// Notes whether log `origin` is still behind `size` after a sync; true the first time it
+    /// has been behind for [`BEHIND_AFTER`].
+    fn still_behind(&self, origin: &str, behind: bool) -> Option<Duration> {
+        let mut map = self.behind.lock().ok()?;
+        if !behind {
+            map.remove(origin);
+            return None;
+        }
+        let since = *map.entry(origin.to_owned()).or_insert_with(Instant::now);
+        let late = since.elapsed();
+        (late >= BEHIND_AFTER).then_some(late)
+    }
+}
+
 fn catch_up_from(
     state: &AppState,
     network: &Network,
     peer: PeerId,
-    polling: &Mutex<BTreeSet<String>>,
+    polling: &Polls,
 ) -> anyhow::Result<()> {
     let Response::Heads { heads } = network.request_blocking(peer, Request::Heads)? else {
         anyhow::bail!("{peer} did not answer with its heads");
@@ -489,6 +515,7 @@ fn catch_up_from(
         }
         // One sync of a log at a time from polls (announcements go their own way).
         if !polling
+            .busy
             .lock()
             .map_err(|_| anyhow::anyhow!("lock poisoned"))?
             .insert(origin.clone())
@@ -500,11 +527,30 @@ fn catch_up_from(
             peers: vec![peer],
         };
         let result = replicate::sync(state, &source, Some(&origin), None);
-        if let Ok(mut p) = polling.lock() {
+        if let Ok(mut p) = polling.busy.lock() {
             p.remove(&origin);
         }
-        if let Err(e) = result {
+        if let Err(e) = &result {
             tracing::debug!(log = %origin, %peer, error = %format!("{e:#}"), "poll of a log failed");
+        }
+        let held = state
+            .replicas
+            .sizes()
+            .into_iter()
+            .find(|(o, _)| *o == origin)
+            .map_or(0, |(_, s)| s);
+        if let Some(late) = polling.still_behind(&origin, held < size) {
+            let summary = format!(
+                "the replica of {origin} holds {held} entries; {peer} has held {size} for {} s",
+                late.as_secs()
+            );
+            let evidence = serde_json::json!({"held": held, "peer": peer.to_string(), "peer_size": size,
+                "last_error": result.err().map(|e| format!("{e:#}"))});
+            if let Err(e) =
+                alerts::raise(state, AlertKind::ReplicaBehind, &origin, summary, evidence)
+            {
+                tracing::error!(error = %format!("{e:#}"), "alert not stored");
+            }
         }
     }
     Ok(())
