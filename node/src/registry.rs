@@ -117,6 +117,9 @@ pub enum Standing {
     },
 }
 
+/// The service type under which an authority's node lists its HTTP endpoint.
+pub const NODE_SERVICE: &str = "CitesNode";
+
 /// The service type under which an authority's node lists its libp2p multiaddr.
 pub const P2P_SERVICE: &str = "LibP2P";
 
@@ -146,7 +149,7 @@ pub fn accreditation_request(state: &crate::http::AppState) -> anyhow::Result<se
     let public = state.issuer.signer.public();
     let agreement = did_registry::X25519PublicKey::from_bytes(public.to_x25519());
     let mut services =
-        vec![serde_json::json!({"id": "node", "type": "CitesNode", "endpoint": state.base_url})];
+        vec![serde_json::json!({"id": "node", "type": NODE_SERVICE, "endpoint": state.base_url})];
     if let Some(addr) = state.config.p2p_listen {
         let ip = match addr.ip() {
             std::net::IpAddr::V4(ip) => format!("/ip4/{ip}"),
@@ -410,6 +413,22 @@ impl NodeRegistry {
             });
         }
         Ok(out)
+    }
+
+    /// The HTTP endpoints (`CitesNode` services) of the authorities accredited and active now:
+    /// the nodes this node may fetch another Party's status lists from.
+    pub fn node_endpoints(&self) -> anyhow::Result<Vec<String>> {
+        let held = read_lock(&self.held)?;
+        let list = did_registry::trust_list::TrustList::build(&held.registry, &AsOf::Now)
+            .map_err(|e| anyhow::anyhow!("trust list: {e}"))?;
+        Ok(list
+            .parties
+            .values()
+            .flatten()
+            .flat_map(|a| &a.services)
+            .filter(|s| s.kind.as_str() == NODE_SERVICE)
+            .map(|s| s.endpoint.to_string())
+            .collect())
     }
 
     /// Who `did` is now: the Secretariat, or the Party and role of an authority accredited and

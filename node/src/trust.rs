@@ -34,15 +34,23 @@ impl NodeTrust<'_> {
         }
     }
 
-    /// Another node's status list, fetched from it (only from a configured peer: a credential
-    /// does not get to make this node fetch arbitrary URLs) and checked against its issuer's key
-    /// in the registry.
+    /// Another node's status list, fetched from it (only from a configured peer or a node
+    /// endpoint the registry lists for an accredited authority: a credential does not get to
+    /// make this node fetch arbitrary URLs) and checked against its issuer's key in the
+    /// registry.
     fn foreign_status_bit(&self, entry: &StatusEntry) -> Result<(bool, DateTime<Utc>), String> {
+        let registry = self
+            .state
+            .registry
+            .as_ref()
+            .ok_or("this node pins no genesis")?;
+        let accredited = registry.node_endpoints().map_err(|e| format!("{e:#}"))?;
         let peer = self
             .state
             .config
             .peers
             .iter()
+            .chain(&accredited)
             .find(|p| {
                 entry
                     .list
@@ -50,15 +58,10 @@ impl NodeTrust<'_> {
             })
             .ok_or_else(|| {
                 format!(
-                    "status list {} is not served by a peer of this node",
+                    "status list {} is not served by a peer of this node or an accredited node",
                     entry.list
                 )
             })?;
-        let registry = self
-            .state
-            .registry
-            .as_ref()
-            .ok_or("this node pins no genesis")?;
         let mut r = self
             .state
             .peers_http

@@ -106,7 +106,9 @@ pub fn run(
         .body_mut()
         .read_json()
         .with_context(|| format!("{url} did not answer JSON"))?;
-    if status != 200 && status != 422 {
+    // A 422 without a checklist is a refused request (an unknown or spent challenge), not a
+    // verdict.
+    if status != 200 && (status != 422 || answer.get("results").is_none()) {
         bail!(
             "{url} answered {status}: {}",
             answer["detail"].as_str().unwrap_or(&answer.to_string())

@@ -215,21 +215,25 @@ impl P2pNetwork {
             })
     }
 
+    /// Ghana issues permit `number`; returns its log's size after it.
     fn issue(&self, number: &str) -> u64 {
+        self.issue_credential(number).0
+    }
+
+    /// Ghana issues permit `number`; returns its log's size after it and the credential.
+    fn issue_credential(&self, number: &str) -> (u64, Value) {
         let gh = self.member("gh");
         let mut r = agent()
             .post(format!("{}/credentials/issue", gh.node.url))
             .header("authorization", &format!("Bearer {}", gh.token))
             .send_json(crate::issue_verify::issue_request(number, "jose"))
             .unwrap();
-        assert_eq!(
-            r.status(),
-            201,
-            "{}",
-            r.body_mut().read_to_string().unwrap()
-        );
+        let status = r.status();
+        let body: Value = r.body_mut().read_json().unwrap();
+        assert_eq!(status, 201, "{body}");
         // Issuance returns once the entry is under a checkpoint.
-        held(&gh.node, &Self::origin("gh")).unwrap().0
+        let size = held(&gh.node, &Self::origin("gh")).unwrap().0;
+        (size, body["verifiableCredential"].clone())
     }
 }
 
@@ -261,11 +265,19 @@ fn five_nodes_replicate_witness_catch_up_and_refuse_strangers() {
     }
 
     // A permit issued in Ghana reaches every node, cosigned by the quorum.
-    let size = net.issue("GH26P2P00001");
+    let (size, credential) = net.issue_credential("GH26P2P00001");
     let took = wait_until("Ghana's permit replicated", Duration::from_secs(30), || {
         net.replicated_everywhere(&P2pNetwork::origin("gh"), size, &[])
     });
     println!("Ghana's log at size {size} replicated and cosigned everywhere in {took:?}");
+    // France's node verifies it from its replica, with Ghana's status lists fetched from the
+    // node endpoint the registry lists for Ghana (no HTTP peers are configured).
+    let mut r = agent()
+        .post(format!("{}/credentials/verify", net.member("fr").node.url))
+        .send_json(json!({ "verifiableCredential": credential }))
+        .unwrap();
+    let (status, verdict) = (r.status(), r.body_mut().read_json::<Value>().unwrap());
+    assert_eq!(status, 200, "valid at another Party's node: {verdict:#}");
 
     // EPIX: Germany (the Party of import) reads the permit from Ghana's node; France may not.
     let de_customs = official(net.member("de"), "customs-officer");
