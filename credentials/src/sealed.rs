@@ -49,14 +49,36 @@ pub fn seal(recipient: &[u8; 32], kid: &str, payload: &[u8]) -> Result<String, J
         .map_err(|e| JoseError::Key(e.to_string()))
 }
 
-/// Opens a payload sealed to `key`'s X25519 key.
+/// Largest sealed payload opened (a permit with its credential is a few KiB).
+pub const MAX_SEALED: usize = 1024 * 1024;
+
+/// Opens a payload sealed to `key`'s X25519 key. Compressed payloads (`zip`) are refused
+/// before anything is decrypted: inflating what a peer sent is how a small answer becomes a
+/// memory exhaustion.
 pub fn open(key: &SecretKey, jwe: &str) -> Result<Vec<u8>, JoseError> {
+    let jwe = jwe.trim();
+    if jwe.len() > MAX_SEALED {
+        return Err(JoseError::Malformed(format!(
+            "a sealed payload is at most {MAX_SEALED} bytes"
+        )));
+    }
+    let header = jwe.split('.').next().unwrap_or_default();
+    let header: serde_json::Value = URL_SAFE_NO_PAD
+        .decode(header)
+        .ok()
+        .and_then(|b| serde_json::from_slice(&b).ok())
+        .ok_or_else(|| JoseError::Malformed("the JWE header is not base64url JSON".into()))?;
+    if header.get("zip").is_some() {
+        return Err(JoseError::Header(
+            "compressed (zip) payloads are refused".into(),
+        ));
+    }
     let secret = x25519_secret(key);
     let jwk = x25519_jwk(&key.public().to_x25519(), Some(&secret))?;
     let decrypter = ECDH_ES
         .decrypter_from_jwk(&jwk)
         .map_err(|e| JoseError::Key(e.to_string()))?;
-    let (payload, header) = josekit::jwe::deserialize_compact(jwe.trim(), &decrypter)
+    let (payload, header) = josekit::jwe::deserialize_compact(jwe, &decrypter)
         .map_err(|e| JoseError::Malformed(e.to_string()))?;
     if header.content_encryption() != Some(ENC) {
         return Err(JoseError::Header(format!("enc must be {ENC}")));
@@ -80,5 +102,18 @@ mod tests {
         tampered.pop();
         tampered.push(if jwe.ends_with('A') { 'B' } else { 'A' });
         assert!(open(&alice, &tampered).is_err());
+    }
+
+    #[test]
+    fn a_compressed_payload_is_refused_before_decryption() {
+        let alice = SecretKey::from_seed(&[1; 32]);
+        let mut header = JweHeader::new();
+        header.set_content_encryption(ENC);
+        header.set_compression("DEF");
+        let encrypter = ECDH_ES
+            .encrypter_from_jwk(&x25519_jwk(&alice.public().to_x25519(), None).unwrap())
+            .unwrap();
+        let jwe = josekit::jwe::serialize_compact(&[0u8; 4096], &header, &encrypter).unwrap();
+        assert!(matches!(open(&alice, &jwe), Err(JoseError::Header(_))));
     }
 }

@@ -86,6 +86,11 @@ pub fn raise(
     summary: String,
     evidence: serde_json::Value,
 ) -> anyhow::Result<bool> {
+    // One raise at a time, so two threads seeing the same fault store one alert.
+    static ONE: std::sync::Mutex<()> = std::sync::Mutex::new(());
+    let _one = ONE
+        .lock()
+        .map_err(|_| anyhow::anyhow!("alert lock poisoned"))?;
     let store = state.anchor.store();
     let cf = crate::store::cf(store, CF_ALERTS)?;
     let k = key(kind, subject);

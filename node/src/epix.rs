@@ -62,6 +62,8 @@ pub struct Claims {
     pub op: Operation,
     /// The requesting authority's DID.
     pub iss: String,
+    /// The DID of the node asked: a request is good for that node only.
+    pub aud: String,
     /// The called (issuing) Party, ISO 3166 alpha-2 (EPIX `IsoCountryCode`).
     pub callee: String,
     /// Box 1 number (EPIX `CertificateNumber`); not for `ServiceState`.
@@ -135,13 +137,14 @@ fn fault(fault: Fault, reason: impl Into<String>) -> Answer {
 pub struct SeenRequests(Mutex<BTreeMap<String, i64>>);
 
 impl SeenRequests {
-    /// False if `jti` was seen; forgets ids older than the window.
-    fn first(&self, jti: &str, iat: i64, now: i64) -> bool {
+    /// False if `jti` was seen from `iss`; forgets ids older than the window. (Kept in
+    /// memory: a restart forgets them, and `iat` still bounds a replay to the window.)
+    fn first(&self, iss: &str, jti: &str, iat: i64, now: i64) -> bool {
         let Ok(mut seen) = self.0.lock() else {
             return false;
         };
-        seen.retain(|_, t| *t > now - 2 * CLOCK_SKEW);
-        seen.insert(jti.to_owned(), iat).is_none()
+        seen.retain(|_, t| *t > now.saturating_sub(2 * CLOCK_SKEW));
+        seen.insert(format!("{iss} {jti}"), iat).is_none()
     }
 }
 
@@ -176,16 +179,16 @@ fn check(state: &AppState, jws: &str) -> Result<(Claims, Standing), Answer> {
         ));
     }
     let now = now.timestamp();
-    if (claims.iat - now).abs() > CLOCK_SKEW {
+    if claims.iat.abs_diff(now) > CLOCK_SKEW as u64 {
         return Err(fault(
             Fault::InvalidRequest,
-            format!("iat is {} s from this node's clock", claims.iat - now),
+            "iat is more than 5 minutes from this node's clock",
         ));
     }
-    if claims.jti.is_empty() || !state.epix_seen.first(&claims.jti, claims.iat, now) {
+    if claims.aud != state.issuer.did {
         return Err(fault(
             Fault::InvalidRequest,
-            "this request was answered already",
+            format!("the request is for {}, not this node", claims.aud),
         ));
     }
     let standing = registry
@@ -197,6 +200,12 @@ fn check(state: &AppState, jws: &str) -> Result<(Claims, Standing), Answer> {
                 format!("{did} is not an active authority"),
             )
         })?;
+    if claims.jti.is_empty() || !state.epix_seen.first(did, &claims.jti, claims.iat, now) {
+        return Err(fault(
+            Fault::InvalidRequest,
+            "this request was answered already",
+        ));
+    }
     Ok((claims, standing))
 }
 
@@ -226,20 +235,29 @@ pub fn serve(state: &AppState, jws: &str) -> Answer {
         party: state.config.party,
         number,
     };
+    // A permit the requester may not see answers as a missing one: the answer must not tell
+    // an authority of another Party which numbers exist.
+    let missing = || {
+        fault(
+            Fault::CertificateMissing,
+            format!("{party} has no permit {} for you", key.number),
+        )
+    };
     let record = match crate::store::permit(state.anchor.store(), &key) {
         Ok(Some(r)) => r,
-        Ok(None) => {
-            return fault(
-                Fault::CertificateMissing,
-                format!("{party} issued no permit {}", key.number),
-            );
-        }
+        Ok(None) => return missing(),
         Err(e) => return fault(Fault::NotPossible, format!("{e:#}")),
     };
     let import_party = record.permit.importer.country.code().to_owned();
+    // Management Authorities and customs act on permits; a Scientific Authority does not.
     let requester_party = match &standing {
         Standing::Secretariat => None,
-        Standing::Authority { party, .. } => Some(party.clone()),
+        Standing::Authority { party, role } => match role {
+            did_registry::Role::ManagementAuthority | did_registry::Role::Customs => {
+                Some(party.clone())
+            }
+            did_registry::Role::ScientificAuthority => return missing(),
+        },
     };
     let reads = standing == Standing::Secretariat
         || requester_party.as_deref() == Some(import_party.as_str())
@@ -249,12 +267,7 @@ pub fn serve(state: &AppState, jws: &str) -> Answer {
             .iter()
             .any(|p| p == "*" || Some(p.as_str()) == requester_party.as_deref());
     if !reads {
-        return fault(
-            Fault::AccessDenied,
-            format!(
-                "{key} is shown to its Party of import ({import_party}), the Secretariat and the Parties this node allows"
-            ),
-        );
+        return missing();
     }
     let document = match claims.op {
         Operation::GetNonFinalCitesCertificate | Operation::GetFinalCitesCertificate => {
@@ -356,6 +369,19 @@ fn confirm(
                         .find_map(|c| c.imported.clone())
                 });
             match first {
+                // The same confirmation again (a retry after a lost answer) is not re-use.
+                Some(first)
+                    if status == StatusCode::CONFLICT
+                        && first.by == by
+                        && first.on == on
+                        && claims.quantities.as_ref() == Some(&first.quantities) =>
+                {
+                    crate::store::permit(state.anchor.store(), &key)
+                        .ok()
+                        .flatten()
+                        .map(|r| crate::permits::view(&r))
+                        .ok_or_else(|| fault(Fault::NotPossible, detail))
+                }
                 Some(first) if status == StatusCode::CONFLICT => {
                     let summary = format!(
                         "{key}: import confirmed a second time by {} (possible re-use of the permit)",
@@ -423,7 +449,7 @@ pub async fn ask(
         .registry
         .as_ref()
         .ok_or_else(|| unreachable("this node runs without a genesis".into()))?;
-    let peer = registry
+    let (peer, aud) = registry
         .p2p_peers()
         .map_err(|e| unreachable(format!("{e:#}")))?
         .into_iter()
@@ -431,7 +457,7 @@ pub async fn ask(
             p.party.as_deref() == Some(callee)
                 && p.role == Some(did_registry::Role::ManagementAuthority)
         })
-        .and_then(|p| p.peer_id.parse::<libp2p::PeerId>().ok())
+        .and_then(|p| Some((p.peer_id.parse::<libp2p::PeerId>().ok()?, p.did)))
         .ok_or_else(|| {
             unreachable(format!(
                 "no accredited Management Authority of {callee} on the network"
@@ -442,6 +468,7 @@ pub async fn ask(
     let claims = Claims {
         op,
         iss: state.issuer.did.clone(),
+        aud,
         callee: callee.to_owned(),
         certificate,
         quantities,
@@ -574,10 +601,11 @@ mod tests {
     #[test]
     fn a_request_id_is_answered_once_within_the_window() {
         let seen = SeenRequests::default();
-        assert!(seen.first("a", 1000, 1000));
-        assert!(!seen.first("a", 1000, 1001));
-        assert!(seen.first("b", 1000, 1001));
+        assert!(seen.first("x", "a", 1000, 1000));
+        assert!(!seen.first("x", "a", 1000, 1001));
+        assert!(seen.first("x", "b", 1000, 1001));
+        assert!(seen.first("y", "a", 1000, 1001), "ids are per requester");
         // Long after, the id is forgotten (and the iat check refuses the replay anyway).
-        assert!(seen.first("a", 5000, 5000));
+        assert!(seen.first("x", "a", 5000, 5000));
     }
 }

@@ -405,6 +405,7 @@ pub fn start(
         announcements,
         connected,
         listening: listening_tx,
+        serving: Arc::new(tokio::sync::Semaphore::new(SERVING)),
     };
     tokio::spawn(event_loop.run(shutdown));
     Ok((network, Dialer { dials }))
@@ -444,7 +445,12 @@ struct EventLoop {
     announcements: mpsc::Sender<Announcement>,
     connected: Arc<Mutex<BTreeSet<PeerId>>>,
     listening: watch::Sender<Vec<Multiaddr>>,
+    /// Requests being answered at most at once.
+    serving: Arc<tokio::sync::Semaphore>,
 }
+
+/// Requests from peers answered at once.
+const SERVING: usize = 64;
 
 impl EventLoop {
     async fn run(mut self, mut shutdown: watch::Receiver<bool>) {
@@ -592,9 +598,19 @@ impl EventLoop {
                     },
                 ..
             } => {
+                // Answers run on blocking threads; bounded, a flood of requests gets "busy".
+                let Ok(slot) = self.serving.clone().try_acquire_owned() else {
+                    let busy = Response::Refused {
+                        code: 503,
+                        reason: "busy: ask again later".into(),
+                    };
+                    let _ = self.swarm.behaviour_mut().log.send_response(channel, busy);
+                    return;
+                };
                 let serve = self.serve.clone();
                 let responder = self.responder.clone();
                 tokio::task::spawn_blocking(move || {
+                    let _slot = slot;
                     let response = serve(peer, request);
                     let _ = responder.blocking_send(Command::Respond { channel, response });
                 });

@@ -61,10 +61,13 @@ pub fn start(state: Arc<AppState>, shutdown: watch::Receiver<bool>) -> anyhow::R
         slots.clone(),
         shutdown.clone(),
     ));
+    // Witness submissions have slots of their own: a node busy replicating others still gets
+    // its own checkpoints cosigned.
+    let witness_slots = Arc::new(Semaphore::new(8));
     tokio::spawn(publish(
         state.clone(),
         network.clone(),
-        slots.clone(),
+        witness_slots,
         shutdown.clone(),
     ));
     tokio::spawn(maintain(state, network.clone(), dialer, slots, shutdown));
@@ -81,6 +84,9 @@ pub fn socket_multiaddr(addr: std::net::SocketAddr) -> Multiaddr {
         .with(ip)
         .with(libp2p::multiaddr::Protocol::Tcp(addr.port()))
 }
+
+/// Entries in one answer stop past this many bytes (the transport accepts answers to 32 MiB).
+const MAX_ANSWER_BYTES: usize = 8 * 1024 * 1024;
 
 fn refused(code: u16, reason: impl Into<String>) -> Response {
     Response::Refused {
@@ -139,7 +145,25 @@ fn serve(state: &AppState, _peer: PeerId, request: Request) -> Response {
                     ),
                 ));
             }
-            let entries = reader.leaves(start, end).map_err(|e| refused(500, e.to_string()))?;
+            // Read in small pieces and stop past a byte budget, so one answer stays bounded
+            // whatever the entries' sizes; the requester asks again from where it ends.
+            let mut entries = Vec::new();
+            let mut bytes = 0usize;
+            let mut at = start;
+            while at < end && bytes < MAX_ANSWER_BYTES {
+                let piece = reader
+                    .leaves(at, (at + 100).min(end))
+                    .map_err(|e| refused(500, e.to_string()))?;
+                for leaf in piece {
+                    if bytes >= MAX_ANSWER_BYTES {
+                        break;
+                    }
+                    bytes += leaf.len();
+                    entries.push(leaf);
+                    at += 1;
+                }
+            }
+            let end = at;
             let proof = if end < to {
                 reader
                     .consistency_proof(end, to)
@@ -168,7 +192,15 @@ fn serve(state: &AppState, _peer: PeerId, request: Request) -> Response {
         }
         Request::Epix { jws } => Ok(Response::Epix(crate::epix::serve(state, &jws))),
         Request::Heads => {
-            let mut heads = vec![(state.anchor.origin().to_owned(), state.anchor.reader().size().unwrap_or(0))];
+            // Our own log at its latest checkpoint: entries not yet covered cannot be fetched.
+            let own = state
+                .anchor
+                .reader()
+                .latest_checkpoint()
+                .ok()
+                .flatten()
+                .map_or(0, |c| c.size());
+            let mut heads = vec![(state.anchor.origin().to_owned(), own)];
             heads.extend(state.replicas.sizes());
             Ok(Response::Heads { heads })
         }
@@ -319,7 +351,13 @@ async fn on_announcements(
                     tracing::warn!(log = %origin, error = %format!("{e:#}"), "replication from an announcement failed");
                     // A checkpoint the log's key does not sign, or one that contradicts
                     // what is held, is the sender's fault; anything else may pass.
-                    if e.downcast_ref::<ledger::ReplicaError>().is_some() {
+                    if matches!(
+                        e.downcast_ref::<ledger::ReplicaError>(),
+                        Some(
+                            ledger::ReplicaError::Equivocation { .. }
+                                | ledger::ReplicaError::Checkpoint(_)
+                        )
+                    ) {
                         p2p::Verdict::Reject
                     } else {
                         p2p::Verdict::Ignore
@@ -510,7 +548,11 @@ fn catch_up_from(
     };
     let ours: BTreeMap<String, u64> = state.replicas.sizes().into_iter().collect();
     for (origin, size) in heads {
-        if origin == state.anchor.origin() || ours.get(&origin).copied().unwrap_or(0) >= size {
+        if origin == state.anchor.origin() {
+            continue;
+        }
+        if ours.get(&origin).copied().unwrap_or(0) >= size {
+            polling.still_behind(&origin, false);
             continue;
         }
         // One sync of a log at a time from polls (announcements go their own way).

@@ -117,6 +117,19 @@ pub enum Standing {
     },
 }
 
+/// `http[s]://host[:port]` and nothing else (no path, query, user or empty host).
+fn is_origin(url: &str) -> bool {
+    let rest = url
+        .strip_prefix("https://")
+        .or_else(|| url.strip_prefix("http://"));
+    rest.is_some_and(|r| {
+        !r.is_empty()
+            && !r.starts_with(':')
+            && r.chars()
+                .all(|c| c.is_ascii_alphanumeric() || matches!(c, '.' | '-' | ':' | '[' | ']'))
+    })
+}
+
 /// The service type under which an authority's node lists its HTTP endpoint.
 pub const NODE_SERVICE: &str = "CitesNode";
 
@@ -126,6 +139,8 @@ pub const P2P_SERVICE: &str = "LibP2P";
 /// A node of the network, for dialling and for replicating its log.
 #[derive(Debug, Clone)]
 pub struct P2pPeer {
+    /// Its DID.
+    pub did: String,
     /// Its Party (`None`: the Secretariat).
     pub party: Option<String>,
     /// What it is accredited as (`None`: the Secretariat).
@@ -379,6 +394,7 @@ impl NodeRegistry {
     /// `LibP2P` service endpoints of accredited authorities).
     pub fn p2p_peers(&self) -> anyhow::Result<Vec<P2pPeer>> {
         let mut out = vec![P2pPeer {
+            did: self.genesis.secretariat.did.to_string(),
             party: None,
             role: None,
             peer_id: self.secretariat_peer.clone(),
@@ -400,6 +416,7 @@ impl NodeRegistry {
         {
             let Some(peer_id) = &a.peer_id else { continue };
             out.push(P2pPeer {
+                did: a.did.to_string(),
                 party: Some(party.to_string()),
                 role: Some(a.role),
                 peer_id: peer_id.to_string(),
@@ -415,9 +432,10 @@ impl NodeRegistry {
         Ok(out)
     }
 
-    /// The HTTP endpoints (`CitesNode` services) of the authorities accredited and active now:
-    /// the nodes this node may fetch another Party's status lists from.
-    pub fn node_endpoints(&self) -> anyhow::Result<Vec<String>> {
+    /// The HTTP endpoints (`CitesNode` services) of the authorities accredited and active now,
+    /// with their DIDs: the nodes this node may fetch another Party's status lists from. Only
+    /// endpoints that are a bare origin (`http[s]://host[:port]`) count.
+    pub fn node_endpoints(&self) -> anyhow::Result<Vec<(String, String)>> {
         let held = read_lock(&self.held)?;
         let list = did_registry::trust_list::TrustList::build(&held.registry, &AsOf::Now)
             .map_err(|e| anyhow::anyhow!("trust list: {e}"))?;
@@ -425,9 +443,9 @@ impl NodeRegistry {
             .parties
             .values()
             .flatten()
-            .flat_map(|a| &a.services)
-            .filter(|s| s.kind.as_str() == NODE_SERVICE)
-            .map(|s| s.endpoint.to_string())
+            .flat_map(|a| a.services.iter().map(move |s| (a, s)))
+            .filter(|(_, s)| s.kind.as_str() == NODE_SERVICE && is_origin(s.endpoint.as_str()))
+            .map(|(a, s)| (a.did.to_string(), s.endpoint.to_string()))
             .collect())
     }
 

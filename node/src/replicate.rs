@@ -56,19 +56,24 @@ fn get_json(agent: &ureq::Agent, url: &str) -> anyhow::Result<Value> {
 #[derive(Default)]
 pub struct Replicas {
     logs: std::sync::Mutex<BTreeMap<String, Arc<std::sync::Mutex<Replica>>>>,
+    /// Verified entries per replica, kept apart from the replicas' locks: a sync holds its
+    /// replica's lock for the whole catch-up, and a size must never wait for it.
+    sizes: std::sync::Mutex<BTreeMap<String, u64>>,
 }
 
 impl Replicas {
     /// Every replica held, with its size.
     pub fn sizes(&self) -> Vec<(String, u64)> {
-        let logs: Vec<_> = self
-            .logs
+        self.sizes
             .lock()
-            .map(|logs| logs.iter().map(|(o, r)| (o.clone(), r.clone())).collect())
-            .unwrap_or_default();
-        logs.into_iter()
-            .filter_map(|(o, r)| Some((o, r.lock().ok()?.size())))
-            .collect()
+            .map(|s| s.iter().map(|(o, n)| (o.clone(), *n)).collect())
+            .unwrap_or_default()
+    }
+
+    fn set_size(&self, origin: &str, size: u64) {
+        if let Ok(mut s) = self.sizes.lock() {
+            s.insert(origin.to_owned(), size);
+        }
     }
 
     /// The replica of `origin`, opened on first use.
@@ -85,11 +90,9 @@ impl Replicas {
         if let Some(r) = logs.get(origin) {
             return Ok(r.clone());
         }
-        let replica = Arc::new(std::sync::Mutex::new(Replica::open(
-            store.clone(),
-            origin,
-            verifier,
-        )?));
+        let opened = Replica::open(store.clone(), origin, verifier)?;
+        self.set_size(origin, opened.size());
+        let replica = Arc::new(std::sync::Mutex::new(opened));
         logs.insert(origin.to_owned(), replica.clone());
         Ok(replica)
     }
@@ -192,14 +195,14 @@ const PROGRESS_EVERY: Duration = Duration::from_secs(2);
 pub fn sync(
     state: &AppState,
     source: &dyn LogSource,
-    origin: Option<&str>,
+    asked: Option<&str>,
     note: Option<Vec<u8>>,
 ) -> anyhow::Result<u64> {
     let registry = state.registry.as_ref().context("no genesis")?;
     let peer = source.describe();
     let note = match note {
         Some(n) => n,
-        None => source.checkpoint(origin)?,
+        None => source.checkpoint(asked)?,
     };
     // Read (not yet trusted) to learn whose log it is; the replica checks the signature.
     let (body, _) = ledger::note::split(&note)
@@ -209,6 +212,9 @@ pub fn sync(
     let origin = announced.origin.clone();
     if origin == state.anchor.origin() {
         return Ok(0);
+    }
+    if let Some(asked) = asked.filter(|a| *a != origin) {
+        bail!("{peer} answered with a checkpoint of {origin:?}, not of {asked:?}");
     }
     let Some(log_key) = registry.log_key(&origin)? else {
         bail!("{peer} serves log {origin:?}, which neither the genesis nor the registry knows");
@@ -224,6 +230,9 @@ pub fn sync(
     let size = announced.size;
     let proof = if held > 0 && size > held {
         source.consistency(&origin, held, size)?
+    } else if size < held && size > replica.size() {
+        // Older than the checkpoint held, beyond the entries held: proven against the held one.
+        source.consistency(&origin, size, held)?
     } else {
         ConsistencyProof { hashes: Vec::new() }
     };
@@ -242,10 +251,13 @@ pub fn sync(
         let start = replica.size();
         let end = (start + source.chunk()).min(target);
         let (entries, proof) = source.entries(&origin, start, end, target)?;
-        if entries.len() as u64 != end - start {
+        // A source may send fewer (its answers are capped in bytes), never none or more.
+        if entries.is_empty() || entries.len() as u64 > end - start {
             bail!("{peer} sent {} entries for {start}..{end}", entries.len());
         }
+        let end = start + entries.len() as u64;
         replica.append_entries(start, &entries, &proof)?;
+        state.replicas.set_size(&origin, end);
         for (i, e) in entries.iter().enumerate() {
             if did_registry::entry::is_registry_leaf(e) {
                 registry_leaves.push((start + i as u64, e.clone()));

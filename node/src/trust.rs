@@ -44,13 +44,23 @@ impl NodeTrust<'_> {
             .registry
             .as_ref()
             .ok_or("this node pins no genesis")?;
+        // An accredited node's endpoint serves its own status lists only.
         let accredited = registry.node_endpoints().map_err(|e| format!("{e:#}"))?;
+        let owner = accredited
+            .iter()
+            .find(|(_, url)| entry.list.starts_with(&format!("{url}/status/")))
+            .map(|(did, _)| did.clone());
         let peer = self
             .state
             .config
             .peers
             .iter()
-            .chain(&accredited)
+            .chain(
+                accredited
+                    .iter()
+                    .filter(|(did, _)| Some(did) == owner.as_ref())
+                    .map(|(_, url)| url),
+            )
             .find(|p| {
                 entry
                     .list
@@ -81,6 +91,12 @@ impl NodeTrust<'_> {
             .as_str()
             .ok_or("status list without issuer")?
             .to_owned();
+        if owner.as_ref().is_some_and(|o| *o != issuer) {
+            return Err(format!(
+                "the status list at {} is signed by {issuer}, not by the node's authority",
+                entry.list
+            ));
+        }
         let method = secured.unverified_method().map_err(|e| e.to_string())?;
         let key = PublicKey::from_bytes(&registry.key_at(&issuer, &method, self.now)?)
             .map_err(|e| e.to_string())?;

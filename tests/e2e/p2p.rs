@@ -301,10 +301,21 @@ fn five_nodes_replicate_witness_catch_up_and_refuse_strangers() {
         (409, Some("NotFinal")),
         "{body}"
     );
+    // To France, Ghana's permit for Germany does not exist (nor does a number never issued).
     let (status, body) = epix(&fr_customs, &fr_url, "non-final", None);
     assert_eq!(
         (status, body["title"].as_str()),
-        (403, Some("AccessDenied")),
+        (404, Some("CertificateMissing")),
+        "{body}"
+    );
+    let (status, body) = post_as(
+        &de_customs,
+        &format!("{de_url}/epix/GH/GH26NOPE0001/non-final"),
+        None,
+    );
+    assert_eq!(
+        (status, body["title"].as_str()),
+        (404, Some("CertificateMissing")),
         "{body}"
     );
     let (status, body) = epix(&de_customs, &de_url, "non-final", Some(json!({"x": 1})));
@@ -344,7 +355,7 @@ fn five_nodes_replicate_witness_catch_up_and_refuse_strangers() {
     );
     assert_eq!(
         (status, body["title"].as_str()),
-        (403, Some("AccessDenied")),
+        (404, Some("CertificateMissing")),
         "{body}"
     );
     let before = held(&net.member("gh").node, &P2pNetwork::origin("gh"))
@@ -374,8 +385,23 @@ fn five_nodes_replicate_witness_catch_up_and_refuse_strangers() {
         texts.iter().any(|t| t.contains("permit.import_confirmed")),
         "the confirmation is an entry of Ghana's log: {texts:?}"
     );
-    // A second confirmation is refused and flagged.
+    // The same confirmation again (a retry after a lost answer) changes nothing; another
+    // one (a second consignment on the same permit) is refused and flagged.
     let (status, body) = epix(&de_customs, &de_url, "confirm", Some(confirm));
+    assert_eq!(
+        (status, &body["status"]),
+        (200, &json!("import_confirmed")),
+        "{body}"
+    );
+    assert_eq!(
+        held(&net.member("gh").node, &P2pNetwork::origin("gh"))
+            .unwrap()
+            .0,
+        after,
+        "a retry writes nothing"
+    );
+    let again = json!({"quantities": {"A": "40", "B": "5"}});
+    let (status, body) = epix(&de_customs, &de_url, "confirm", Some(again));
     assert_eq!(
         (status, body["title"].as_str()),
         (409, Some("AlreadyConfirmed")),
