@@ -289,9 +289,7 @@ impl NodeRegistry {
         if self.genesis.secretariat.log_origin.to_string() == origin {
             return Ok(Some(self.genesis.secretariat.log_key.to_string()));
         }
-        let held = read_lock(&self.held)?;
-        let list = did_registry::trust_list::TrustList::build(&held.registry, &AsOf::Now)
-            .map_err(|e| anyhow::anyhow!("trust list: {e}"))?;
+        let list = self.trust_list_now()?;
         Ok(list
             .parties
             .values()
@@ -327,9 +325,7 @@ impl NodeRegistry {
 
     /// The trust list as of now.
     pub fn trust_list(&self) -> anyhow::Result<serde_json::Value> {
-        let held = read_lock(&self.held)?;
-        let list = did_registry::trust_list::TrustList::build(&held.registry, &AsOf::Now)
-            .map_err(|e| anyhow::anyhow!("trust list: {e}"))?;
+        let list = self.trust_list_now()?;
         Ok(serde_json::to_value(list)?)
     }
 
@@ -406,9 +402,7 @@ impl NodeRegistry {
                 .map(|a| a.to_string())
                 .collect(),
         }];
-        let held = read_lock(&self.held)?;
-        let list = did_registry::trust_list::TrustList::build(&held.registry, &AsOf::Now)
-            .map_err(|e| anyhow::anyhow!("trust list: {e}"))?;
+        let list = self.trust_list_now()?;
         for (party, a) in list
             .parties
             .iter()
@@ -436,9 +430,7 @@ impl NodeRegistry {
     /// with their DIDs: the nodes this node may fetch another Party's status lists from. Only
     /// endpoints that are a bare origin (`http[s]://host[:port]`) count.
     pub fn node_endpoints(&self) -> anyhow::Result<Vec<(String, String)>> {
-        let held = read_lock(&self.held)?;
-        let list = did_registry::trust_list::TrustList::build(&held.registry, &AsOf::Now)
-            .map_err(|e| anyhow::anyhow!("trust list: {e}"))?;
+        let list = self.trust_list_now()?;
         Ok(list
             .parties
             .values()
@@ -489,6 +481,13 @@ impl NodeRegistry {
             .key_agreement_at(&web, &AsOf::Now)
             .map_err(|e| anyhow::anyhow!("{e}"))?;
         Ok((id, key.to_bytes()))
+    }
+
+    /// Who is accredited now.
+    fn trust_list_now(&self) -> anyhow::Result<did_registry::trust_list::TrustList> {
+        let held = read_lock(&self.held)?;
+        did_registry::trust_list::TrustList::build(&held.registry, &AsOf::Now)
+            .map_err(|e| anyhow::anyhow!("trust list: {e}"))
     }
 
     /// The pinned genesis.
