@@ -564,3 +564,32 @@ impl NodeRegistry {
         Ok(index)
     }
 }
+
+#[cfg(test)]
+mod tests {
+    use super::is_origin;
+
+    #[test]
+    fn only_a_bare_origin_is_a_node_endpoint() {
+        for ok in [
+            "https://ma.example",
+            "http://127.0.0.1:8701",
+            "https://[::1]:443",
+        ] {
+            assert!(is_origin(ok), "{ok}");
+        }
+        for bad in [
+            "https:",
+            "https://",
+            "http://:80",
+            "https://ma.example/",
+            "https://ma.example/status",
+            "https://user@ma.example",
+            "https://ma.example?x=1",
+            "ftp://ma.example",
+            "/ip4/127.0.0.1/tcp/4001",
+        ] {
+            assert!(!is_origin(bad), "{bad}");
+        }
+    }
+}
