@@ -79,21 +79,28 @@ pub fn configs(data_dir: &Path, first_port: u16) -> anyhow::Result<Vec<Config>> 
         c.sync_interval_ms = 500;
     }
     pin_genesis(&data_dir, &mut configs)?;
-    // The Secretariat's node is the bootstrap (also for a genesis made before it was listed).
-    let secretariat = configs
+    // Every node dials the others directly: a data directory from before the nodes listed
+    // their libp2p address in their accreditation still forms the whole mesh.
+    let addrs: Vec<String> = configs
         .iter()
-        .find(|c| c.role == Role::Secretariat)
-        .context("the dev network has no Secretariat")?;
-    let bootstrap = format!(
-        "{}/p2p/{}",
-        crate::peering::socket_multiaddr(secretariat.p2p_listen.context("no p2p address")?),
-        crate::issuer::Issuer::load(secretariat, false)?
-            .signer
-            .public()
-            .libp2p_peer_id()
-    );
-    for c in configs.iter_mut().filter(|c| c.role != Role::Secretariat) {
-        c.p2p_bootstrap = vec![bootstrap.clone()];
+        .map(|c| {
+            Ok(format!(
+                "{}/p2p/{}",
+                crate::peering::socket_multiaddr(c.p2p_listen.context("no p2p address")?),
+                crate::issuer::Issuer::load(c, false)?
+                    .signer
+                    .public()
+                    .libp2p_peer_id()
+            ))
+        })
+        .collect::<anyhow::Result<_>>()?;
+    for (i, c) in configs.iter_mut().enumerate() {
+        c.p2p_bootstrap = addrs
+            .iter()
+            .enumerate()
+            .filter(|(j, _)| *j != i)
+            .map(|(_, a)| a.clone())
+            .collect();
     }
     Ok(configs)
 }

@@ -459,12 +459,9 @@ async fn round(
             dialer.drop_peer(*peer).await;
         }
     }
-    // Dial, in order of preference, while below the cap.
-    let mut to_dial: Vec<Multiaddr> = if connected.is_empty() {
-        bootstrap.to_vec()
-    } else {
-        Vec::new()
-    };
+    // Dial the configured addresses (the swarm skips peers already connected), then the
+    // registry's, in order of preference, while below the cap.
+    let mut to_dial: Vec<Multiaddr> = bootstrap.to_vec();
     let mut planned = connected.len();
     for p in &peers {
         let Ok(id) = p.peer_id.parse::<PeerId>() else {
