@@ -9,6 +9,7 @@ use std::sync::RwLock;
 
 use anyhow::Context;
 use chrono::Utc;
+use did_registry::trust_list::TrustList;
 use did_registry::{
     AsOf, Body, DidWeb, Entry, Genesis, Position, Registry, RegistryError, Resolution,
     UnsignedEntry,
@@ -30,6 +31,13 @@ fn replicated_key(origin: &str, index: u64) -> Vec<u8> {
 struct Held {
     registry: Registry,
     leaves: Vec<(Position, Vec<u8>)>,
+    /// Who is accredited now, built when the registry changes: gates, dials, log keys and
+    /// status-list fetches read it on every connection, announcement and sync.
+    trust: TrustList,
+}
+
+fn trust_now(registry: &Registry) -> anyhow::Result<TrustList> {
+    TrustList::build(registry, &AsOf::Now).map_err(|e| anyhow::anyhow!("trust list: {e}"))
 }
 
 /// Every registry leaf this node holds with its position (its own log's, found through the
@@ -40,7 +48,15 @@ fn replay(genesis: &Genesis, reader: &LogReader) -> anyhow::Result<(Held, Vec<Re
     for (position, error) in &refused {
         tracing::warn!(log = %position.log, index = position.index, %error, "registry entry refused on replay");
     }
-    Ok((Held { registry, leaves }, refused))
+    let trust = trust_now(&registry)?;
+    Ok((
+        Held {
+            registry,
+            leaves,
+            trust,
+        },
+        refused,
+    ))
 }
 
 /// A registry entry that did not apply, and why.
@@ -289,13 +305,13 @@ impl NodeRegistry {
         if self.genesis.secretariat.log_origin.to_string() == origin {
             return Ok(Some(self.genesis.secretariat.log_key.to_string()));
         }
-        let list = self.trust_list_now()?;
-        Ok(list
-            .parties
-            .values()
-            .flatten()
-            .find(|a| a.log_origin.to_string() == origin)
-            .map(|a| a.log_key.to_string()))
+        self.with_trust(|list| {
+            list.parties
+                .values()
+                .flatten()
+                .find(|a| a.log_origin.as_str() == origin)
+                .map(|a| a.log_key.to_string())
+        })
     }
 
     /// The key of `method` if it was a valid key of `did` at `at`.
@@ -325,8 +341,7 @@ impl NodeRegistry {
 
     /// The trust list as of now.
     pub fn trust_list(&self) -> anyhow::Result<serde_json::Value> {
-        let list = self.trust_list_now()?;
-        Ok(serde_json::to_value(list)?)
+        Ok(self.with_trust(|list| serde_json::to_value(list))??)
     }
 
     /// The registry entries this node holds, for an evidence bundle: with the genesis, enough
@@ -402,43 +417,44 @@ impl NodeRegistry {
                 .map(|a| a.to_string())
                 .collect(),
         }];
-        let list = self.trust_list_now()?;
-        for (party, a) in list
-            .parties
-            .iter()
-            .flat_map(|(p, list)| list.iter().map(move |a| (p, a)))
-        {
-            let Some(peer_id) = &a.peer_id else { continue };
-            out.push(P2pPeer {
-                did: a.did.to_string(),
-                party: Some(party.to_string()),
-                role: Some(a.role),
-                peer_id: peer_id.to_string(),
-                log_origin: a.log_origin.to_string(),
-                addrs: a
-                    .services
-                    .iter()
-                    .filter(|s| s.kind.as_str() == P2P_SERVICE)
-                    .map(|s| s.endpoint.to_string())
-                    .collect(),
-            });
-        }
-        Ok(out)
+        self.with_trust(|list| {
+            for (party, a) in list
+                .parties
+                .iter()
+                .flat_map(|(p, list)| list.iter().map(move |a| (p, a)))
+            {
+                let Some(peer_id) = &a.peer_id else { continue };
+                out.push(P2pPeer {
+                    did: a.did.to_string(),
+                    party: Some(party.to_string()),
+                    role: Some(a.role),
+                    peer_id: peer_id.to_string(),
+                    log_origin: a.log_origin.to_string(),
+                    addrs: a
+                        .services
+                        .iter()
+                        .filter(|s| s.kind.as_str() == P2P_SERVICE)
+                        .map(|s| s.endpoint.to_string())
+                        .collect(),
+                });
+            }
+            out
+        })
     }
 
     /// The HTTP endpoints (`CitesNode` services) of the authorities accredited and active now,
     /// with their DIDs: the nodes this node may fetch another Party's status lists from. Only
     /// endpoints that are a bare origin (`http[s]://host[:port]`) count.
     pub fn node_endpoints(&self) -> anyhow::Result<Vec<(String, String)>> {
-        let list = self.trust_list_now()?;
-        Ok(list
-            .parties
-            .values()
-            .flatten()
-            .flat_map(|a| a.services.iter().map(move |s| (a, s)))
-            .filter(|(_, s)| s.kind.as_str() == NODE_SERVICE && is_origin(s.endpoint.as_str()))
-            .map(|(a, s)| (a.did.to_string(), s.endpoint.to_string()))
-            .collect())
+        self.with_trust(|list| {
+            list.parties
+                .values()
+                .flatten()
+                .flat_map(|a| a.services.iter().map(move |s| (a, s)))
+                .filter(|(_, s)| s.kind.as_str() == NODE_SERVICE && is_origin(s.endpoint.as_str()))
+                .map(|(a, s)| (a.did.to_string(), s.endpoint.to_string()))
+                .collect()
+        })
     }
 
     /// Who `did` is now: the Secretariat, or the Party and role of an authority accredited and
@@ -483,11 +499,9 @@ impl NodeRegistry {
         Ok((id, key.to_bytes()))
     }
 
-    /// Who is accredited now.
-    fn trust_list_now(&self) -> anyhow::Result<did_registry::trust_list::TrustList> {
-        let held = read_lock(&self.held)?;
-        did_registry::trust_list::TrustList::build(&held.registry, &AsOf::Now)
-            .map_err(|e| anyhow::anyhow!("trust list: {e}"))
+    /// Reads who is accredited now (built when the registry last changed).
+    fn with_trust<R>(&self, f: impl FnOnce(&TrustList) -> R) -> anyhow::Result<R> {
+        Ok(f(&read_lock(&self.held)?.trust))
     }
 
     /// The pinned genesis.
@@ -560,6 +574,7 @@ impl NodeRegistry {
             WriteError::Refused(e)
         })?;
         held.leaves.push((position(index), leaf));
+        held.trust = trust_now(&held.registry).map_err(WriteError::Internal)?;
         tracing::info!(index, "registry entry written");
         Ok(index)
     }
