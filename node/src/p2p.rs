@@ -256,19 +256,9 @@ impl Network {
             .map_err(|e| anyhow::anyhow!("{peer}: {e}"))
     }
 
-    /// [`Network::request`] from a blocking thread (replication runs there).
+    /// [`Network::request`] from a blocking thread of the runtime (replication runs there).
     pub fn request_blocking(&self, peer: PeerId, request: Request) -> anyhow::Result<Response> {
-        let (reply, rx) = oneshot::channel();
-        self.commands
-            .blocking_send(Command::Request {
-                peer,
-                request,
-                reply,
-            })
-            .map_err(|_| anyhow::anyhow!("the network has stopped"))?;
-        rx.blocking_recv()
-            .map_err(|_| anyhow::anyhow!("the network has stopped"))?
-            .map_err(|e| anyhow::anyhow!("{peer}: {e}"))
+        tokio::runtime::Handle::current().block_on(self.request(peer, request))
     }
 
     /// Announces a signed checkpoint (ours, cosigned) to the network.
