@@ -138,6 +138,13 @@ pub struct Login {
     password: String,
 }
 
+impl Login {
+    /// A login, for the portal's form.
+    pub fn new(username: String, password: String) -> Login {
+        Login { username, password }
+    }
+}
+
 /// `POST /auth/login`: checks the password and opens a session (cookie). Five failures in a
 /// quarter of an hour lock the username for the rest of it.
 #[utoipa::path(post, path = "/auth/login", tag = "accounts", request_body = Login, responses((status = 200, description = "logged in; the session cookie is set"), (status = 401, description = "unknown user, wrong password or disabled account", body = crate::http::Problem), (status = 429, description = "locked out after five failures", body = crate::http::Problem)))]
@@ -584,4 +591,28 @@ pub async fn disable_user(
         None => None,
     };
     Json(json!({ "user": user.view(), "registry": registry })).into_response()
+}
+
+/// Keeps the portal language `lang` on the caller's account.
+pub async fn set_language(
+    s: &AppState,
+    caller: &Caller,
+    info: &RequestInfo,
+    lang: crate::portal::Lang,
+) -> anyhow::Result<()> {
+    let _one = s.workflow_lock.lock().await;
+    let Some(mut user) = s.users.get(&caller.user)? else {
+        // The node's operator token has no account to keep it on.
+        return Ok(());
+    };
+    if user.language == Some(lang) {
+        return Ok(());
+    }
+    user.language = Some(lang);
+    s.journal.commit(
+        s.anchor.store(),
+        vec![Users::put(&user)?],
+        Change::new(&caller.who(), info, "user.language", &caller.user),
+    )?;
+    Ok(())
 }

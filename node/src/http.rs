@@ -158,6 +158,7 @@ pub fn router(state: Arc<AppState>) -> Router {
         .split_for_parts();
     let api = Arc::new(api);
     router
+        .merge(crate::portal::routes())
         .route("/", get(home))
         .route("/healthz", get(|| async { "ok\n" }))
         // C2SP tlog-tiles paths (`tile/<L>/<N>[.p/<W>]`, `tile/entries/...`), as that spec
@@ -358,7 +359,7 @@ fn text(body: impl Into<String>) -> Response {
 }
 
 /// The network part of the home page, from the registry and the replicas.
-fn network_view(s: &AppState) -> Option<pages::NetworkView> {
+pub(crate) fn network_view(s: &AppState) -> Option<pages::NetworkView> {
     let registry = s.registry.as_ref()?;
     let list: serde_json::Value = registry.trust_list().ok()?;
     let mut authorities = Vec::new();

@@ -37,6 +37,7 @@ mod pages;
 pub mod peering;
 pub mod permit_cli;
 pub mod permits;
+pub mod portal;
 pub mod references;
 pub mod registry;
 pub mod replicate;

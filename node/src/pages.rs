@@ -33,11 +33,22 @@ pub enum Checked {
     NotAPermit(String),
 }
 
-const STYLE: &str = "body{font-family:system-ui,sans-serif;max-width:60rem;margin:1rem auto;padding:0 1rem;color:#1a1a1a;line-height:1.45}\
+pub(crate) const STYLE: &str = "body{font-family:system-ui,sans-serif;max-width:60rem;margin:1rem auto;padding:0 1rem;color:#1a1a1a;line-height:1.45}\
 h1{font-size:1.5rem}h2{font-size:1.2rem;margin-top:2rem}pre{background:#f3f3f3;padding:.6rem;overflow-x:auto;font-size:.85rem}\
 table{border-collapse:collapse}td,th{text-align:left;padding:.2rem .8rem .2rem 0;vertical-align:top}\
 textarea{width:100%;font-family:monospace;font-size:.8rem}.ok{color:#0a5d00;font-weight:bold}.bad{color:#a00000;font-weight:bold}\
-button{font-size:1rem;padding:.3rem 1rem}";
+button{font-size:1rem;padding:.3rem 1rem}\
+header{display:flex;flex-wrap:wrap;justify-content:space-between;gap:.5rem;border-bottom:1px solid #ccc;padding-bottom:.5rem}\
+header nav a{margin-right:.8rem}.tools form{display:inline-block;margin-left:.8rem}\
+a{color:#0b4f8a}a:focus,button:focus,input:focus,select:focus,textarea:focus{outline:3px solid #f5a623;outline-offset:1px}\
+.skip{position:absolute;left:-999px}.skip:focus{left:1rem;top:.5rem;background:#fff;padding:.3rem}\
+.visually-hidden{position:absolute;width:1px;height:1px;overflow:hidden;clip:rect(0 0 0 0)}\
+fieldset{border:1px solid #bbb;margin:1rem 0;padding:.4rem .8rem}legend{font-weight:bold}\
+input,select{font-size:1rem;padding:.2rem;max-width:100%}.field-errors{color:#a00000;margin:.2rem 0;padding-left:1.2rem}\
+a.button{display:inline-block;border:1px solid #0b4f8a;padding:.25rem .9rem;text-decoration:none}\
+form.inline{display:inline-block;margin:0 .5rem .5rem 0}.pass{color:#0a5d00}.fail{color:#a00000}\
+tr.fail td{background:#fde8e8}.qr svg{width:240px;height:240px}.wrap{word-break:break-all}\
+@media print{header,.noprint,.skip{display:none}}";
 
 /// The node's home page: who it is, its log, and a permit checker.
 pub fn home(

@@ -133,6 +133,9 @@ pub struct User {
     /// Where notifications go.
     #[serde(default, skip_serializing_if = "Option::is_none")]
     pub email: Option<String>,
+    /// The portal's language for this user, once chosen.
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub language: Option<crate::portal::Lang>,
     /// argon2id PHC string.
     #[serde(rename = "password_hash")]
     password: String,
@@ -306,6 +309,7 @@ impl Users {
             disabled: false,
             created: Utc::now(),
             email: None,
+            language: None,
             password: hash,
         })
     }

@@ -211,11 +211,11 @@ fn holder_ok(holder: &str) -> bool {
 #[serde(deny_unknown_fields)]
 pub struct NewApplication {
     /// The applicant's wallet did:key, the permit's holder.
-    holder: String,
+    pub(crate) holder: String,
     /// The boxes the applicant fills (the permit's canonical JSON without number, box 6 and
     /// box 13).
     #[schema(value_type = Object)]
-    request: Request,
+    pub(crate) request: Request,
 }
 
 /// `POST /applications` (applicant): a new draft, answered with the problems its permit would
@@ -272,7 +272,7 @@ pub async fn create(
     }
 }
 
-#[derive(Deserialize)]
+#[derive(Deserialize, Default)]
 #[serde(deny_unknown_fields)]
 pub struct ListQuery {
     stage: Option<String>,
@@ -351,7 +351,7 @@ pub async fn get(
 pub struct Amend {
     /// The new request.
     #[schema(value_type = Object)]
-    request: Request,
+    pub(crate) request: Request,
 }
 
 #[derive(Deserialize)]

@@ -8,6 +8,7 @@ mod issue_verify;
 mod journey;
 mod log_http;
 mod p2p;
+mod portal;
 mod registry;
 mod tiles;
 mod workflow;

@@ -1,0 +1,586 @@
+//! The web portal in a real browser (headless Chromium through chromedriver) across a `dev`
+//! network: the applicant drafts (with mistakes, shown next to their boxes) and submits in
+//! French; the MA asks the SA, who advises; the MA approves, records the fee and issues; the
+//! applicant's wallet takes the permit from the offer QR's link; Ghana's customs check the
+//! presentation and endorse the export; Germany's customs (in Spanish) check it from their
+//! replica and confirm the import over EPIX; the MA sees it used up and on the dashboard; the
+//! Secretariat's auditor sees the logs cosigned and no alert. Every main page is screenshotted.
+
+use std::io::{BufRead, BufReader};
+use std::path::PathBuf;
+use std::process::{Child, Command, Stdio};
+use std::time::{Duration, Instant};
+
+use fantoccini::{Client, ClientBuilder, Locator};
+use serde_json::json;
+
+/// No page may weigh more than this on first load (HTML and its one stylesheet).
+const PAGE_BUDGET: usize = 200 * 1024;
+
+struct Killed(Child);
+
+impl Drop for Killed {
+    fn drop(&mut self) {
+        let _ = Command::new("kill")
+            .arg("-TERM")
+            .arg(self.0.id().to_string())
+            .status();
+        let deadline = Instant::now() + Duration::from_secs(10);
+        while Instant::now() < deadline {
+            if let Ok(Some(_)) = self.0.try_wait() {
+                return;
+            }
+            std::thread::sleep(Duration::from_millis(50));
+        }
+        let _ = self.0.kill();
+        let _ = self.0.wait();
+    }
+}
+
+fn which(name: &str) -> Option<PathBuf> {
+    std::env::var_os("PATH")?
+        .to_str()?
+        .split(':')
+        .map(|d| PathBuf::from(d).join(name))
+        .find(|p| p.is_file())
+}
+
+/// Ports `p`, `p+1`, `p+2` (HTTP) and `p+100`.. (`dev`'s libp2p) all free.
+fn dev_ports() -> u16 {
+    loop {
+        let p = e2e_support::free_port();
+        let free = |q: u16| std::net::TcpListener::bind(("127.0.0.1", q)).is_ok();
+        if p < 65000 && (1..3).all(|i| free(p + i)) && (100..103).all(|i| free(p + i)) {
+            return p;
+        }
+    }
+}
+
+fn screenshots() -> PathBuf {
+    let base = std::env::var_os("CARGO_TARGET_DIR")
+        .map(PathBuf::from)
+        .unwrap_or_else(std::env::temp_dir);
+    let dir = base.join("portal-screenshots");
+    std::fs::create_dir_all(&dir).unwrap();
+    dir
+}
+
+struct Browser {
+    c: Client,
+    base: String,
+    shots: PathBuf,
+}
+
+impl Browser {
+    async fn open(driver: &str, base: &str, language: &str) -> Browser {
+        let mut caps = serde_json::Map::new();
+        caps.insert(
+            "goog:chromeOptions".into(),
+            json!({
+                "args": ["--headless=new", "--no-sandbox", "--disable-gpu", "--disable-dev-shm-usage",
+                         "--window-size=1100,1400", format!("--lang={language}")],
+                "prefs": { "intl.accept_languages": language },
+            }),
+        );
+        let c = ClientBuilder::new(hyper_util::client::legacy::connect::HttpConnector::new())
+            .capabilities(caps)
+            .connect(driver)
+            .await
+            .expect("a chromedriver session");
+        Browser {
+            c,
+            base: base.to_owned(),
+            shots: screenshots(),
+        }
+    }
+
+    /// Opens `path` and checks what every page must be: small, and with no script.
+    async fn go(&self, path: &str) {
+        self.c.goto(&format!("{}{path}", self.base)).await.unwrap();
+        self.check_page().await;
+    }
+
+    async fn check_page(&self) {
+        let html = self.c.source().await.unwrap();
+        assert!(
+            html.len() + 8 * 1024 < PAGE_BUDGET,
+            "{} is {} bytes",
+            self.c.current_url().await.unwrap(),
+            html.len()
+        );
+        assert!(!html.contains("<script"), "the portal needs no script");
+    }
+
+    async fn fill(&self, id: &str, text: &str) {
+        let e = self.c.find(Locator::Id(id)).await.unwrap();
+        e.clear().await.unwrap();
+        e.send_keys(text).await.unwrap();
+    }
+
+    /// Sets a long value at once (typing a presentation key by key takes minutes).
+    async fn paste(&self, id: &str, text: &str) {
+        let e = self.c.find(Locator::Id(id)).await.unwrap();
+        self.c
+            .execute(
+                "arguments[0].value = arguments[1];",
+                vec![serde_json::to_value(&e).unwrap(), json!(text)],
+            )
+            .await
+            .unwrap();
+    }
+
+    async fn choose(&self, id: &str, value: &str) {
+        self.c
+            .find(Locator::Css(&format!("#{id} option[value=\"{value}\"]")))
+            .await
+            .unwrap()
+            .click()
+            .await
+            .unwrap();
+    }
+
+    async fn click(&self, css: &str) {
+        self.c
+            .find(Locator::Css(css))
+            .await
+            .unwrap_or_else(|e| panic!("{css}: {e}"))
+            .click()
+            .await
+            .unwrap();
+        self.check_page().await;
+    }
+
+    async fn text(&self, css: &str) -> String {
+        match self.c.find(Locator::Css(css)).await {
+            Ok(e) => e.text().await.unwrap(),
+            Err(e) => panic!(
+                "{css}: {e}\non {}:\n{}",
+                self.c.current_url().await.unwrap(),
+                self.c.source().await.unwrap_or_default()
+            ),
+        }
+    }
+
+    async fn value(&self, id: &str) -> String {
+        self.c
+            .find(Locator::Id(id))
+            .await
+            .unwrap()
+            .prop("value")
+            .await
+            .unwrap()
+            .unwrap_or_default()
+    }
+
+    async fn body(&self) -> String {
+        self.text("main").await
+    }
+
+    async fn shot(&self, name: &str) {
+        let png = self.c.screenshot().await.unwrap();
+        std::fs::write(self.shots.join(format!("{name}.png")), png).unwrap();
+    }
+
+    async fn login(&self, role: &str) {
+        self.go("/portal").await;
+        self.fill("username", role).await;
+        self.fill("password", &format!("cites-dev-{role}")).await;
+        self.click("main form button[type=submit]").await;
+        let header = self.text("header").await;
+        assert!(header.contains(role), "logged in as {role}: {header}");
+    }
+
+    async fn close(self) {
+        self.c.close().await.unwrap();
+    }
+}
+
+fn present(w: &wallet::Wallet, permit: &str, challenge: &str, domain: &str) -> String {
+    let held = w.get(permit).unwrap().clone();
+    let vp = wallet::present(
+        w.holder_key().unwrap(),
+        std::slice::from_ref(&held.credential),
+        credentials::Mechanism::Jose,
+        challenge,
+        domain,
+        chrono::Utc::now(),
+    )
+    .unwrap();
+    json!({ "verifiablePresentation": vp }).to_string()
+}
+
+#[test]
+fn every_role_walks_the_journey_through_the_pages() {
+    let (Some(chromedriver), true) = (
+        which("chromedriver"),
+        which("chromium").is_some() || which("chromium-browser").is_some(),
+    ) else {
+        panic!(
+            "the portal's browser test needs chromium and chromedriver (scripts/test.sh installs them)"
+        );
+    };
+    let dir = tempfile::tempdir().unwrap();
+    let port = dev_ports();
+    let mut dev = Command::new(crate::bin())
+        .args([
+            "dev",
+            "--data-dir",
+            dir.path().to_str().unwrap(),
+            "--port",
+            &port.to_string(),
+        ])
+        .env("RUST_LOG", "warn")
+        .stdout(Stdio::piped())
+        .stderr(Stdio::inherit())
+        .spawn()
+        .unwrap();
+    let stdout = dev.stdout.take().unwrap();
+    let _dev = Killed(dev);
+    // Ready once it prints the logins (the demo accounts exist then).
+    let mut lines = BufReader::new(stdout).lines();
+    loop {
+        let line = lines.next().expect("dev stopped").unwrap();
+        if line.contains("Press Ctrl-C") {
+            break;
+        }
+    }
+    std::thread::spawn(move || for _ in lines {});
+    let driver_port = e2e_support::free_port();
+    let _driver = Killed(
+        Command::new(chromedriver)
+            .arg(format!("--port={driver_port}"))
+            .stdout(Stdio::null())
+            .stderr(Stdio::null())
+            .spawn()
+            .unwrap(),
+    );
+    let driver = format!("http://127.0.0.1:{driver_port}");
+    let deadline = Instant::now() + Duration::from_secs(20);
+    while e2e_support::agent()
+        .get(format!("{driver}/status"))
+        .call()
+        .is_err()
+    {
+        assert!(Instant::now() < deadline, "chromedriver did not start");
+        std::thread::sleep(Duration::from_millis(100));
+    }
+    let (sec, gh, de) = (
+        format!("http://127.0.0.1:{port}"),
+        format!("http://127.0.0.1:{}", port + 1),
+        format!("http://127.0.0.1:{}", port + 2),
+    );
+    let runtime = tokio::runtime::Runtime::new().unwrap();
+    runtime.block_on(journey(&driver, &sec, &gh, &de, dir.path()));
+}
+
+async fn journey(driver: &str, sec: &str, gh: &str, de: &str, dir: &std::path::Path) {
+    let mut w = wallet::Wallet::create(&dir.join("wallet"), "a long wallet passphrase").unwrap();
+
+    // The applicant, in French, with a mistake the form catches before anything is saved.
+    let applicant = Browser::open(driver, gh, "fr").await;
+    applicant.go("/portal/applications").await;
+    assert!(
+        applicant.text("h1").await.contains("Se connecter"),
+        "French from the browser"
+    );
+    applicant.shot("01-login").await;
+    applicant.login("applicant").await;
+    applicant.click("a[href='/portal/applications/new']").await;
+    assert_eq!(applicant.text("h1").await, "Nouvelle demande");
+    applicant.fill("holder", &w.did().unwrap()).await;
+    applicant
+        .fill("importer_name", "Reptilienhaus Berlin GmbH")
+        .await;
+    applicant
+        .fill("importer_address", "Unter den Linden 5, 10117 Berlin")
+        .await;
+    applicant.fill("importer_country", "DE").await;
+    applicant
+        .fill("exporter_name", "Volta Reptile Farm Ltd")
+        .await;
+    applicant
+        .fill("exporter_address", "PO Box 1203, Accra")
+        .await;
+    applicant.click("#live_transport").await;
+    applicant.fill("species_lookup", "ball py").await;
+    applicant.click("button[value=lookup]").await;
+    assert!(applicant.text("#taxa").await.contains("Python regius"));
+    assert_eq!(
+        applicant.value("importer_name").await,
+        "Reptilienhaus Berlin GmbH",
+        "a lookup keeps what was typed"
+    );
+    applicant.fill("bA_scientific_name", "Python regius").await;
+    applicant
+        .fill("bA_description", "juvenile, unsexed, hatched 2026")
+        .await;
+    applicant.fill("bA_term", "LIV").await;
+    applicant.choose("bA_source", "R").await;
+    applicant.fill("bA_quantity", "fifty").await;
+    applicant.click("button[value=lookup]").await;
+    assert_eq!(
+        applicant.value("bA_appendix").await,
+        "II",
+        "the checklist fills the Appendix"
+    );
+    applicant.click("button[value=save]").await;
+    let error = applicant.text("#err-block-A").await;
+    assert!(error.contains("quantity"), "next to block A: {error}");
+    assert_eq!(
+        applicant.value("bA_quantity").await,
+        "fifty",
+        "kept as typed"
+    );
+    assert_eq!(applicant.value("id").await, "", "nothing was saved");
+    applicant.shot("02-application-form-errors").await;
+    applicant.fill("bA_quantity", "50").await;
+    applicant.fill("importer_name", " ").await;
+    applicant.click("button[value=submit]").await;
+    // The draft is kept, but a permit without an importer's name cannot be submitted.
+    assert!(applicant.value("id").await.starts_with("GH-A"));
+    assert!(
+        !applicant.text("#err-box-3").await.is_empty(),
+        "the problem of box 3 is shown next to it"
+    );
+    applicant
+        .fill("importer_name", "Reptilienhaus Berlin GmbH")
+        .await;
+    applicant.click("button[value=submit]").await;
+    assert!(
+        applicant
+            .body()
+            .await
+            .contains("Soumise à l'organe de gestion"),
+        "{}",
+        applicant.body().await
+    );
+    let url = applicant.c.current_url().await.unwrap();
+    let id = url
+        .path()
+        .trim_start_matches("/portal/applications/")
+        .to_owned();
+    applicant.shot("03-application-submitted").await;
+    // The account keeps the language: switched to English and back, it stays as chosen.
+    applicant.choose("lang", "en").await;
+    applicant
+        .click("header form[action='/portal/language'] button")
+        .await;
+    assert!(applicant.body().await.contains("Application"));
+    applicant.choose("lang", "fr").await;
+    applicant
+        .click("header form[action='/portal/language'] button")
+        .await;
+    assert_eq!(
+        applicant
+            .c
+            .find(Locator::Css("html"))
+            .await
+            .unwrap()
+            .attr("lang")
+            .await
+            .unwrap()
+            .as_deref(),
+        Some("fr")
+    );
+
+    // The MA officer: the queue, a refusal of the rules (no SA finding yet), then the SA.
+    let ma = Browser::open(driver, gh, "en").await;
+    ma.login("ma-officer").await;
+    assert!(ma.text("main").await.contains(&id), "the queue has it");
+    ma.shot("04-ma-queue").await;
+    ma.click(&format!("a[href='/portal/applications/{id}']"))
+        .await;
+    assert!(ma.body().await.contains("Needs a non-detriment finding"));
+    ma.shot("05-ma-application").await;
+    ma.click(&format!("form[action$='/{id}/approve'] button"))
+        .await;
+    assert!(
+        ma.text("p[role=alert]").await.contains("non-detriment"),
+        "the rules refuse it"
+    );
+    ma.click(&format!("form[action$='/{id}/request-advice'] button"))
+        .await;
+    assert!(ma.body().await.contains("Sent to the Scientific Authority"));
+
+    let sa = Browser::open(driver, gh, "en").await;
+    sa.login("sa-officer").await;
+    assert!(sa.body().await.contains(&id));
+    sa.click(&format!("a[href='/portal/applications/{id}']"))
+        .await;
+    sa.click(&format!("form[action$='/{id}/advice'] button"))
+        .await;
+    assert!(
+        sa.c.find(Locator::Css("#finding:invalid")).await.is_ok()
+            && !sa.body().await.contains("Advice given"),
+        "the browser asks for the finding before sending"
+    );
+    sa.fill("finding", "ranched stock within the national quota")
+        .await;
+    sa.shot("06-sa-advice").await;
+    sa.click(&format!("form[action$='/{id}/advice'] button"))
+        .await;
+    assert!(sa.body().await.contains("Advice given"));
+    sa.close().await;
+
+    ma.go(&format!("/portal/applications/{id}")).await;
+    ma.click(&format!("form[action$='/{id}/approve'] button"))
+        .await;
+    assert!(ma.body().await.contains("Approved"));
+    ma.fill("reference", "GCB-7781").await;
+    ma.fill("amount", "40").await;
+    ma.click(&format!("form[action$='/{id}/payment'] button"))
+        .await;
+    assert_eq!(
+        ma.value("reference").await,
+        "GCB-7781",
+        "kept after a refusal"
+    );
+    ma.fill("amount", "50.00").await;
+    ma.click(&format!("form[action$='/{id}/payment'] button"))
+        .await;
+    assert!(ma.body().await.contains("Payment recorded"));
+    ma.click(&format!("form[action$='/{id}/issue'] button"))
+        .await;
+    assert!(ma.body().await.contains("anchored in the log"));
+    let permit_url = ma.c.current_url().await.unwrap();
+    let permit_path = permit_url.path().to_owned();
+    let permit = permit_path
+        .trim_start_matches("/portal/permits/")
+        .to_owned();
+    assert!(permit.starts_with("GH/GH20"), "{permit}");
+    ma.shot("07-ma-permit-issued").await;
+
+    // The applicant takes it into the wallet from the offer.
+    applicant.go(&permit_path).await;
+    applicant.click("form[action$='/offer'] button").await;
+    let tx_code = applicant.text("#tx-code").await;
+    let uri = applicant
+        .c
+        .find(Locator::Css("code.wrap"))
+        .await
+        .unwrap()
+        .prop("textContent")
+        .await
+        .unwrap()
+        .unwrap();
+    applicant.shot("08-applicant-offer-qr").await;
+    let parsed = wallet::receive::parse_offer(&uri).unwrap();
+    let got = wallet::receive::receive(&parsed, Some(&tx_code), &w.holder_key().unwrap()).unwrap();
+    w.add(got.credential, None, Some(got.issuer_url)).unwrap();
+    w.save().unwrap();
+    applicant.close().await;
+
+    // Ghana's customs: challenge, presentation, verdict, endorsement.
+    let customs = Browser::open(driver, gh, "en").await;
+    customs.login("customs-officer").await;
+    customs
+        .click("form[action='/portal/customs/challenge'] button")
+        .await;
+    let challenge = customs.text("#challenge-value").await;
+    let domain = customs.text("#domain-value").await;
+    customs.shot("09-customs-challenge").await;
+    customs.paste("presentation", "{ not json").await;
+    customs
+        .click("form[action='/portal/customs/verify'] button")
+        .await;
+    assert!(
+        customs
+            .text("#presentation-error")
+            .await
+            .contains("not a presentation")
+    );
+    assert_eq!(customs.value("challenge").await, challenge, "kept");
+    customs
+        .paste("presentation", &present(&w, &permit, &challenge, &domain))
+        .await;
+    customs
+        .click("form[action='/portal/customs/verify'] button")
+        .await;
+    assert!(
+        customs.text("#verdict").await.contains("Valid"),
+        "{}",
+        customs.body().await
+    );
+    customs.shot("10-customs-verdict").await;
+    customs.fill("port", "Kotoka International Airport").await;
+    customs.fill("q_A", "48").await;
+    customs.click("form[action$='/endorsement'] button").await;
+    assert!(customs.body().await.contains("Export endorsed"));
+    customs.close().await;
+
+    // Germany's customs, in Spanish, from their replica; then the import confirmed over EPIX.
+    let importer = Browser::open(driver, de, "es").await;
+    importer.login("customs-officer").await;
+    assert_eq!(importer.text("h1").await, "Control fronterizo");
+    let deadline = Instant::now() + Duration::from_secs(60);
+    loop {
+        importer.go("/portal/customs").await;
+        importer
+            .click("form[action='/portal/customs/challenge'] button")
+            .await;
+        let challenge = importer.text("#challenge-value").await;
+        let domain = importer.text("#domain-value").await;
+        importer
+            .paste("presentation", &present(&w, &permit, &challenge, &domain))
+            .await;
+        importer.choose("purpose", "import").await;
+        importer
+            .click("form[action='/portal/customs/verify'] button")
+            .await;
+        if importer.c.find(Locator::Css("#verdict.pass")).await.is_ok() {
+            break;
+        }
+        assert!(
+            Instant::now() < deadline,
+            "never valid at the importing node: {}",
+            importer.body().await
+        );
+        tokio::time::sleep(Duration::from_millis(500)).await;
+    }
+    importer.shot("11-import-verdict-es").await;
+    importer.fill("q_A", "48").await;
+    importer.click("form[action$='/confirm'] button").await;
+    assert!(
+        importer.body().await.contains("Importación confirmada"),
+        "{}",
+        importer.body().await
+    );
+    importer.close().await;
+
+    // The MA sees the permit used up, on its dashboard too.
+    ma.go(&permit_path).await;
+    assert!(ma.body().await.contains("import confirmed"));
+    ma.go("/portal/dashboard").await;
+    let table = ma.text("#by-status").await;
+    assert!(table.contains("import confirmed"), "{table}");
+    assert!(ma.c.find(Locator::Css("svg[role=img]")).await.is_ok());
+    ma.shot("12-dashboard").await;
+    // The same numbers as CSV, for the session's cookie.
+    let session =
+        ma.c.get_all_cookies()
+            .await
+            .unwrap()
+            .into_iter()
+            .find(|c| c.name() == "cites_session")
+            .unwrap();
+    let csv = e2e_support::agent()
+        .get(format!("{gh}/portal/dashboard?format=csv"))
+        .header("cookie", &format!("cites_session={}", session.value()))
+        .call()
+        .unwrap()
+        .body_mut()
+        .read_to_string()
+        .unwrap();
+    assert!(csv.contains("permits_by_status,"), "{csv}");
+    assert!(csv.contains("import_confirmed,1"), "{csv}");
+    ma.close().await;
+
+    // The Secretariat's auditor: the logs cosigned, no alert.
+    let auditor = Browser::open(driver, sec, "en").await;
+    auditor.login("auditor").await;
+    let logs = auditor.text("#logs").await;
+    assert!(logs.contains("cites.dev"), "{logs}");
+    assert!(auditor.c.find(Locator::Id("no-alerts")).await.is_ok());
+    auditor.shot("13-secretariat-network").await;
+    auditor.close().await;
+}
