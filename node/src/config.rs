@@ -101,6 +101,10 @@ pub struct Config {
     /// How long an OpenID4VCI credential offer can be redeemed, in seconds (default 7 days).
     #[serde(default, skip_serializing_if = "Option::is_none")]
     pub offer_ttl_s: Option<u64>,
+    /// Traders cannot register on the portal themselves; the administrator makes their
+    /// accounts (`cites-node user add --role applicant`).
+    #[serde(default, skip_serializing_if = "std::ops::Not::not")]
+    pub closed_registration: bool,
 }
 
 fn default_sync_slots() -> usize {
@@ -158,6 +162,7 @@ impl Config {
             notify: Default::default(),
             quotas: Vec::new(),
             allow_plain_http: false,
+            closed_registration: false,
             offer_ttl_s: None,
         }
     }

@@ -78,7 +78,7 @@ impl Browser {
             "goog:chromeOptions".into(),
             json!({
                 "args": ["--headless=new", "--no-sandbox", "--disable-gpu", "--disable-dev-shm-usage",
-                         "--window-size=1100,1400", format!("--lang={language}")],
+                         "--window-size=1100,2000", format!("--lang={language}")],
                 "prefs": { "intl.accept_languages": language },
             }),
         );
@@ -181,13 +181,42 @@ impl Browser {
         std::fs::write(self.shots.join(format!("{name}.png")), png).unwrap();
     }
 
+    /// Logs in as one of `dev`'s demo accounts.
     async fn login(&self, role: &str) {
+        self.login_as(role, &format!("cites-dev-{role}")).await;
+    }
+
+    async fn login_as(&self, user: &str, password: &str) {
         self.go("/portal").await;
-        self.fill("username", role).await;
-        self.fill("password", &format!("cites-dev-{role}")).await;
+        self.fill("username", user).await;
+        self.fill("password", password).await;
         self.click("main form button[type=submit]").await;
         let header = self.text("header").await;
-        assert!(header.contains(role), "logged in as {role}: {header}");
+        assert!(header.contains(user), "logged in as {user}: {header}");
+    }
+
+    /// What the browser's session gets at `path` (for downloads, which a headless browser
+    /// saves rather than shows).
+    async fn fetch(&self, path: &str) -> Vec<u8> {
+        let session = self
+            .c
+            .get_all_cookies()
+            .await
+            .unwrap()
+            .into_iter()
+            .find(|c| c.name() == "cites_session")
+            .expect("a session");
+        let mut r = e2e_support::agent()
+            .get(format!("{}{path}", self.base))
+            .header("cookie", &format!("cites_session={}", session.value()))
+            .call()
+            .unwrap();
+        assert_eq!(r.status(), 200, "{path}");
+        r.body_mut()
+            .with_config()
+            .limit(16 << 20)
+            .read_to_vec()
+            .unwrap()
     }
 
     async fn close(self) {
@@ -284,7 +313,27 @@ async fn journey(driver: &str, sec: &str, gh: &str, de: &str, dir: &std::path::P
         "French from the browser"
     );
     applicant.shot("01-login").await;
-    applicant.login("applicant").await;
+    // A trader registers (a mismatch first: shown next to the field, the rest kept).
+    applicant.click("a[href='/portal/register']").await;
+    applicant.fill("username", "volta-farm").await;
+    applicant.fill("name", "Volta Reptile Farm Ltd").await;
+    applicant.fill("password", "a long trader password").await;
+    applicant.fill("password2", "a long trader passw0rd").await;
+    applicant.click("main form button").await;
+    assert!(
+        applicant
+            .text("#password2-error")
+            .await
+            .contains("diffèrent")
+    );
+    assert_eq!(applicant.value("username").await, "volta-farm");
+    applicant.fill("password", "a long trader password").await;
+    applicant.fill("password2", "a long trader password").await;
+    applicant.click("main form button").await;
+    assert!(applicant.body().await.contains("Votre compte a été créé"));
+    applicant
+        .login_as("volta-farm", "a long trader password")
+        .await;
     applicant.click("a[href='/portal/applications/new']").await;
     assert_eq!(applicant.text("h1").await, "Nouvelle demande");
     applicant.fill("holder", &w.did().unwrap()).await;
@@ -464,6 +513,11 @@ async fn journey(driver: &str, sec: &str, gh: &str, de: &str, dir: &std::path::P
         .unwrap()
         .unwrap();
     applicant.shot("08-applicant-offer-qr").await;
+    // The printable permit, with the QR reference of this credential.
+    let pdf = applicant.fetch(&format!("{permit_path}/pdf")).await;
+    assert!(pdf.starts_with(b"%PDF-"), "a PDF");
+    assert!(String::from_utf8_lossy(&pdf).contains(&format!("CITES1:{permit}:")));
+    std::fs::write(applicant.shots.join("08-permit.pdf"), &pdf).unwrap();
     let parsed = wallet::receive::parse_offer(&uri).unwrap();
     let got = wallet::receive::receive(&parsed, Some(&tx_code), &w.holder_key().unwrap()).unwrap();
     w.add(got.credential, None, Some(got.issuer_url)).unwrap();
@@ -555,22 +609,8 @@ async fn journey(driver: &str, sec: &str, gh: &str, de: &str, dir: &std::path::P
     assert!(table.contains("import confirmed"), "{table}");
     assert!(ma.c.find(Locator::Css("svg[role=img]")).await.is_ok());
     ma.shot("12-dashboard").await;
-    // The same numbers as CSV, for the session's cookie.
-    let session =
-        ma.c.get_all_cookies()
-            .await
-            .unwrap()
-            .into_iter()
-            .find(|c| c.name() == "cites_session")
-            .unwrap();
-    let csv = e2e_support::agent()
-        .get(format!("{gh}/portal/dashboard?format=csv"))
-        .header("cookie", &format!("cites_session={}", session.value()))
-        .call()
-        .unwrap()
-        .body_mut()
-        .read_to_string()
-        .unwrap();
+    // The same numbers as CSV.
+    let csv = String::from_utf8(ma.fetch("/portal/dashboard?format=csv").await).unwrap();
     assert!(csv.contains("permits_by_status,"), "{csv}");
     assert!(csv.contains("import_confirmed,1"), "{csv}");
     ma.close().await;

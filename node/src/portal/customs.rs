@@ -220,9 +220,9 @@ fn verdict_markup(v: &Visitor, body: &Value) -> Markup {
 /// confirmation to the issuing Party at import.
 fn record_form(v: &Visitor, permit: &contracts::Permit, purpose: &str, own: bool) -> Markup {
     let key = permit.key();
-    let (verb, title) = match (purpose, own) {
-        ("export", true) => ("endorsement", Msg::EndorseExport),
-        ("import", _) => ("confirm", Msg::ConfirmImport),
+    let (verb, title, button) = match (purpose, own) {
+        ("export", true) => ("endorsement", Msg::EndorseExport, Msg::RecordEndorsement),
+        ("import", _) => ("confirm", Msg::ConfirmImport, Msg::SendConfirmation),
         _ => return html! {},
     };
     html! {
@@ -258,7 +258,7 @@ fn record_form(v: &Visitor, permit: &contracts::Permit, purpose: &str, own: bool
                     input id="transport_document" name="transport_document";
                 }
             }
-            button type="submit" { (v.t(title)) }
+            button type="submit" { (v.t(button)) }
         }
     }
 }

@@ -13,6 +13,7 @@ mod applicant;
 mod customs;
 mod i18n;
 mod oversight;
+mod print;
 mod workflow;
 
 use std::collections::BTreeMap;
@@ -49,6 +50,7 @@ pub fn routes() -> Router<Arc<AppState>> {
     Router::new()
         .route("/portal", get(start))
         .route("/portal/login", get(login_page).post(login))
+        .route("/portal/register", get(register_page).post(register))
         .route("/portal/logout", post(logout))
         .route("/portal/language", post(language))
         .route("/portal/style.css", get(style))
@@ -62,6 +64,10 @@ pub fn routes() -> Router<Arc<AppState>> {
         .route("/portal/applications/{id}/{verb}", post(workflow::act))
         .route("/portal/queue", get(workflow::queue))
         .route("/portal/permits/{party}/{number}", get(workflow::permit))
+        .route(
+            "/portal/permits/{party}/{number}/pdf",
+            get(workflow::permit_pdf),
+        )
         .route(
             "/portal/permits/{party}/{number}/{verb}",
             post(workflow::permit_act),
@@ -132,6 +138,13 @@ impl Visitor {
             Some(expected) if bool::from(expected.as_bytes().ct_eq(sent)) => Ok(caller),
             _ => Err(self.refusal(StatusCode::FORBIDDEN, self.t(Msg::FormExpired))),
         }
+    }
+
+    /// Whether an anonymous form (login, registration) carries this browser's nonce back.
+    fn nonce_matches(&self, form: &Form) -> bool {
+        self.login_nonce.as_deref().is_some_and(|n| {
+            !n.is_empty() && bool::from(n.as_bytes().ct_eq(form.get("nonce").as_bytes()))
+        })
     }
 
     /// A page that says why not.
@@ -414,6 +427,9 @@ fn login_markup(
 ) -> Markup {
     html! {
         h1 { (v.t(Msg::LogIn)) }
+        @if v.path.contains("registered=") {
+            p role="status" class="ok" { (v.t(Msg::Registered)) }
+        }
         @if let Some(e) = error {
             p role="alert" class="bad" id="login-error" { (e) }
         }
@@ -431,6 +447,135 @@ fn login_markup(
                 input id="password" name="password" type="password" autocomplete="current-password" required;
             }
             p { button type="submit" { (v.t(Msg::LogIn)) } }
+        }
+        p { (v.t(Msg::NoAccountYet)) " " a href="/portal/register" { (v.t(Msg::Register)) } }
+    }
+}
+
+/// What the registration form shows: the values typed (never the passwords) and problems by
+/// field.
+#[derive(Default)]
+struct Registration {
+    username: String,
+    name: String,
+    email: String,
+    problems: BTreeMap<&'static str, String>,
+}
+
+fn register_markup(v: &Visitor, r: &Registration, nonce: &str) -> Markup {
+    let field = |id: &'static str,
+                 label: Msg,
+                 kind: &str,
+                 value: &str,
+                 hint: Option<Msg>,
+                 auto: &str| {
+        let err = format!("{id}-error");
+        html! {
+            p {
+                label for=(id) { (v.t(label)) }
+                br;
+                input id=(id) name=(id) type=(kind) value=(value) autocomplete=(auto)
+                    aria-describedby=(err) aria-invalid=[r.problems.contains_key(id).then_some("true")];
+                @if let Some(h) = hint { br; small { (v.t(h)) } }
+                @if let Some(p) = r.problems.get(id) {
+                    br;
+                    span id=(err) role="alert" class="bad" { (p) }
+                }
+            }
+        }
+    };
+    html! {
+        h1 { (v.t(Msg::Register)) }
+        p { (v.t(Msg::RegisterExplained)) }
+        form method="post" action="/portal/register" novalidate {
+            input type="hidden" name="nonce" value=(nonce);
+            (field("username", Msg::Username, "text", &r.username, Some(Msg::UsernameHint), "username"))
+            (field("name", Msg::FullName, "text", &r.name, None, "name"))
+            (field("email", Msg::EmailOptional, "email", &r.email, None, "email"))
+            (field("password", Msg::Password, "password", "", Some(Msg::PasswordHint), "new-password"))
+            (field("password2", Msg::PasswordAgain, "password", "", None, "new-password"))
+            p { button type="submit" { (v.t(Msg::Register)) } }
+        }
+    }
+}
+
+/// The form, with a login nonce cookie set when the browser has none yet.
+fn with_nonce(
+    v: &Visitor,
+    status: StatusCode,
+    page: impl FnOnce(&str) -> Html<String>,
+) -> Response {
+    let (nonce, set) = login_nonce(v);
+    let mut r = (status, page(&nonce)).into_response();
+    if let Some(set) = set {
+        r.headers_mut().insert(header::SET_COOKIE, set);
+    }
+    r
+}
+
+async fn register_page(State(s): State<Arc<AppState>>, v: Visitor) -> Response {
+    if s.config.closed_registration {
+        return v.refusal(StatusCode::FORBIDDEN, v.t(Msg::RegistrationClosed));
+    }
+    with_nonce(&v, StatusCode::OK, |nonce| {
+        v.page(
+            v.t(Msg::Register),
+            register_markup(&v, &Registration::default(), nonce),
+        )
+    })
+}
+
+/// `POST /portal/register`: a trader's own applicant account.
+async fn register(State(s): State<Arc<AppState>>, v: Visitor, form: Form) -> Response {
+    if s.config.closed_registration {
+        return v.refusal(StatusCode::FORBIDDEN, v.t(Msg::RegistrationClosed));
+    }
+    let mut r = Registration {
+        username: form.get("username").to_owned(),
+        name: form.get("name").to_owned(),
+        email: form.get("email").to_owned(),
+        problems: BTreeMap::new(),
+    };
+    let again = |status: StatusCode, r: &Registration| {
+        with_nonce(&v, status, |nonce| {
+            v.page(v.t(Msg::Register), register_markup(&v, r, nonce))
+        })
+    };
+    if !v.nonce_matches(&form) {
+        r.problems
+            .insert("username", v.t(Msg::FormExpired).to_owned());
+        return again(StatusCode::FORBIDDEN, &r);
+    }
+    let password = form.fields().get("password").cloned().unwrap_or_default();
+    if form.fields().get("password2") != Some(&password) {
+        r.problems
+            .insert("password2", v.t(Msg::PasswordsDiffer).to_owned());
+        return again(StatusCode::BAD_REQUEST, &r);
+    }
+    let account = crate::auth::NewAccount {
+        username: &r.username,
+        name: &r.name,
+        role: Role::Applicant,
+        password: &password,
+        email: form.opt("email"),
+    };
+    let who = crate::audit::Who {
+        user: r.username.clone(),
+        role: Role::Applicant,
+    };
+    match crate::auth::add_user(&s, &who, &v.info, account).await {
+        Ok(_) => see_other("/portal/login?registered=1"),
+        Err(e) => {
+            use crate::users::UserError as E;
+            let field = match &e {
+                E::Exists(_) | E::BadUsername(_) | E::Unknown(_) => "username",
+                E::EmptyName => "name",
+                E::WeakPassword => "password",
+                E::BadEmail(_) => "email",
+                E::Internal(e) => return crate::http::internal(anyhow::anyhow!("{e:#}")),
+            };
+            r.problems.insert(field, e.to_string());
+            again(StatusCode::BAD_REQUEST, &r)
         }
     }
 }
@@ -464,9 +609,6 @@ async fn login_page(v: Visitor, Query(q): Query<Next>) -> Response {
 async fn login(State(s): State<Arc<AppState>>, v: Visitor, form: Form) -> Response {
     let next = safe_next(form.opt("next")).to_owned();
     let username = form.get("username").to_owned();
-    let nonce_ok = v.login_nonce.as_deref().is_some_and(|n| {
-        !n.is_empty() && bool::from(n.as_bytes().ct_eq(form.get("nonce").as_bytes()))
-    });
     let again = |status: StatusCode, error: &str| {
         let (nonce, set) = login_nonce(&v);
         let mut r = (
@@ -482,7 +624,7 @@ async fn login(State(s): State<Arc<AppState>>, v: Visitor, form: Form) -> Respon
         }
         r
     };
-    if !nonce_ok {
+    if !v.nonce_matches(&form) {
         return again(StatusCode::FORBIDDEN, v.t(Msg::FormExpired));
     }
     let body = crate::auth::Login::new(username.clone(), form.get("password").to_owned());

@@ -629,6 +629,7 @@ fn permit_page(
         }
         h2 { (v.t(Msg::Reference)) }
         p { (v.t(Msg::ReferenceExplained)) " " code { (key) } }
+        p class="noprint" { a href={ "/portal/permits/" (key) "/pdf" } download { (v.t(Msg::DownloadPdf)) } }
         @if let Some(offer) = offer {
             h2 { (v.t(Msg::WalletOffer)) }
             p { (v.t(Msg::WalletOfferExplained)) }
@@ -721,6 +722,60 @@ pub async fn permit(
             .into_response(),
         Err(r) => r,
     }
+}
+
+/// The permit's QR reference (`CITES1:PARTY/NUMBER:DIGEST:ORIGIN:INDEX`), from this node's
+/// record and log.
+fn reference_of(s: &AppState, key: &contracts::PermitKey) -> anyhow::Result<String> {
+    let record = crate::store::permit(s.anchor.store(), key)?
+        .ok_or_else(|| anyhow::anyhow!("{key} is not a permit of this node"))?;
+    let leaf = ledger::Hash::from_hex(&record.leaf_hash)
+        .map_err(|e| anyhow::anyhow!("the stored leaf hash of {key}: {e}"))?;
+    let index = s
+        .anchor
+        .index_of(&leaf)?
+        .ok_or_else(|| anyhow::anyhow!("{key} is not in the log yet"))?;
+    Ok(format!(
+        "CITES1:{key}:{}:{}:{index}",
+        hex::encode(record.credential.digest()),
+        s.anchor.origin()
+    ))
+}
+
+/// `GET /portal/permits/{party}/{number}/pdf`: the printable permit, for whoever may read it.
+pub async fn permit_pdf(
+    State(s): State<Arc<AppState>>,
+    v: Visitor,
+    Path((party, number)): Path<(String, String)>,
+) -> Response {
+    let (_, record) = match load_permit(&s, &v, &party, &number).await {
+        Ok(r) => r,
+        Err(r) => return r,
+    };
+    let permit: contracts::Permit = match serde_json::from_value(record["permit"].clone()) {
+        Ok(p) => p,
+        Err(e) => return crate::http::internal(e.into()),
+    };
+    let reference = match reference_of(&s, &permit.key()) {
+        Ok(r) => r,
+        Err(e) => return crate::http::internal(e),
+    };
+    let document = document_name(&v, str_of(&record["permit"]["document_type"]));
+    let pdf = super::print::permit_pdf(&permit, document, &reference, v.lang);
+    let disposition = format!(
+        "inline; filename=\"{}.pdf\"",
+        permit.number.replace('"', "")
+    );
+    let mut r = pdf.into_response();
+    let h = r.headers_mut();
+    h.insert(
+        axum::http::header::CONTENT_TYPE,
+        axum::http::HeaderValue::from_static("application/pdf"),
+    );
+    if let Ok(d) = axum::http::HeaderValue::from_str(&disposition) {
+        h.insert(axum::http::header::CONTENT_DISPOSITION, d);
+    }
+    r
 }
 
 /// `POST /portal/permits/{party}/{number}/{verb}`: `offer` (a QR for the wallet), `suspend`,
