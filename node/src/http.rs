@@ -103,6 +103,7 @@ impl AppState {
 /// `#[utoipa::path]` annotation, so `/openapi.json` and the routes come from one place.
 pub fn router(state: Arc<AppState>) -> Router {
     use crate::{auth, backup, did_http, feed, metrics, permits, vcapi, witnessing, workflow};
+    use utoipa_axum::router::UtoipaMethodRouterExt;
     use utoipa_axum::routes;
     let (router, api) = utoipa_axum::router::OpenApiRouter::with_openapi(api_info())
         .routes(routes!(checkpoint))
@@ -149,6 +150,11 @@ pub fn router(state: Arc<AppState>) -> Router {
         .routes(routes!(crate::oid4vci::nonce))
         .routes(routes!(crate::oid4vci::credential))
         .routes(routes!(crate::workflow::species))
+        .routes(
+            routes!(crate::documents::upload)
+                .layer(DefaultBodyLimit::max(crate::documents::MAX_DOCUMENT + 1024)),
+        )
+        .routes(routes!(crate::documents::download))
         .routes(routes!(crate::references::resolve))
         .routes(routes!(crate::report::annual))
         .routes(routes!(crate::report::quotas))

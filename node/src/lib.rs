@@ -21,6 +21,7 @@ pub mod client;
 pub mod config;
 pub mod dev;
 pub mod did_http;
+pub mod documents;
 pub mod epix;
 pub mod feed;
 pub mod genesis_cli;

@@ -50,6 +50,7 @@ const NODE_COLUMN_FAMILIES: &[&str] = &[
     CF_REGISTRY_REPLICATED,
     CF_PERMIT_INDEX,
     crate::alerts::CF_ALERTS,
+    crate::documents::CF_DOCUMENTS,
 ];
 
 /// A column family of the node's database.

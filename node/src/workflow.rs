@@ -154,6 +154,7 @@ fn view(s: &AppState, app: &Application) -> Value {
         "listing": listing,
         "problems": problems_of(&provisional),
         "needs_scientific_advice": app.request.needs_scientific_advice(),
+        "documents": crate::documents::list(s.anchor.store(), &app.id).unwrap_or_default(),
         "waiting_for": app.stage.waiting_for(),
         "paid": app.is_paid(),
     })
@@ -175,7 +176,7 @@ pub async fn species(State(s): State<Arc<AppState>>, Query(q): Query<SpeciesQuer
 }
 
 /// Who may read `app`: its applicant, and the officers and auditors of the MA.
-fn may_read(caller: &Caller, app: &Application) -> bool {
+pub(crate) fn may_read(caller: &Caller, app: &Application) -> bool {
     match caller.role {
         Role::Applicant => app.applicant == caller.user,
         Role::MaOfficer | Role::SaOfficer | Role::Auditor => true,

@@ -408,6 +408,41 @@ async fn journey(driver: &str, sec: &str, gh: &str, de: &str, dir: &std::path::P
         .path()
         .trim_start_matches("/portal/applications/")
         .to_owned();
+    // A supporting document: a web page is refused, a PDF kept.
+    let fake = dir.join("invoice.html");
+    std::fs::write(&fake, "<html><script>alert(1)</script>").unwrap();
+    applicant
+        .c
+        .find(Locator::Id("file"))
+        .await
+        .unwrap()
+        .send_keys(fake.to_str().unwrap())
+        .await
+        .unwrap();
+    applicant
+        .click("form[enctype='multipart/form-data'] button")
+        .await;
+    assert!(applicant.body().await.contains("not a PDF, PNG or JPEG"));
+    applicant.go(&format!("/portal/applications/{id}")).await;
+    let scan = dir.join("ranch-registration.pdf");
+    std::fs::write(&scan, b"%PDF-1.4\n% the ranch's registration\n").unwrap();
+    applicant
+        .c
+        .find(Locator::Id("file"))
+        .await
+        .unwrap()
+        .send_keys(scan.to_str().unwrap())
+        .await
+        .unwrap();
+    applicant
+        .click("form[enctype='multipart/form-data'] button")
+        .await;
+    assert!(
+        applicant
+            .text("#documents")
+            .await
+            .contains("ranch-registration.pdf")
+    );
     applicant.shot("03-application-submitted").await;
     // The account keeps the language: switched to English and back, it stays as chosen.
     applicant.choose("lang", "en").await;
@@ -441,6 +476,12 @@ async fn journey(driver: &str, sec: &str, gh: &str, de: &str, dir: &std::path::P
         .await;
     assert!(ma.body().await.contains("Needs a non-detriment finding"));
     ma.shot("05-ma-application").await;
+    assert_eq!(
+        ma.fetch(&format!("/portal/applications/{id}/documents/1"))
+            .await,
+        std::fs::read(&scan).unwrap(),
+        "the officer reads what the applicant sent"
+    );
     ma.click(&format!("form[action$='/{id}/approve'] button"))
         .await;
     assert!(

@@ -558,3 +558,68 @@ pub async fn save(State(s): State<Arc<AppState>>, v: Visitor, form: Form) -> Res
     f.notice = Some(Msg::DraftSaved);
     show(&s, &v, StatusCode::OK, &f)
 }
+
+/// `POST /portal/applications/{id}/documents` (multipart: `csrf`, `file`): a supporting
+/// document, checked and kept by the API's rules.
+pub async fn attach(
+    State(s): State<Arc<AppState>>,
+    v: Visitor,
+    Path(id): Path<String>,
+    mut multipart: axum::extract::Multipart,
+) -> Response {
+    let path = format!("/portal/applications/{id}");
+    let (mut csrf, mut file) = (String::new(), None);
+    loop {
+        match multipart.next_field().await {
+            Ok(Some(field)) => match field.name() {
+                Some("csrf") => csrf = field.text().await.unwrap_or_default(),
+                Some("file") => {
+                    let name = field.file_name().unwrap_or("").to_owned();
+                    match field.bytes().await {
+                        Ok(bytes) => file = Some((name, bytes)),
+                        Err(e) => return v.refusal(StatusCode::BAD_REQUEST, &e.body_text()),
+                    }
+                }
+                _ => {}
+            },
+            Ok(None) => break,
+            Err(e) => return v.refusal(e.status(), &e.body_text()),
+        }
+    }
+    let caller = match v.require_token(&path, &[Role::Applicant], &csrf) {
+        Ok(c) => c.clone(),
+        Err(r) => return r,
+    };
+    let Some((name, bytes)) = file.filter(|(_, b)| !b.is_empty()) else {
+        return see_other(&format!("{path}?done=no-file"));
+    };
+    match crate::documents::add(&s, &caller, &v.info, &id, &name, &bytes).await {
+        Ok(_) => see_other(&format!("{path}?done=document")),
+        Err(r) => {
+            let answer = Answer::of(r).await;
+            v.refusal(answer.status, &answer.detail())
+        }
+    }
+}
+
+/// `GET /portal/applications/{id}/documents/{n}`: the file, for whoever may read the
+/// application.
+pub async fn document(
+    State(s): State<Arc<AppState>>,
+    v: Visitor,
+    Path((id, n)): Path<(String, u32)>,
+) -> Response {
+    let caller = match v.require(
+        &format!("/portal/applications/{id}"),
+        &[
+            Role::Applicant,
+            Role::MaOfficer,
+            Role::SaOfficer,
+            Role::Auditor,
+        ],
+    ) {
+        Ok(c) => c.clone(),
+        Err(r) => return r,
+    };
+    crate::documents::download(State(s), caller, Path((id, n))).await
+}

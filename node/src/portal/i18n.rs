@@ -323,6 +323,12 @@ catalogue! {
     NoAccountYet => "No account yet?", "Pas encore de compte ?", "¿Aún no tiene cuenta?";
     DownloadPdf => "Printable permit (PDF)", "Permis imprimable (PDF)", "Permiso imprimible (PDF)";
     PrintedNote => "The credential in the holder's wallet is the permit; this page is its printout. Scan the code, or give the reference to any node of the network, to check that it is anchored and still valid.", "Le justificatif dans le portefeuille du titulaire est le permis ; cette page en est l'impression. Scannez le code, ou donnez la référence à tout nœud du réseau, pour vérifier qu'il est ancré et encore valable.", "La credencial en la cartera del titular es el permiso; esta página es su impresión. Escanee el código, o dé la referencia a cualquier nodo de la red, para comprobar que está anclado y sigue siendo válido.";
+    Documents => "Supporting documents", "Pièces justificatives", "Documentos justificativos";
+    NoDocuments => "No document attached.", "Aucune pièce jointe.", "Ningún documento adjunto.";
+    AttachDocument => "Attach a document (PDF, PNG or JPEG, at most 4 MiB)", "Joindre une pièce (PDF, PNG ou JPEG, 4 Mio au plus)", "Adjuntar un documento (PDF, PNG o JPEG, 4 MiB como máximo)";
+    Attach => "Attach", "Joindre", "Adjuntar";
+    DoneDocument => "Document attached.", "Pièce jointe.", "Documento adjuntado.";
+    NoFileChosen => "Choose a file first.", "Choisissez d'abord un fichier.", "Elija primero un archivo.";
     Permitted => "Permitted", "Autorisé", "Autorizado";
     QuantityCrossing => "Quantity crossing", "Quantité qui passe", "Cantidad que cruza";
     Port => "Port of export", "Port d'exportation", "Puerto de exportación";

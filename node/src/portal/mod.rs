@@ -61,6 +61,16 @@ pub fn routes() -> Router<Arc<AppState>> {
         )
         .route("/portal/applications/{id}", get(workflow::application))
         .route("/portal/applications/{id}/edit", get(applicant::edit_form))
+        .route(
+            "/portal/applications/{id}/documents",
+            post(applicant::attach).layer(axum::extract::DefaultBodyLimit::max(
+                crate::documents::MAX_DOCUMENT + 16 * 1024,
+            )),
+        )
+        .route(
+            "/portal/applications/{id}/documents/{n}",
+            get(applicant::document),
+        )
         .route("/portal/applications/{id}/{verb}", post(workflow::act))
         .route("/portal/queue", get(workflow::queue))
         .route("/portal/permits/{party}/{number}", get(workflow::permit))
@@ -132,10 +142,19 @@ impl Visitor {
         roles: &[Role],
         form: &Form,
     ) -> Result<&Caller, Response> {
+        self.require_token(path, roles, form.get("csrf"))
+    }
+
+    /// As [`Visitor::require_form`], for a form read otherwise (a file upload).
+    pub fn require_token(
+        &self,
+        path: &str,
+        roles: &[Role],
+        sent: &str,
+    ) -> Result<&Caller, Response> {
         let caller = self.require(path, roles)?;
-        let sent = form.get("csrf").as_bytes();
         match &self.csrf {
-            Some(expected) if bool::from(expected.as_bytes().ct_eq(sent)) => Ok(caller),
+            Some(expected) if bool::from(expected.as_bytes().ct_eq(sent.as_bytes())) => Ok(caller),
             _ => Err(self.refusal(StatusCode::FORBIDDEN, self.t(Msg::FormExpired))),
         }
     }

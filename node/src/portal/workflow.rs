@@ -84,6 +84,8 @@ fn done_name(v: &Visitor, verb: &str) -> Option<&'static str> {
         "cancel" => Msg::DoneCancelled,
         "suspend" => Msg::DoneSuspended,
         "reinstate" => Msg::DoneReinstated,
+        "document" => Msg::DoneDocument,
+        "no-file" => Msg::NoFileChosen,
         "endorsed" => Msg::DoneEndorsed,
         "confirmed" => Msg::DoneConfirmed,
         _ => return None,
@@ -443,6 +445,33 @@ fn application_page(
         }
         @if let Some(reason) = app["decision"]["reason"].as_str() {
             p { (v.t(Msg::RefusalReason)) ": " (reason) }
+        }
+        h2 { (v.t(Msg::Documents)) }
+        @let documents = view["documents"].as_array().cloned().unwrap_or_default();
+        @if documents.is_empty() {
+            p { (v.t(Msg::NoDocuments)) }
+        } @else {
+            ul id="documents" {
+                @for d in &documents {
+                    li {
+                        a href={ "/portal/applications/" (str_of(&app["id"])) "/documents/" (d["n"]) } download { (str_of(&d["name"])) }
+                        " · " (d["size"].as_u64().unwrap_or(0).div_ceil(1024)) " KiB · " (str_of(&d["content_type"]))
+                        " · " small { "SHA-256 " code { (str_of(&d["sha256"]).get(..16).unwrap_or("")) "…" } }
+                    }
+                }
+            }
+        }
+        @if role == Role::Applicant && matches!(str_of(&app["stage"]), "draft" | "submitted" | "awaiting_advice" | "advised") {
+            form method="post" enctype="multipart/form-data" action={ "/portal/applications/" (str_of(&app["id"])) "/documents" } {
+                (v.csrf_field())
+                p {
+                    label for="file" { (v.t(Msg::AttachDocument)) }
+                    br;
+                    input type="file" id="file" name="file" accept="application/pdf,image/png,image/jpeg";
+                    " "
+                    button type="submit" { (v.t(Msg::Attach)) }
+                }
+            }
         }
         h2 { (v.t(Msg::WhatYouCanDo)) }
         (actions(v, role, app, view, typed))
