@@ -241,10 +241,16 @@ pub async fn run_until_signal(configs: Vec<Config>) -> anyhow::Result<()> {
     }
     println!();
     for n in &nodes {
-        println!("  {:<34} http://{}/", n.config.name, n.addr);
+        println!(
+            "  {:<34} http://{}/   portal: http://{}/portal",
+            n.config.name, n.addr, n.addr
+        );
     }
     if dev {
-        println!("\nLogins on every node (POST /auth/login with {{\"username\", \"password\"}}):");
+        println!(
+            "\nLogins on every node, in the portal or with POST /auth/login (browsers share cookies \
+             across ports: open each node's portal in its own private window):"
+        );
         for role in dev::DEMO_ROLES {
             println!(
                 "  {:<16} password {}",

@@ -75,6 +75,7 @@ pub fn home(
             body {
                 main {
                     h1 { (config.name) }
+                    p { a href="/portal" { "Open the portal" } " (applicants, officers, customs, auditors; English, français, español)" }
                     p { (role) " · Party " (config.party) " (" (config.party.name()) ")" }
                     h2 { "Anchor log" }
                     table {

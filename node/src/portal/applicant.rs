@@ -12,7 +12,7 @@ use contracts::application::Request;
 use maud::{Markup, html};
 use serde_json::{Map, Value, json};
 
-use super::workflow::document_name;
+use super::workflow::{PURPOSES, document_name, purpose_name};
 use super::{Answer, Form, Msg, Visitor, see_other};
 use crate::http::{AppState, JsonBody};
 use crate::users::Role;
@@ -20,20 +20,6 @@ use crate::users::Role;
 /// Species blocks the form offers (boxes 7-12 of the standard form have four).
 const BLOCKS: [&str; 4] = ["A", "B", "C", "D"];
 
-const PURPOSES: [(&str, Msg); 12] = [
-    ("T", Msg::PurposeT),
-    ("Z", Msg::PurposeZ),
-    ("G", Msg::PurposeG),
-    ("Q", Msg::PurposeQ),
-    ("S", Msg::PurposeS),
-    ("H", Msg::PurposeH),
-    ("P", Msg::PurposeP),
-    ("M", Msg::PurposeM),
-    ("E", Msg::PurposeE),
-    ("N", Msg::PurposeN),
-    ("B", Msg::PurposeB),
-    ("L", Msg::PurposeL),
-];
 const SOURCES: [&str; 11] = ["W", "R", "D", "A", "C", "F", "I", "O", "U", "X", "Y"];
 const APPENDICES: [&str; 3] = ["I", "II", "III"];
 
@@ -274,7 +260,7 @@ fn form_page(s: &AppState, v: &Visitor, f: &Filled) -> Markup {
         .collect();
     let purposes: Vec<(String, String)> = PURPOSES
         .iter()
-        .map(|(c, m)| ((*c).to_owned(), format!("{c} — {}", v.t(*m))))
+        .map(|(c, _)| ((*c).to_owned(), purpose_name(v, c)))
         .collect();
     let codes = |list: &[&str]| -> Vec<(String, String)> {
         list.iter()

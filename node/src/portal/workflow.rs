@@ -69,6 +69,30 @@ pub fn document_name(v: &Visitor, doc: &str) -> &'static str {
     })
 }
 
+/// The purposes of box 5a, by code.
+pub const PURPOSES: [(&str, Msg); 12] = [
+    ("T", Msg::PurposeT),
+    ("Z", Msg::PurposeZ),
+    ("G", Msg::PurposeG),
+    ("Q", Msg::PurposeQ),
+    ("S", Msg::PurposeS),
+    ("H", Msg::PurposeH),
+    ("P", Msg::PurposeP),
+    ("M", Msg::PurposeM),
+    ("E", Msg::PurposeE),
+    ("N", Msg::PurposeN),
+    ("B", Msg::PurposeB),
+    ("L", Msg::PurposeL),
+];
+
+/// A purpose code with its name in the visitor's language (`T — commercial`).
+pub fn purpose_name(v: &Visitor, code: &str) -> String {
+    match PURPOSES.iter().find(|(c, _)| *c == code) {
+        Some((c, m)) => format!("{c} — {}", v.t(*m)),
+        None => code.to_owned(),
+    }
+}
+
 /// What a completed action is called in the confirmation line.
 fn done_name(v: &Visitor, verb: &str) -> Option<&'static str> {
     Some(v.t(match verb {
@@ -242,7 +266,7 @@ pub fn boxes(v: &Visitor, doc: &Value) -> Markup {
             @if doc["exporter"].is_object() {
                 tr { th scope="row" { "4 · " (v.t(Msg::Exporter)) } td { (party(&doc["exporter"])) } }
             }
-            tr { th scope="row" { "5a · " (v.t(Msg::Purpose)) } td { (str_of(&doc["purpose"])) } }
+            tr { th scope="row" { "5a · " (v.t(Msg::Purpose)) } td { (purpose_name(v, str_of(&doc["purpose"]))) } }
         }
         table {
             thead { tr {
