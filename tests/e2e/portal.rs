@@ -665,3 +665,97 @@ async fn journey(driver: &str, sec: &str, gh: &str, de: &str, dir: &std::path::P
     auditor.shot("13-secretariat-network").await;
     auditor.close().await;
 }
+
+/// A form posted from elsewhere (no token, another session's token, no login nonce) is refused
+/// and changes nothing; a page of the portal needs a login, and the wrong role gets a refusal.
+#[test]
+fn portal_forms_without_their_token_change_nothing() {
+    let ma = crate::workflow::start();
+    let key = credentials::keys::SecretKey::from_seed(&[7; 32]);
+    let holder = credentials::Signer::holder(key).unwrap().public().did_key();
+    let id = crate::workflow::new_application_for(&ma, "export_permit", &holder);
+    let applicant = ma.as_("applicant");
+    // Redirects not followed: a form's answer is a 303.
+    let agent: ureq::Agent = ureq::Agent::config_builder()
+        .http_status_as_error(false)
+        .max_redirects(0)
+        .build()
+        .into();
+    let post = |cookie: &str, path: &str, form: &str| {
+        let mut r = agent
+            .post(format!("{}{path}", ma.url()))
+            .header("cookie", cookie)
+            .header("content-type", "application/x-www-form-urlencoded")
+            .send(form)
+            .unwrap();
+        let status = r.status().as_u16();
+        (status, r.body_mut().read_to_string().unwrap_or_default())
+    };
+    let stage = || {
+        applicant.get(&format!("/applications/{id}")).1["application"]["stage"]
+            .as_str()
+            .unwrap()
+            .to_owned()
+    };
+    let submit = format!("/portal/applications/{id}/submit");
+    let (status, page) = post(&applicant.auth.1, &submit, "");
+    assert_eq!(status, 403, "no token: {page}");
+    assert!(page.contains("expired"));
+    // The MA officer's token is not the applicant's.
+    let officer_page = e2e_support::agent()
+        .get(format!("{}/portal/queue", ma.url()))
+        .header("cookie", &ma.as_("ma-officer").auth.1)
+        .call()
+        .unwrap()
+        .body_mut()
+        .read_to_string()
+        .unwrap();
+    let token = officer_page
+        .split("name=\"csrf\" value=\"")
+        .nth(1)
+        .and_then(|rest| rest.split('"').next())
+        .unwrap()
+        .to_owned();
+    assert_eq!(token.len(), 64);
+    let (status, _) = post(&applicant.auth.1, &submit, &format!("csrf={token}"));
+    assert_eq!(status, 403, "another session's token");
+    assert_eq!(stage(), "draft", "nothing changed");
+    // With its own token, the same form works.
+    let own = e2e_support::agent()
+        .get(format!("{}/portal/applications/{id}", ma.url()))
+        .header("cookie", &applicant.auth.1)
+        .call()
+        .unwrap()
+        .body_mut()
+        .read_to_string()
+        .unwrap();
+    let token = own
+        .split("name=\"csrf\" value=\"")
+        .nth(1)
+        .and_then(|rest| rest.split('"').next())
+        .unwrap()
+        .to_owned();
+    let (status, _) = post(&applicant.auth.1, &submit, &format!("csrf={token}"));
+    assert_eq!(status, 303);
+    assert_eq!(stage(), "submitted");
+
+    // A login posted without the browser's nonce is refused before the password is checked.
+    let (status, _) = post(
+        "",
+        "/portal/login",
+        "username=applicant&password=x&nonce=abc",
+    );
+    assert_eq!(status, 403);
+    // Anonymous: to the login page, then back; the wrong role: refused.
+    let r = e2e_support::agent()
+        .get(format!("{}/portal/queue", ma.url()))
+        .call()
+        .unwrap();
+    assert_eq!(r.status(), 200, "the agent followed to the login page");
+    let r = e2e_support::agent()
+        .get(format!("{}/portal/customs", ma.url()))
+        .header("cookie", &applicant.auth.1)
+        .call()
+        .unwrap();
+    assert_eq!(r.status(), 403);
+}
