@@ -96,6 +96,15 @@ pub fn clean_name(name: &str) -> Option<String> {
     (!clean.is_empty() && clean != "." && clean != "..").then_some(clean)
 }
 
+/// Whether an application in `stage` takes documents: until the MA decides.
+pub fn takes_documents(stage: contracts::Stage) -> bool {
+    use contracts::Stage;
+    matches!(
+        stage,
+        Stage::Draft | Stage::Submitted | Stage::AwaitingAdvice | Stage::Advised
+    )
+}
+
 /// Adds a document to an application of the caller's (applicants only, before a decision).
 pub async fn add(
     s: &AppState,
@@ -143,11 +152,7 @@ pub async fn add(
         }
         Err(e) => return Err(internal(e)),
     };
-    use contracts::Stage;
-    if !matches!(
-        app.stage,
-        Stage::Draft | Stage::Submitted | Stage::AwaitingAdvice | Stage::Advised
-    ) {
+    if !takes_documents(app.stage) {
         return Err(problem(
             StatusCode::CONFLICT,
             "not possible",

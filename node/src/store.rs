@@ -33,8 +33,10 @@ pub const CF_PERMIT_INDEX: &str = "node_permit_index";
 pub const CF_META: &str = "node_meta";
 
 /// The layout this build reads and writes. A database of an older layout is migrated on open;
-/// one of a newer layout is refused (it was written by a newer `cites-node`).
-pub const SCHEMA_VERSION: u32 = 1;
+/// one of a newer layout is refused (it was written by a newer `cites-node`). Version 2: accounts
+/// may keep a portal language, and supporting documents have their column family; version 1
+/// reads as version 2 unchanged, but a version-1 binary could not read the new accounts.
+pub const SCHEMA_VERSION: u32 = 2;
 
 const NODE_COLUMN_FAMILIES: &[&str] = &[
     CF_META,
@@ -190,6 +192,18 @@ fn check_schema(db: &DB, dir: &Path) -> anyhow::Result<()> {
                 anyhow::bail!(
                     "the database in {} has schema version {version}, newer than this cites-node's {SCHEMA_VERSION}; run a newer cites-node",
                     dir.display()
+                );
+            }
+            if version < SCHEMA_VERSION {
+                // Every older layout reads as this one; stamping it keeps an older binary
+                // from misreading what this one writes.
+                let mut opts = rocksdb::WriteOptions::default();
+                opts.set_sync(true);
+                db.put_cf_opt(&cf, b"schema", SCHEMA_VERSION.to_be_bytes(), &opts)?;
+                tracing::info!(
+                    from = version,
+                    to = SCHEMA_VERSION,
+                    "database schema migrated"
                 );
             }
         }

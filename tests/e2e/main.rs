@@ -20,6 +20,14 @@ pub fn bin() -> PathBuf {
     PathBuf::from(env!("CARGO_BIN_EXE_cites-node"))
 }
 
+/// Held by the tests that run whole peer-to-peer networks (several nodes each, timed waits):
+/// two at once on two cores starve each other's timers, and dialled ports freed by one test
+/// can be taken by the other's nodes.
+pub fn networked() -> std::sync::MutexGuard<'static, ()> {
+    static ONE: std::sync::Mutex<()> = std::sync::Mutex::new(());
+    ONE.lock().unwrap_or_else(|poisoned| poisoned.into_inner())
+}
+
 /// A fixture permit from the contracts crate.
 pub fn fixture(name: &str) -> PathBuf {
     PathBuf::from(env!("CARGO_MANIFEST_DIR"))

@@ -239,6 +239,7 @@ impl P2pNetwork {
 
 #[test]
 fn five_nodes_replicate_witness_catch_up_and_refuse_strangers() {
+    let _one = crate::networked();
     let mut net = start(&["GH", "DE", "FR", "KE"]);
     let ids: Vec<String> = net.members.iter().map(|m| m.id.clone()).collect();
 
@@ -552,6 +553,7 @@ fn alerts(m: &Member) -> Value {
 /// checkpoints as evidence and raises the alert.
 #[test]
 fn a_log_that_forks_is_caught_by_every_honest_node() {
+    let _one = crate::networked();
     let mut net = start(&["GH", "DE", "FR"]);
     let gh_origin = P2pNetwork::origin("gh");
     let size = net.issue("GH26FRK00001");

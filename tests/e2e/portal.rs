@@ -240,6 +240,7 @@ fn present(w: &wallet::Wallet, permit: &str, challenge: &str, domain: &str) -> S
 
 #[test]
 fn every_role_walks_the_journey_through_the_pages() {
+    let _one = crate::networked();
     let (Some(chromedriver), true) = (
         which("chromedriver"),
         which("chromium").is_some() || which("chromium-browser").is_some(),
@@ -597,8 +598,10 @@ async fn journey(driver: &str, sec: &str, gh: &str, de: &str, dir: &std::path::P
         customs.body().await
     );
     customs.shot("10-customs-verdict").await;
-    customs.fill("port", "Kotoka International Airport").await;
-    customs.fill("q_A", "48").await;
+    customs
+        .fill("p0-port", "Kotoka International Airport")
+        .await;
+    customs.fill("p0-q_A", "48").await;
     customs.click("form[action$='/endorsement'] button").await;
     assert!(customs.body().await.contains("Export endorsed"));
     customs.close().await;
@@ -633,7 +636,12 @@ async fn journey(driver: &str, sec: &str, gh: &str, de: &str, dir: &std::path::P
         tokio::time::sleep(Duration::from_millis(500)).await;
     }
     importer.shot("11-import-verdict-es").await;
-    importer.fill("q_A", "48").await;
+    // More than was exported: the issuer refuses, the form comes back as typed.
+    importer.fill("p0-q_A", "50").await;
+    importer.click("form[action$='/confirm'] button").await;
+    assert!(importer.text("p[role=alert]").await.contains("48"));
+    assert_eq!(importer.value("p0-q_A").await, "50");
+    importer.fill("p0-q_A", "48").await;
     importer.click("form[action$='/confirm'] button").await;
     assert!(
         importer.body().await.contains("Importación confirmada"),
@@ -648,7 +656,10 @@ async fn journey(driver: &str, sec: &str, gh: &str, de: &str, dir: &std::path::P
     ma.go("/portal/dashboard").await;
     let table = ma.text("#by-status").await;
     assert!(table.contains("import confirmed"), "{table}");
-    assert!(ma.c.find(Locator::Css("svg[role=img]")).await.is_ok());
+    assert!(
+        ma.c.find(Locator::Css("figure svg rect")).await.is_ok(),
+        "a chart"
+    );
     ma.shot("12-dashboard").await;
     // The same numbers as CSV.
     let csv = String::from_utf8(ma.fetch("/portal/dashboard?format=csv").await).unwrap();

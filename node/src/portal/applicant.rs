@@ -76,15 +76,16 @@ impl Filled {
     }
 }
 
-/// The box a field of the request belongs to, from its path in the request (`blocks[1].source`).
-fn box_of(path: &str) -> (&'static str, Option<&'static str>) {
+/// The box a field of the request belongs to, from its path in the request (`blocks[1].source`)
+/// and the blocks' letters in order.
+fn box_of(path: &str, letters: &[String]) -> (&'static str, Option<String>) {
     if let Some(rest) = path.strip_prefix("blocks[") {
         let i: usize = rest
             .split(']')
             .next()
             .and_then(|n| n.parse().ok())
             .unwrap_or(0);
-        return ("7", BLOCKS.get(i).copied());
+        return ("7", letters.get(i).cloned());
     }
     let top = path.split(['.', '[']).next().unwrap_or("");
     let b = match top {
@@ -99,39 +100,62 @@ fn box_of(path: &str) -> (&'static str, Option<&'static str>) {
     (b, None)
 }
 
-/// The request the fields describe, or the field problems that stop it being one.
-fn request_of(v: &Visitor, f: &mut Filled) -> Option<Request> {
+/// The request the fields describe, laid over `base` (the stored request of a draft, or null):
+/// what the form does not show (other boxes, other conditions, blocks past D, marks, origin)
+/// is kept as it was. `None` with the field problems when it is not a request.
+fn request_of(v: &Visitor, f: &mut Filled, base: &Value) -> Option<Request> {
     let text = |f: &Filled, name: &str| Value::String(f.value(name).trim().to_owned());
-    let party = |f: &Filled, who: &str| {
-        json!({
-            "name": text(f, &format!("{who}_name")),
-            "address": text(f, &format!("{who}_address")),
-            "country": f.value(&format!("{who}_country")).trim().to_uppercase(),
-        })
+    let set_or_drop = |m: &mut Map<String, Value>, key: &str, value: Value| {
+        if value.as_str().is_some_and(str::is_empty) {
+            m.remove(key);
+        } else {
+            m.insert(key.into(), value);
+        }
     };
-    let mut request = Map::new();
+    let mut request = base.as_object().cloned().unwrap_or_default();
     request.insert("document_type".into(), text(f, "document_type"));
-    if !f.value("valid_until").trim().is_empty() {
-        request.insert("valid_until".into(), text(f, "valid_until"));
+    set_or_drop(&mut request, "valid_until", text(f, "valid_until"));
+    for who in ["importer", "exporter"] {
+        if who == "exporter" && f.value("exporter_name").trim().is_empty() {
+            request.remove(who);
+            continue;
+        }
+        let mut party = request
+            .get(who)
+            .and_then(Value::as_object)
+            .cloned()
+            .unwrap_or_default();
+        party.insert("name".into(), text(f, &format!("{who}_name")));
+        party.insert("address".into(), text(f, &format!("{who}_address")));
+        let country = f.value(&format!("{who}_country")).trim().to_uppercase();
+        party.insert("country".into(), country.into());
+        request.insert(who.into(), Value::Object(party));
     }
-    request.insert("importer".into(), party(f, "importer"));
-    if !f.value("exporter_name").trim().is_empty() {
-        request.insert("exporter".into(), party(f, "exporter"));
-    }
+    let mut conditions: Vec<Value> = request
+        .get("special_conditions")
+        .and_then(Value::as_array)
+        .cloned()
+        .unwrap_or_default();
+    conditions.retain(|c| c["kind"] != "live_transport");
     if f.value("live_transport") == "on" {
-        request.insert(
-            "special_conditions".into(),
-            json!([{ "kind": "live_transport" }]),
-        );
+        conditions.push(json!({ "kind": "live_transport" }));
     }
+    request.insert("special_conditions".into(), Value::Array(conditions));
     request.insert("purpose".into(), text(f, "purpose"));
-    let mut blocks = Vec::new();
+    let mut blocks: BTreeMap<String, Map<String, Value>> = request
+        .get("blocks")
+        .and_then(Value::as_array)
+        .into_iter()
+        .flatten()
+        .filter_map(|b| Some((b["id"].as_str()?.to_owned(), b.as_object()?.clone())))
+        .collect();
     for id in BLOCKS {
         let field = |name: &str| format!("b{id}_{name}");
         if f.value(&field("scientific_name")).trim().is_empty() {
+            blocks.remove(id);
             continue;
         }
-        let mut b = Map::new();
+        let b = blocks.entry(id.to_owned()).or_default();
         b.insert("id".into(), id.into());
         for name in [
             "scientific_name",
@@ -145,27 +169,26 @@ fn request_of(v: &Visitor, f: &mut Filled) -> Option<Request> {
             b.insert(name.into(), text(f, &field(name)));
         }
         for name in ["common_name", "unit"] {
-            if !f.value(&field(name)).trim().is_empty() {
-                b.insert(name.into(), text(f, &field(name)));
-            }
+            set_or_drop(b, name, text(f, &field(name)));
         }
-        blocks.push(Value::Object(b));
     }
     if blocks.is_empty() {
         let m = v.t(Msg::OneBlockNeeded).to_owned();
         f.problems.entry("block:A".into()).or_default().push(m);
         return None;
     }
+    let letters: Vec<String> = blocks.keys().cloned().collect();
+    let blocks: Vec<Value> = blocks.into_values().map(Value::Object).collect();
     request.insert("blocks".into(), Value::Array(blocks));
     match serde_path_to_error::deserialize::<_, Request>(Value::Object(request)) {
         Ok(r) => Some(r),
         Err(e) => {
             let path = e.path().to_string();
-            let (form_box, block) = box_of(&path);
+            let (form_box, block) = box_of(&path, &letters);
             let message = format!("{path}: {}", e.inner());
             f.add(
                 if form_box.is_empty() { "?" } else { form_box },
-                block,
+                block.as_deref(),
                 message,
             );
             None
@@ -197,13 +220,11 @@ fn values_of(request: &Value, holder: &str, id: &str) -> BTreeMap<String, String
     if live {
         v.insert("live_transport".into(), "on".into());
     }
-    for (i, b) in request["blocks"]
-        .as_array()
-        .into_iter()
-        .flatten()
-        .enumerate()
-    {
-        let Some(id) = BLOCKS.get(i) else { break };
+    for b in request["blocks"].as_array().into_iter().flatten() {
+        // By letter: a draft with blocks A and C shows them as A and C.
+        let Some(id) = b["id"].as_str().filter(|id| BLOCKS.contains(id)) else {
+            continue;
+        };
         for (k, x) in b.as_object().into_iter().flatten() {
             if let Some(s) = x.as_str() {
                 v.insert(format!("b{id}_{k}"), s.to_owned());
@@ -250,10 +271,7 @@ fn form_page(s: &AppState, v: &Visitor, f: &Filled) -> Markup {
     let docs: Vec<(String, String)> = contracts::DocumentType::ALL
         .iter()
         .map(|d| {
-            let code = serde_json::to_value(d)
-                .ok()
-                .and_then(|c| c.as_str().map(str::to_owned))
-                .unwrap_or_default();
+            let code = super::code(d);
             let name = document_name(v, &code).to_owned();
             (code, name)
         })
@@ -269,7 +287,7 @@ fn form_page(s: &AppState, v: &Visitor, f: &Filled) -> Markup {
     };
     let party_fields = |who: &str, legend: Msg, form_box: &str| {
         html! {
-            fieldset aria-describedby={ "err-box-" (form_box) } {
+            fieldset aria-describedby=[f.problems.contains_key(&format!("box:{form_box}")).then(|| format!("err-box-{form_box}"))] {
                 legend { (form_box) " · " (v.t(legend)) }
                 (f.errors(&format!("box:{form_box}")))
                 (text_field(f, v, &format!("{who}_name"), Msg::Name, who == "importer"))
@@ -349,7 +367,7 @@ fn form_page(s: &AppState, v: &Visitor, f: &Filled) -> Markup {
                 @let open = i == 0 || !f.value(&field("scientific_name")).is_empty() || f.problems.contains_key(&place);
                 details open[open] {
                     summary { (v.t(Msg::Block)) " " (id) " · 7-11" }
-                    fieldset aria-describedby={ "err-block-" (id) } {
+                    fieldset aria-describedby=[f.problems.contains_key(&place).then(|| format!("err-block-{id}"))] {
                         legend { (v.t(Msg::Block)) " " (id) }
                         (f.errors(&place))
                         (text_field(f, v, &field("scientific_name"), Msg::ScientificName, i == 0))
@@ -374,8 +392,11 @@ fn form_page(s: &AppState, v: &Visitor, f: &Filled) -> Markup {
 }
 
 fn show(s: &AppState, v: &Visitor, status: StatusCode, f: &Filled) -> Response {
-    let title = v.t(Msg::NewApplication);
-    (status, v.page(title, form_page(s, v, f))).into_response()
+    let title = match f.value("id") {
+        "" => v.t(Msg::NewApplication).to_owned(),
+        id => format!("{} {id}", v.t(Msg::Application)),
+    };
+    (status, v.page(&title, form_page(s, v, f))).into_response()
 }
 
 /// `GET /portal/applications/new`: an empty form (the exporter's country is this node's).
@@ -401,7 +422,7 @@ pub async fn edit_form(
         &format!("/portal/applications/{id}/edit"),
         &[Role::Applicant],
     ) {
-        Ok(c) => c.clone(),
+        Ok(c) => c,
         Err(r) => return r,
     };
     let answer =
@@ -410,6 +431,10 @@ pub async fn edit_form(
         return v.refusal(answer.status, &answer.detail());
     }
     let app = &answer.body["application"];
+    if app["stage"] != "draft" {
+        // Only a draft changes; the page of the application says where it is.
+        return see_other(&format!("/portal/applications/{id}"));
+    }
     let mut f = Filled::new(values_of(
         &app["request"],
         app["holder"].as_str().unwrap_or(""),
@@ -442,9 +467,7 @@ fn look_up(s: &AppState, f: &mut Filled) {
             continue;
         };
         let appendix = taxon.listing.split('/').next().unwrap_or("").to_owned();
-        let kingdom = serde_json::to_value(taxon.kingdom)
-            .ok()
-            .and_then(|k| k.as_str().map(str::to_owned));
+        let kingdom = Some(super::code(&taxon.kingdom)).filter(|k| !k.is_empty());
         let appendix_field = format!("b{id}_appendix");
         if f.value(&appendix_field).is_empty() && APPENDICES.contains(&appendix.as_str()) {
             f.values.insert(appendix_field, appendix);
@@ -463,7 +486,7 @@ fn look_up(s: &AppState, f: &mut Filled) {
 /// submits it when asked; anything wrong comes back next to its field.
 pub async fn save(State(s): State<Arc<AppState>>, v: Visitor, form: Form) -> Response {
     let caller = match v.require_form("/portal/applications/new", &[Role::Applicant], &form) {
-        Ok(c) => c.clone(),
+        Ok(c) => c,
         Err(r) => return r,
     };
     let mut values = form.fields().clone();
@@ -474,10 +497,22 @@ pub async fn save(State(s): State<Arc<AppState>>, v: Visitor, form: Form) -> Res
         look_up(&s, &mut f);
         return show(&s, &v, StatusCode::OK, &f);
     }
-    let Some(request) = request_of(&v, &mut f) else {
+    let id = f.value("id").to_owned();
+    let base = if id.is_empty() {
+        Value::Null
+    } else {
+        let stored = Answer::of(
+            crate::workflow::get(State(s.clone()), caller.clone(), Path(id.clone())).await,
+        )
+        .await;
+        if !stored.ok() {
+            return v.refusal(stored.status, &stored.detail());
+        }
+        stored.body["application"]["request"].clone()
+    };
+    let Some(request) = request_of(&v, &mut f, &base) else {
         return show(&s, &v, StatusCode::BAD_REQUEST, &f);
     };
-    let id = f.value("id").to_owned();
     let saved = if id.is_empty() {
         let body = crate::workflow::NewApplication {
             holder: f.value("holder").trim().to_owned(),
@@ -563,7 +598,7 @@ pub async fn attach(
                     let name = field.file_name().unwrap_or("").to_owned();
                     match field.bytes().await {
                         Ok(bytes) => file = Some((name, bytes)),
-                        Err(e) => return v.refusal(StatusCode::BAD_REQUEST, &e.body_text()),
+                        Err(e) => return v.refusal(e.status(), &e.body_text()),
                     }
                 }
                 _ => {}
@@ -573,7 +608,7 @@ pub async fn attach(
         }
     }
     let caller = match v.require_token(&path, &[Role::Applicant], &csrf) {
-        Ok(c) => c.clone(),
+        Ok(c) => c,
         Err(r) => return r,
     };
     let Some((name, bytes)) = file.filter(|(_, b)| !b.is_empty()) else {
@@ -597,14 +632,9 @@ pub async fn document(
 ) -> Response {
     let caller = match v.require(
         &format!("/portal/applications/{id}"),
-        &[
-            Role::Applicant,
-            Role::MaOfficer,
-            Role::SaOfficer,
-            Role::Auditor,
-        ],
+        &super::workflow::READERS,
     ) {
-        Ok(c) => c.clone(),
+        Ok(c) => c,
         Err(r) => return r,
     };
     crate::documents::download(State(s), caller, Path((id, n))).await

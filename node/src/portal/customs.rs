@@ -13,16 +13,11 @@ use maud::{Markup, PreEscaped, html};
 use serde_json::{Value, json};
 
 use super::workflow::{done_line, qr_inline};
-use super::{Answer, Form, Msg, Visitor, see_other};
+use super::{Answer, Done, Form, Msg, Visitor, see_other};
 use crate::http::AppState;
 use crate::users::Role;
 
 const CUSTOMS: [Role; 1] = [Role::CustomsOfficer];
-
-#[derive(serde::Deserialize, Default)]
-pub struct Done {
-    done: Option<String>,
-}
 
 /// A check's name in the visitor's language.
 fn check_name(v: &Visitor, check: &str) -> &'static str {
@@ -67,7 +62,7 @@ fn verify_form(v: &Visitor, challenge: &str, typed: Option<&Form>, error: Option
             p {
                 label for="presentation" { (v.t(Msg::PastePresentation)) }
                 br;
-                textarea id="presentation" name="presentation" rows="10" required aria-describedby="presentation-error" {
+                textarea id="presentation" name="presentation" rows="10" required aria-describedby=[error.map(|_| "presentation-error")] {
                     (typed.map(|f| f.get("presentation")).unwrap_or(""))
                 }
                 @if let Some(e) = error {
@@ -216,31 +211,51 @@ fn verdict_markup(v: &Visitor, body: &Value) -> Markup {
     }
 }
 
-/// The form that records what crossed: an endorsement of this node's permit at export, or a
-/// confirmation to the issuing Party at import.
-fn record_form(v: &Visitor, permit: &contracts::Permit, purpose: &str, own: bool) -> Markup {
-    let key = permit.key();
-    let (verb, title, button) = match (purpose, own) {
-        ("export", true) => ("endorsement", Msg::EndorseExport, Msg::RecordEndorsement),
-        ("import", _) => ("confirm", Msg::ConfirmImport, Msg::SendConfirmation),
-        _ => return html! {},
+/// One block of the crossing form: letter, species, what the permit allows, what is typed.
+struct Row {
+    block: String,
+    species: String,
+    permitted: String,
+    quantity: String,
+}
+
+/// The form that records what crossed, for permit `party/number` (`verb`: `endorsement` or
+/// `confirm`). `n` numbers the form on its page (a presentation may hold several permits), so
+/// its ids are unique; `typed` is what the officer entered before a refusal.
+fn crossing_form(
+    v: &Visitor,
+    n: usize,
+    (party, number): (&str, &str),
+    verb: &str,
+    rows: &[Row],
+    typed: Option<&Form>,
+) -> Markup {
+    let (title, button) = if verb == "endorsement" {
+        (Msg::EndorseExport, Msg::RecordEndorsement)
+    } else {
+        (Msg::ConfirmImport, Msg::SendConfirmation)
     };
+    let enc = |x: &str| {
+        percent_encoding::utf8_percent_encode(x, percent_encoding::NON_ALPHANUMERIC).to_string()
+    };
+    let id = |name: &str| format!("p{n}-{name}");
+    let typed = |name: &str| typed.map(|f| f.get(name).to_owned()).unwrap_or_default();
     html! {
-        form method="post" action={ "/portal/customs/" (key.party) "/" (key.number) "/" (verb) } {
+        form method="post" action={ "/portal/customs/" (enc(party)) "/" (enc(number)) "/" (verb) } {
             (v.csrf_field())
-            h2 { (v.t(title)) " " (key) }
+            h2 { (v.t(title)) " " (party) "/" (number) }
             table {
                 thead { tr { th scope="col" { (v.t(Msg::Block)) } th scope="col" { (v.t(Msg::Species)) } th scope="col" { (v.t(Msg::Permitted)) } th scope="col" { (v.t(Msg::QuantityCrossing)) } } }
                 tbody {
-                    @for b in &permit.blocks {
-                        @let name = format!("q_{}", b.id);
+                    @for r in rows {
+                        @let name = format!("q_{}", r.block);
                         tr {
-                            td { (b.id) }
-                            td { i { (b.scientific_name) } }
-                            td { (b.quantity.to_string()) " " (serde_json::to_value(b.unit).ok().and_then(|u| u.as_str().map(str::to_owned)).unwrap_or_default()) }
+                            td { (r.block) }
+                            td { i { (r.species) } }
+                            td { (r.permitted) }
                             td {
-                                label for=(name) class="visually-hidden" { (v.t(Msg::QuantityCrossing)) " " (b.id) }
-                                input id=(name) name=(name) value=(b.quantity.to_string()) inputmode="decimal" size="8";
+                                label for=(id(&name)) class="visually-hidden" { (v.t(Msg::QuantityCrossing)) " " (r.block) }
+                                input id=(id(&name)) name=(name) value=(r.quantity) inputmode="decimal" size="8";
                             }
                         }
                     }
@@ -248,19 +263,48 @@ fn record_form(v: &Visitor, permit: &contracts::Permit, purpose: &str, own: bool
             }
             @if verb == "endorsement" {
                 p {
-                    label for="port" { (v.t(Msg::Port)) }
+                    label for=(id("port")) { (v.t(Msg::Port)) }
                     br;
-                    input id="port" name="port" required;
+                    input id=(id("port")) name="port" value=(typed("port")) required;
                 }
                 p {
-                    label for="transport_document" { (v.t(Msg::TransportDocument)) }
+                    label for=(id("transport_document")) { (v.t(Msg::TransportDocument)) }
                     br;
-                    input id="transport_document" name="transport_document";
+                    input id=(id("transport_document")) name="transport_document" value=(typed("transport_document"));
                 }
             }
             button type="submit" { (v.t(button)) }
         }
     }
+}
+
+/// The crossing form for a permit just verified: an endorsement for this node's own permits at
+/// export, a confirmation to the issuer at import.
+fn record_form(
+    v: &Visitor,
+    n: usize,
+    permit: &contracts::Permit,
+    purpose: &str,
+    own: bool,
+) -> Markup {
+    let verb = match (purpose, own) {
+        ("export", true) => "endorsement",
+        ("import", _) => "confirm",
+        _ => return html! {},
+    };
+    let rows: Vec<Row> = permit
+        .blocks
+        .iter()
+        .map(|b| Row {
+            block: b.id.clone(),
+            species: b.scientific_name.clone(),
+            permitted: format!("{} {}", b.quantity, super::code(&b.unit)),
+            quantity: b.quantity.to_string(),
+        })
+        .collect();
+    let key = permit.key();
+    let party = key.party.to_string();
+    crossing_form(v, n, (&party, &key.number), verb, &rows, None)
 }
 
 /// `POST /portal/customs/verify`: the presentation checked against the challenge this node
@@ -294,8 +338,8 @@ pub async fn verify(State(s): State<Arc<AppState>>, v: Visitor, form: Form) -> R
         h1 { (v.t(Msg::BorderCheck)) }
         (verdict_markup(&v, &answer.body))
         @if verified {
-            @for p in &permits {
-                (record_form(&v, p, &purpose, p.key().party == s.config.party))
+            @for (n, p) in permits.iter().enumerate() {
+                (record_form(&v, n, p, &purpose, p.key().party == s.config.party))
             }
         }
         p { a class="button" href="/portal/customs" { (v.t(Msg::NextCheck)) } }
@@ -316,7 +360,7 @@ pub async fn record(
     form: Form,
 ) -> Response {
     let caller = match v.require_form("/portal/customs", &CUSTOMS, &form) {
-        Ok(c) => c.clone(),
+        Ok(c) => c,
         Err(r) => return r,
     };
     let quantities: serde_json::Map<String, Value> = form
@@ -357,7 +401,23 @@ pub async fn record(
     };
     let answer = Answer::of(response).await;
     if !answer.ok() {
-        return v.refusal(answer.status, &answer.detail());
+        // The verdict stays valid; the officer corrects what was typed and sends it again.
+        let rows: Vec<Row> = quantities
+            .iter()
+            .map(|(block, q)| Row {
+                block: block.clone(),
+                species: String::new(),
+                permitted: String::new(),
+                quantity: q.as_str().unwrap_or("").to_owned(),
+            })
+            .collect();
+        let body = html! {
+            h1 { (v.t(Msg::BorderCheck)) }
+            p role="alert" class="bad" { (answer.detail()) }
+            (crossing_form(&v, 0, (&party, &number), &verb, &rows, Some(&form)))
+            p { a class="button" href="/portal/customs" { (v.t(Msg::NextCheck)) } }
+        };
+        return (answer.status, v.page(v.t(Msg::BorderCheck), body)).into_response();
     }
     let done = if verb == "confirm" {
         "confirmed"

@@ -329,6 +329,13 @@ catalogue! {
     Attach => "Attach", "Joindre", "Adjuntar";
     DoneDocument => "Document attached.", "Pièce jointe.", "Documento adjuntado.";
     NoFileChosen => "Choose a file first.", "Choisissez d'abord un fichier.", "Elija primero un archivo.";
+    Replace => "Replace the permit", "Remplacer le permis", "Sustituir el permiso";
+    ReplaceReason => "Why (printed in box 5 of the replacement)", "Motif (imprimé en case 5 du remplaçant)", "Motivo (impreso en la casilla 5 del sustituto)";
+    DoneReplaced => "This is the replacement; the original is marked replaced.", "Voici le permis de remplacement ; l'original est marqué remplacé.", "Este es el sustituto; el original consta como sustituido.";
+    TheAuthority => "the Management Authority", "l'organe de gestion", "la Autoridad Administrativa";
+    ManagementAuthority => "Management Authority", "Organe de gestion", "Autoridad Administrativa";
+    SpecialConditions => "Special conditions", "Conditions spéciales", "Condiciones especiales";
+    Unit => "unit", "unité", "unidad";
     Permitted => "Permitted", "Autorisé", "Autorizado";
     QuantityCrossing => "Quantity crossing", "Quantité qui passe", "Cantidad que cruza";
     Port => "Port of export", "Port d'exportation", "Puerto de exportación";

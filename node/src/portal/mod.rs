@@ -33,7 +33,7 @@ use sha2::Sha256;
 use subtle::ConstantTimeEq;
 
 use crate::audit::RequestInfo;
-use crate::auth::{Caller, SESSION_COOKIE};
+use crate::auth::{Caller, SESSION_COOKIE, cookie};
 use crate::http::AppState;
 use crate::users::Role;
 
@@ -122,14 +122,14 @@ impl Visitor {
 
     /// The caller, for a page that needs one of `roles`; otherwise the login page (anonymous)
     /// or a refusal (another role).
-    pub fn require(&self, path: &str, roles: &[Role]) -> Result<&Caller, Response> {
+    pub fn require(&self, path: &str, roles: &[Role]) -> Result<Caller, Response> {
         let Some(caller) = &self.caller else {
             let next =
                 percent_encoding::utf8_percent_encode(path, percent_encoding::NON_ALPHANUMERIC);
             return Err(Redirect::to(&format!("/portal/login?next={next}")).into_response());
         };
         if roles.contains(&caller.role) {
-            Ok(caller)
+            Ok(caller.clone())
         } else {
             Err(self.refusal(StatusCode::FORBIDDEN, self.t(Msg::NotForYourRole)))
         }
@@ -141,7 +141,7 @@ impl Visitor {
         path: &str,
         roles: &[Role],
         form: &Form,
-    ) -> Result<&Caller, Response> {
+    ) -> Result<Caller, Response> {
         self.require_token(path, roles, form.get("csrf"))
     }
 
@@ -151,7 +151,7 @@ impl Visitor {
         path: &str,
         roles: &[Role],
         sent: &str,
-    ) -> Result<&Caller, Response> {
+    ) -> Result<Caller, Response> {
         let caller = self.require(path, roles)?;
         match &self.csrf {
             Some(expected) if bool::from(expected.as_bytes().ct_eq(sent.as_bytes())) => Ok(caller),
@@ -176,8 +176,9 @@ impl Visitor {
         (status, self.page(self.t(Msg::NotPossible), body)).into_response()
     }
 
-    /// A whole page: header with the node, the caller's menu and the language switch.
-    pub fn page(&self, title: &str, main: Markup) -> Html<String> {
+    /// A whole page: header with the node, the caller's menu and the language switch. Not
+    /// cached: every page carries the session's form token, and some show a one-time code.
+    pub fn page(&self, title: &str, main: Markup) -> Response {
         let menu = self
             .caller
             .as_ref()
@@ -226,7 +227,10 @@ impl Visitor {
                 }
             }
         };
-        Html(markup.into_string())
+        let mut r = Html(markup.into_string()).into_response();
+        r.headers_mut()
+            .insert(header::CACHE_CONTROL, HeaderValue::from_static("no-store"));
+        r
     }
 }
 
@@ -264,16 +268,6 @@ pub fn role_name(v: &Visitor, role: Role) -> &'static str {
         Role::Auditor => Msg::RoleAuditor,
         Role::Admin => Msg::RoleAdmin,
     })
-}
-
-pub(crate) fn cookie<'a>(headers: &'a HeaderMap, name: &str) -> Option<&'a str> {
-    headers
-        .get_all(header::COOKIE)
-        .iter()
-        .filter_map(|v| v.to_str().ok())
-        .flat_map(|v| v.split(';'))
-        .filter_map(|kv| kv.trim().split_once('='))
-        .find_map(|(k, v)| (k == name).then_some(v))
 }
 
 /// A session's form token: a MAC of the session secret under the node's API token, so it needs
@@ -399,6 +393,20 @@ impl Answer {
     }
 }
 
+/// `?done=`: what the page confirms was just done (a form's redirect says it).
+#[derive(serde::Deserialize, Default)]
+pub struct Done {
+    pub done: Option<String>,
+}
+
+/// The code a value has in the canonical JSON (`II`, `W`, `export_permit`).
+pub fn code<T: serde::Serialize>(value: &T) -> String {
+    serde_json::to_value(value)
+        .ok()
+        .and_then(|v| v.as_str().map(str::to_owned))
+        .unwrap_or_default()
+}
+
 /// `303 See Other` to `path`: a form's answer, so reloading the page does not post again.
 pub fn see_other(path: &str) -> Response {
     Redirect::to(path).into_response()
@@ -407,12 +415,21 @@ pub fn see_other(path: &str) -> Response {
 #[derive(serde::Deserialize)]
 struct Next {
     next: Option<String>,
+    registered: Option<String>,
 }
 
 /// Only a page of the portal is a place to go after logging in (no open redirect).
 fn safe_next(next: Option<&str>) -> &str {
     match next {
-        Some(n) if n.starts_with("/portal") && !n.starts_with("//") && !n.contains("://") => n,
+        Some(n)
+            if n.starts_with("/portal")
+                && !n.contains("..")
+                && !n.contains("://")
+                && !n.contains('\\')
+                && !n.chars().any(char::is_control) =>
+        {
+            n
+        }
         _ => "/portal",
     }
 }
@@ -437,16 +454,18 @@ async fn style() -> Response {
     r
 }
 
+/// The login form (`registered`: just after a registration, which it confirms).
 fn login_markup(
     v: &Visitor,
     next: &str,
     username: &str,
     error: Option<&str>,
     nonce: &str,
+    registered: bool,
 ) -> Markup {
     html! {
         h1 { (v.t(Msg::LogIn)) }
-        @if v.path.contains("registered=") {
+        @if registered {
             p role="status" class="ok" { (v.t(Msg::Registered)) }
         }
         @if let Some(e) = error {
@@ -482,27 +501,24 @@ struct Registration {
 }
 
 fn register_markup(v: &Visitor, r: &Registration, nonce: &str) -> Markup {
-    let field = |id: &'static str,
-                 label: Msg,
-                 kind: &str,
-                 value: &str,
-                 hint: Option<Msg>,
-                 auto: &str| {
-        let err = format!("{id}-error");
-        html! {
-            p {
-                label for=(id) { (v.t(label)) }
-                br;
-                input id=(id) name=(id) type=(kind) value=(value) autocomplete=(auto)
-                    aria-describedby=(err) aria-invalid=[r.problems.contains_key(id).then_some("true")];
-                @if let Some(h) = hint { br; small { (v.t(h)) } }
-                @if let Some(p) = r.problems.get(id) {
+    let field =
+        |id: &'static str, label: Msg, kind: &str, value: &str, hint: Option<Msg>, auto: &str| {
+            let err = format!("{id}-error");
+            html! {
+                p {
+                    label for=(id) { (v.t(label)) }
                     br;
-                    span id=(err) role="alert" class="bad" { (p) }
+                    input id=(id) name=(id) type=(kind) value=(value) autocomplete=(auto)
+                        aria-describedby=[r.problems.contains_key(id).then_some(&err)]
+                        aria-invalid=[r.problems.contains_key(id).then_some("true")];
+                    @if let Some(h) = hint { br; small { (v.t(h)) } }
+                    @if let Some(p) = r.problems.get(id) {
+                        br;
+                        span id=(err) role="alert" class="bad" { (p) }
+                    }
                 }
             }
-        }
-    };
+        };
     html! {
         h1 { (v.t(Msg::Register)) }
         p { (v.t(Msg::RegisterExplained)) }
@@ -519,11 +535,7 @@ fn register_markup(v: &Visitor, r: &Registration, nonce: &str) -> Markup {
 }
 
 /// The form, with a login nonce cookie set when the browser has none yet.
-fn with_nonce(
-    v: &Visitor,
-    status: StatusCode,
-    page: impl FnOnce(&str) -> Html<String>,
-) -> Response {
+fn with_nonce(v: &Visitor, status: StatusCode, page: impl FnOnce(&str) -> Response) -> Response {
     let (nonce, set) = login_nonce(v);
     let mut r = (status, page(&nonce)).into_response();
     if let Some(set) = set {
@@ -564,6 +576,14 @@ async fn register(State(s): State<Arc<AppState>>, v: Visitor, form: Form) -> Res
         r.problems
             .insert("username", v.t(Msg::FormExpired).to_owned());
         return again(StatusCode::FORBIDDEN, &r);
+    }
+    if r.username == "operator" {
+        // The audit trail's name for the node's own API token.
+        r.problems.insert(
+            "username",
+            crate::users::UserError::Exists(r.username.clone()).to_string(),
+        );
+        return again(StatusCode::BAD_REQUEST, &r);
     }
     let password = form.fields().get("password").cloned().unwrap_or_default();
     if form.fields().get("password2") != Some(&password) {
@@ -614,39 +634,33 @@ fn login_nonce(v: &Visitor) -> (String, Option<HeaderValue>) {
 }
 
 async fn login_page(v: Visitor, Query(q): Query<Next>) -> Response {
-    let (nonce, set) = login_nonce(&v);
     let next = safe_next(q.next.as_deref());
-    let mut r = v
-        .page(v.t(Msg::LogIn), login_markup(&v, next, "", None, &nonce))
-        .into_response();
-    if let Some(set) = set {
-        r.headers_mut().insert(header::SET_COOKIE, set);
-    }
-    r
+    let registered = q.registered.is_some();
+    with_nonce(&v, StatusCode::OK, |nonce| {
+        v.page(
+            v.t(Msg::LogIn),
+            login_markup(&v, next, "", None, nonce, registered),
+        )
+    })
 }
 
 async fn login(State(s): State<Arc<AppState>>, v: Visitor, form: Form) -> Response {
     let next = safe_next(form.opt("next")).to_owned();
     let username = form.get("username").to_owned();
     let again = |status: StatusCode, error: &str| {
-        let (nonce, set) = login_nonce(&v);
-        let mut r = (
-            status,
+        with_nonce(&v, status, |nonce| {
             v.page(
                 v.t(Msg::LogIn),
-                login_markup(&v, &next, &username, Some(error), &nonce),
-            ),
-        )
-            .into_response();
-        if let Some(set) = set {
-            r.headers_mut().insert(header::SET_COOKIE, set);
-        }
-        r
+                login_markup(&v, &next, &username, Some(error), nonce, false),
+            )
+        })
     };
     if !v.nonce_matches(&form) {
         return again(StatusCode::FORBIDDEN, v.t(Msg::FormExpired));
     }
-    let body = crate::auth::Login::new(username.clone(), form.get("password").to_owned());
+    // The password as typed: spaces at either end are part of it.
+    let password = form.fields().get("password").cloned().unwrap_or_default();
+    let body = crate::auth::Login::new(username.clone(), password);
     let answer = crate::auth::login(State(s), v.info.clone(), crate::http::JsonBody(body)).await;
     let set_cookie = answer.headers().get(header::SET_COOKIE).cloned();
     let answer = Answer::of(answer).await;
@@ -690,7 +704,7 @@ async fn language(State(s): State<Arc<AppState>>, v: Visitor, form: Form) -> Res
             Ok(c) => c,
             Err(r) => return r,
         };
-        if let Err(e) = crate::auth::set_language(&s, caller, &v.info, lang).await {
+        if let Err(e) = crate::auth::set_language(&s, &caller, &v.info, lang).await {
             return crate::http::internal(e);
         }
     }
@@ -716,6 +730,8 @@ mod tests {
         assert_eq!(safe_next(Some("https://evil.example/portal")), "/portal");
         assert_eq!(safe_next(Some("//evil.example")), "/portal");
         assert_eq!(safe_next(Some("/auth/tokens")), "/portal");
+        assert_eq!(safe_next(Some("/portal/../audit")), "/portal");
+        assert_eq!(safe_next(Some("/portal\r\nx")), "/portal");
         assert_eq!(safe_next(None), "/portal");
     }
 }

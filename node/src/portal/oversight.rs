@@ -21,11 +21,18 @@ const WATCHERS: [Role; 3] = [Role::Auditor, Role::Admin, Role::MaOfficer];
 /// `GET /portal/network`: authorities and keys, logs held, alerts, the audit export.
 pub async fn network(State(s): State<Arc<AppState>>, v: Visitor) -> Response {
     let caller = match v.require("/portal/network", &WATCHERS) {
-        Ok(c) => c.clone(),
+        Ok(c) => c,
         Err(r) => return r,
     };
     let status = Answer::of(crate::peering::status(State(s.clone())).await).await;
-    let alerts = Answer::of(crate::alerts::list_alerts(State(s.clone()), caller).await).await;
+    let alerts =
+        Answer::of(crate::alerts::list_alerts(State(s.clone()), caller.clone()).await).await;
+    // A page that cannot say whether there are alerts must not look like "no alerts".
+    for answer in [&status, &alerts] {
+        if !answer.ok() {
+            return v.refusal(answer.status, &answer.detail());
+        }
+    }
     let view = crate::http::network_view(&s);
     let quorum = status.body["quorum"].as_u64().unwrap_or(0);
     let body = html! {
@@ -88,8 +95,10 @@ pub async fn network(State(s): State<Arc<AppState>>, v: Visitor) -> Response {
                 }
             }
         }
-        h2 { (v.t(Msg::AuditTrail)) }
-        p { a href="/audit?format=csv" download="audit.csv" { (v.t(Msg::DownloadAudit)) } }
+        @if caller.role == Role::Auditor {
+            h2 { (v.t(Msg::AuditTrail)) }
+            p { a href="/audit?format=csv" download="audit.csv" { (v.t(Msg::DownloadAudit)) } }
+        }
     };
     v.page(v.t(Msg::Network), body).into_response()
 }
@@ -114,10 +123,7 @@ impl Figures {
         let mut f = Figures::default();
         for record in crate::store::permits(store)? {
             let p = &record.permit;
-            let status = serde_json::to_value(record.lifecycle().status_on(today))?
-                .as_str()
-                .unwrap_or("")
-                .to_owned();
+            let status = super::code(&record.lifecycle().status_on(today));
             *f.by_status
                 .entry((p.issued.date.year(), status))
                 .or_default() += 1;
@@ -191,7 +197,8 @@ fn top(counts: &BTreeMap<String, u64>) -> Vec<(String, u64)> {
     v
 }
 
-/// A bar chart as inline SVG, with the numbers in its text for screen readers.
+/// A bar chart as inline SVG. Labels and numbers are text elements, which screen readers read
+/// (no `role="img"`, which would hide them behind one label).
 fn bars(title: &str, data: &[(String, f64)], unit: &str) -> Markup {
     let max = data.iter().map(|d| d.1).fold(0.0_f64, f64::max).max(1.0);
     let (width, row) = (560.0, 22.0);
@@ -199,7 +206,7 @@ fn bars(title: &str, data: &[(String, f64)], unit: &str) -> Markup {
     html! {
         figure {
             figcaption { (title) }
-            svg xmlns="http://www.w3.org/2000/svg" role="img" aria-label=(title)
+            svg xmlns="http://www.w3.org/2000/svg"
                 width=(width) height=(height) viewBox={ "0 0 " (width) " " (height) } {
                 @for (i, (label, value)) in data.iter().enumerate() {
                     @let y = i as f64 * row + 2.0;

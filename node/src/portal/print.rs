@@ -1,11 +1,11 @@
-//! The printable permit: one A4 page with every box and the QR code of the permit's reference,
+//! The printable permit: the boxes of the form on A4 and the QR code of the permit's reference,
 //! which any node resolves (`/references?ref=`) and which ties the paper to the one credential
 //! anchored in the issuer's log. Written in the standard 14 PDF fonts, so no font file ships.
 
 use contracts::Permit;
 use pdf_writer::{Content, Finish, Name, Pdf, Rect, Ref, Str};
 
-use super::{Lang, Msg};
+use super::{Lang, Msg, code};
 
 const A4: (f32, f32) = (595.0, 842.0);
 const MARGIN: f32 = 48.0;
@@ -76,26 +76,51 @@ fn wrap(text: &str, width: usize) -> Vec<String> {
     lines
 }
 
-struct Page {
-    content: Content,
+/// The pages written so far and where the next line goes.
+struct Doc {
+    pages: Vec<Content>,
     y: f32,
 }
 
-impl Page {
+impl Doc {
+    fn new() -> Doc {
+        Doc {
+            pages: vec![Content::new()],
+            y: A4.1 - MARGIN,
+        }
+    }
+
+    fn content(&mut self) -> &mut Content {
+        let last = self.pages.len() - 1;
+        &mut self.pages[last]
+    }
+
+    /// Room for `height` more points on this page, or a new page (an annex of many blocks runs
+    /// over).
+    fn room(&mut self, height: f32) {
+        if self.y - height < MARGIN {
+            self.pages.push(Content::new());
+            self.y = A4.1 - MARGIN;
+        }
+    }
+
     fn text(&mut self, x: f32, size: f32, bold: bool, text: &str) {
-        self.content.begin_text();
-        self.content
-            .set_font(Name(if bold { b"F2" } else { b"F1" }), size);
-        self.content.next_line(x, self.y);
-        self.content.show(Str(&win_ansi(text)));
-        self.content.end_text();
+        let y = self.y;
+        let c = self.content();
+        c.begin_text();
+        c.set_font(Name(if bold { b"F2" } else { b"F1" }), size);
+        c.next_line(x, y);
+        c.show(Str(&win_ansi(text)));
+        c.end_text();
     }
 
     /// A box of the form: its number and label, then its value, wrapped.
     fn field(&mut self, number: &str, label: &str, value: &str) {
+        let lines = wrap(value, 85);
+        self.room(16.0 + 13.0 * lines.len() as f32);
         self.text(MARGIN, 8.0, true, &format!("{number}  {label}"));
         self.y -= 12.0;
-        for line in wrap(value, 85) {
+        for line in lines {
             self.text(MARGIN + 12.0, 10.0, false, &line);
             self.y -= 13.0;
         }
@@ -103,29 +128,70 @@ impl Page {
     }
 
     fn rule(&mut self) {
-        self.content.set_line_width(0.5);
-        self.content.move_to(MARGIN, self.y + 8.0);
-        self.content.line_to(A4.0 - MARGIN, self.y + 8.0);
-        self.content.stroke();
+        self.room(10.0);
+        let y = self.y + 8.0;
+        let c = self.content();
+        c.set_line_width(0.5);
+        c.move_to(MARGIN, y);
+        c.line_to(A4.0 - MARGIN, y);
+        c.stroke();
         self.y -= 6.0;
     }
 
-    /// The QR code of `data`, `size` points wide, its top-left corner at (`x`, `top`).
-    fn qr(&mut self, data: &str, x: f32, top: f32, size: f32) {
+    /// The QR code of `data`, `size` points wide, at the left margin below the last line.
+    fn qr(&mut self, data: &str, size: f32) {
         let Ok(code) = qrcode::QrCode::new(data.as_bytes()) else {
             return;
         };
-        let n = code.width();
+        self.room(size + 8.0);
+        let (n, top) = (code.width(), self.y);
         let module = size / n as f32;
-        self.content.set_fill_gray(0.0);
+        let c = self.content();
+        c.set_fill_gray(0.0);
         for (i, dark) in code.to_colors().iter().enumerate() {
             if *dark == qrcode::Color::Dark {
                 let (col, row) = ((i % n) as f32, (i / n) as f32);
-                self.content
-                    .rect(x + col * module, top - (row + 1.0) * module, module, module);
+                c.rect(
+                    MARGIN + col * module,
+                    top - (row + 1.0) * module,
+                    module,
+                    module,
+                );
             }
         }
-        self.content.fill_nonzero();
+        c.fill_nonzero();
+        self.y -= size + 12.0;
+    }
+
+    /// The PDF: one page object per page, two fonts shared.
+    fn finish(self) -> Vec<u8> {
+        let (catalog, tree, font, bold) = (Ref::new(1), Ref::new(2), Ref::new(3), Ref::new(4));
+        let mut pdf = Pdf::new();
+        pdf.catalog(catalog).pages(tree);
+        let ids: Vec<(Ref, Ref)> = (0..self.pages.len() as i32)
+            .map(|i| (Ref::new(5 + 2 * i), Ref::new(6 + 2 * i)))
+            .collect();
+        pdf.pages(tree)
+            .kids(ids.iter().map(|(page, _)| *page))
+            .count(ids.len() as i32);
+        for ((page_id, contents), content) in ids.iter().zip(self.pages) {
+            let mut p = pdf.page(*page_id);
+            p.media_box(Rect::new(0.0, 0.0, A4.0, A4.1));
+            p.parent(tree);
+            p.contents(*contents);
+            p.resources()
+                .fonts()
+                .pair(Name(b"F1"), font)
+                .pair(Name(b"F2"), bold);
+            p.finish();
+            pdf.stream(*contents, content.finish().as_slice());
+        }
+        for (id, name) in [(font, &b"Helvetica"[..]), (bold, &b"Helvetica-Bold"[..])] {
+            pdf.type1_font(id)
+                .base_font(Name(name))
+                .encoding_predefined(Name(b"WinAnsiEncoding"));
+        }
+        pdf.finish()
     }
 }
 
@@ -133,28 +199,24 @@ fn party(p: &contracts::permit::TradeParty) -> String {
     format!("{}, {} ({})", p.name, p.address, p.country)
 }
 
-/// The permit as a one-page PDF, labelled in `lang`, with `reference` as its QR code.
+/// The permit as a PDF (one page, more for a long annex), labelled in `lang`, with `reference`
+/// as its QR code.
 pub fn permit_pdf(permit: &Permit, document: &str, reference: &str, lang: Lang) -> Vec<u8> {
     let t = |m: Msg| m.text(lang);
-    let mut page = Page {
-        content: Content::new(),
-        y: A4.1 - MARGIN - 14.0,
-    };
+    let mut doc = Doc::new();
     let key = permit.key();
-    page.text(MARGIN, 9.0, true, "CITES");
-    page.y -= 20.0;
-    page.text(MARGIN, 16.0, true, &format!("{document}  {}", key.number));
-    page.y -= 26.0;
-    let qr_size = 120.0;
-    page.qr(reference, A4.0 - MARGIN - qr_size, A4.1 - MARGIN, qr_size);
-    page.field(
+    doc.text(MARGIN, 9.0, true, "CITES");
+    doc.y -= 20.0;
+    doc.text(MARGIN, 16.0, true, &format!("{document}  {}", key.number));
+    doc.y -= 26.0;
+    doc.field(
         "2",
         t(Msg::ValidUntil),
         &permit.valid_until.format("%Y-%m-%d").to_string(),
     );
-    page.field("3", t(Msg::Importer), &party(&permit.importer));
+    doc.field("3", t(Msg::Importer), &party(&permit.importer));
     if let Some(e) = &permit.exporter {
-        page.field("4", t(Msg::Exporter), &party(e));
+        doc.field("4", t(Msg::Exporter), &party(e));
     }
     if !permit.special_conditions.is_empty() {
         let conditions: Vec<String> = permit
@@ -163,33 +225,34 @@ pub fn permit_pdf(permit: &Permit, document: &str, reference: &str, lang: Lang) 
             .filter_map(|c| serde_json::to_value(c).ok())
             .map(|c| c["kind"].as_str().unwrap_or("").replace('_', " "))
             .collect();
-        page.field("5", "", &conditions.join("; "));
+        doc.field("5", t(Msg::SpecialConditions), &conditions.join("; "));
     }
-    page.field("5a", t(Msg::Purpose), &code(&permit.purpose));
-    page.field(
+    doc.field("5a", t(Msg::Purpose), &code(&permit.purpose));
+    doc.field(
         "6",
-        "Management Authority",
+        t(Msg::ManagementAuthority),
         &format!(
             "{}, {} ({})",
             permit.authority.name, permit.authority.address, permit.authority.country
         ),
     );
-    page.rule();
+    doc.rule();
     for b in &permit.blocks {
         let line = format!(
-            "{} · {} · {} {} · {} {} / {}",
+            "{} · {} · {} {} {} · {} {} / {}",
             b.scientific_name,
             b.description,
             t(Msg::Quantity),
             b.quantity,
+            code(&b.unit),
             t(Msg::AppendixSource),
             code(&b.appendix),
             code(&b.source),
         );
-        page.field(&format!("7-11  {}", b.id), t(Msg::Species), &line);
+        doc.field(&format!("7-11  {}", b.id), t(Msg::Species), &line);
     }
-    page.rule();
-    page.field(
+    doc.rule();
+    doc.field(
         "13",
         t(Msg::IssuedBy),
         &format!(
@@ -199,46 +262,11 @@ pub fn permit_pdf(permit: &Permit, document: &str, reference: &str, lang: Lang) 
             permit.issued.official
         ),
     );
-    page.y -= 8.0;
-    page.field(t(Msg::Reference), "", reference);
-    page.field("", "", t(Msg::PrintedNote));
-
-    let (catalog, tree, page_id, font, bold, contents) = (
-        Ref::new(1),
-        Ref::new(2),
-        Ref::new(3),
-        Ref::new(4),
-        Ref::new(5),
-        Ref::new(6),
-    );
-    let mut pdf = Pdf::new();
-    pdf.catalog(catalog).pages(tree);
-    pdf.pages(tree).kids([page_id]).count(1);
-    let mut p = pdf.page(page_id);
-    p.media_box(Rect::new(0.0, 0.0, A4.0, A4.1));
-    p.parent(tree);
-    p.contents(contents);
-    p.resources()
-        .fonts()
-        .pair(Name(b"F1"), font)
-        .pair(Name(b"F2"), bold);
-    p.finish();
-    for (id, name) in [(font, &b"Helvetica"[..]), (bold, &b"Helvetica-Bold"[..])] {
-        pdf.type1_font(id)
-            .base_font(Name(name))
-            .encoding_predefined(Name(b"WinAnsiEncoding"));
-    }
-    let stream = page.content.finish();
-    pdf.stream(contents, stream.as_slice());
-    pdf.finish()
-}
-
-/// The code a field has in the canonical JSON (`II`, `W`, `T`).
-fn code<T: serde::Serialize>(value: &T) -> String {
-    serde_json::to_value(value)
-        .ok()
-        .and_then(|v| v.as_str().map(str::to_owned))
-        .unwrap_or_default()
+    doc.y -= 8.0;
+    doc.qr(reference, 120.0);
+    doc.field(t(Msg::Reference), "", reference);
+    doc.field("", "", t(Msg::PrintedNote));
+    doc.finish()
 }
 
 #[cfg(test)]
@@ -273,5 +301,12 @@ mod tests {
         let body = String::from_utf8_lossy(&pdf);
         assert!(body.contains("GH2026000142"), "the number is printed");
         assert!(body.contains("/Count 1"));
+        let mut annex = permit.clone();
+        annex.blocks = (0..60).map(|_| permit.blocks[0].clone()).collect();
+        let long = permit_pdf(&annex, "Export permit", "CITES1:x", Lang::En);
+        assert!(
+            !String::from_utf8_lossy(&long).contains("/Count 1"),
+            "an annex runs over"
+        );
     }
 }

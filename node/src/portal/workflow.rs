@@ -10,20 +10,31 @@ use axum::response::{IntoResponse, Response};
 use maud::{Markup, PreEscaped, html};
 use serde_json::{Value, json};
 
-use super::{Answer, Form, Msg, Visitor, see_other};
+use super::{Answer, Done, Form, Msg, Visitor, see_other};
 use crate::http::AppState;
 use crate::users::Role;
 
-const READERS: [Role; 4] = [
+/// Who may read applications (the API decides which ones).
+pub const READERS: [Role; 4] = [
     Role::Applicant,
     Role::MaOfficer,
     Role::SaOfficer,
     Role::Auditor,
 ];
 
-#[derive(serde::Deserialize, Default)]
-pub struct Done {
-    done: Option<String>,
+/// The portal's path of a permit, each part percent-encoded (numbers from national systems may
+/// hold `/` or `.`).
+pub fn permit_href(party: &str, number: &str) -> String {
+    let enc = |part: &str| {
+        percent_encoding::utf8_percent_encode(part, percent_encoding::NON_ALPHANUMERIC).to_string()
+    };
+    format!("/portal/permits/{}/{}", enc(party), enc(number))
+}
+
+/// [`permit_href`] of a permit key as the API writes it (`GH/GH2026000001`).
+pub fn permit_href_of(key: &str) -> String {
+    let (party, number) = key.split_once('/').unwrap_or(("", key));
+    permit_href(party, number)
 }
 
 /// A stage's name in the visitor's language.
@@ -106,10 +117,10 @@ fn done_name(v: &Visitor, verb: &str) -> Option<&'static str> {
         "issue" => Msg::DoneIssued,
         "withdraw" => Msg::DoneWithdrawn,
         "cancel" => Msg::DoneCancelled,
+        "replace" => Msg::DoneReplaced,
         "suspend" => Msg::DoneSuspended,
         "reinstate" => Msg::DoneReinstated,
         "document" => Msg::DoneDocument,
-        "no-file" => Msg::NoFileChosen,
         "endorsed" => Msg::DoneEndorsed,
         "confirmed" => Msg::DoneConfirmed,
         _ => return None,
@@ -118,7 +129,9 @@ fn done_name(v: &Visitor, verb: &str) -> Option<&'static str> {
 
 pub fn done_line(v: &Visitor, done: Option<&str>) -> Markup {
     html! {
-        @if let Some(text) = done.and_then(|d| done_name(v, d)) {
+        @if done == Some("no-file") {
+            p role="alert" class="bad" { (v.t(Msg::NoFileChosen)) }
+        } @else if let Some(text) = done.and_then(|d| done_name(v, d)) {
             p role="status" class="ok" { (text) }
         }
     }
@@ -166,7 +179,7 @@ fn applications_table(v: &Visitor, apps: &[Value]) -> Markup {
 /// `GET /portal/applications`: the applicant's own; every one for officers and auditors.
 pub async fn list(State(s): State<Arc<AppState>>, v: Visitor) -> Response {
     let caller = match v.require("/portal/applications", &READERS) {
-        Ok(c) => c.clone(),
+        Ok(c) => c,
         Err(r) => return r,
     };
     let answer = Answer::of(
@@ -199,7 +212,7 @@ pub async fn list(State(s): State<Arc<AppState>>, v: Visitor) -> Response {
 /// `GET /portal/queue`: what waits for the officer.
 pub async fn queue(State(s): State<Arc<AppState>>, v: Visitor) -> Response {
     let caller = match v.require("/portal/queue", &[Role::MaOfficer, Role::SaOfficer]) {
-        Ok(c) => c.clone(),
+        Ok(c) => c,
         Err(r) => return r,
     };
     let answer = Answer::of(crate::workflow::queue(State(s), caller.clone()).await).await;
@@ -387,9 +400,9 @@ fn actions(v: &Visitor, role: Role, app: &Value, view: &Value, typed: Option<&Fo
                     button type="submit" { (v.t(Msg::GiveAdvice)) }
                 }
             }
-            (_, "issued") => {
+            (Role::Applicant | Role::MaOfficer | Role::Auditor, "issued") => {
                 @if let Some(permit) = app["permit"].as_object() {
-                    p { a class="button" href={ "/portal/permits/" (str_of(&permit["party"])) "/" (str_of(&permit["number"])) } { (v.t(Msg::OpenPermit)) } }
+                    p { a class="button" href=(permit_href(permit.get("party").map_or("", str_of), permit.get("number").map_or("", str_of))) { (v.t(Msg::OpenPermit)) } }
                 }
             }
             _ => {}
@@ -459,11 +472,9 @@ fn application_page(
                 ": " (advice.get("finding").map(str_of).unwrap_or(""))
             }
         }
-        @if let Some(fee) = app["invoice"].as_object() {
+        @if let Ok(fee) = serde_json::from_value::<contracts::application::Money>(app["invoice"].clone()) {
             p {
-                (v.t(Msg::Fee)) ": " (fee.get("amount").and_then(Value::as_u64).map(|m| format!("{}.{:02}", m / 100, m % 100)).unwrap_or_default())
-                " " (fee.get("currency").map(str_of).unwrap_or(""))
-                " · "
+                (v.t(Msg::Fee)) ": " (fee) " · "
                 @if view["paid"] == true { span class="ok" { (v.t(Msg::Paid)) } } @else { (v.t(Msg::NotPaid)) }
             }
         }
@@ -485,7 +496,7 @@ fn application_page(
                 }
             }
         }
-        @if role == Role::Applicant && matches!(str_of(&app["stage"]), "draft" | "submitted" | "awaiting_advice" | "advised") {
+        @if role == Role::Applicant && str_of(&app["stage"]).parse().is_ok_and(crate::documents::takes_documents) {
             form method="post" enctype="multipart/form-data" action={ "/portal/applications/" (str_of(&app["id"])) "/documents" } {
                 (v.csrf_field())
                 p {
@@ -502,7 +513,10 @@ fn application_page(
         h2 { (v.t(Msg::History)) }
         ol {
             @for step in app["history"].as_array().into_iter().flatten() {
-                li { (str_of(&step["at"]).get(..16).unwrap_or("")) " · " (str_of(&step["by"])) " · " (str_of(&step["action"])) " → " (stage_name(v, str_of(&step["stage"]))) }
+                @let by = str_of(&step["by"]);
+                // Officers stay unnamed to applicants, as on the permit.
+                @let shown = if role == Role::Applicant && by != str_of(&app["applicant"]) { v.t(Msg::TheAuthority) } else { by };
+                li { (str_of(&step["at"]).get(..16).unwrap_or("")) " · " (shown) " · " (str_of(&step["action"])) " → " (stage_name(v, str_of(&step["stage"]))) }
             }
         }
     }
@@ -591,7 +605,7 @@ pub async fn act(
 ) -> Response {
     let path = format!("/portal/applications/{id}");
     let caller = match v.require_form(&path, &READERS, &form) {
-        Ok(c) => c.clone(),
+        Ok(c) => c,
         Err(r) => return r,
     };
     let view = match load_application(&s, &v, &id).await {
@@ -633,7 +647,7 @@ pub async fn act(
         return refused(answer.status, &detail);
     }
     match answer.body["permit"].as_str() {
-        Some(permit) => see_other(&format!("/portal/permits/{permit}?done=issue")),
+        Some(permit) => see_other(&format!("{}?done=issue", permit_href_of(permit))),
         None => see_other(&format!("{path}?done={verb}")),
     }
 }
@@ -652,10 +666,11 @@ fn permit_page(
         str_of(&p["authority"]["country"]),
         str_of(&p["number"])
     );
+    let href = permit_href(str_of(&p["authority"]["country"]), str_of(&p["number"]));
     let status = str_of(&record["status"]);
     let form = |verb: &str, label: Msg, extra: Markup| {
         html! {
-            form method="post" action={ "/portal/permits/" (key) "/" (verb) } class="inline" {
+            form method="post" action={ (href) "/" (verb) } class="inline" {
                 (v.csrf_field())
                 (extra)
                 button type="submit" { (v.t(label)) }
@@ -682,7 +697,7 @@ fn permit_page(
         }
         h2 { (v.t(Msg::Reference)) }
         p { (v.t(Msg::ReferenceExplained)) " " code { (key) } }
-        p class="noprint" { a href={ "/portal/permits/" (key) "/pdf" } download { (v.t(Msg::DownloadPdf)) } }
+        p class="noprint" { a href={ (href) "/pdf" } download { (v.t(Msg::DownloadPdf)) } }
         @if let Some(offer) = offer {
             h2 { (v.t(Msg::WalletOffer)) }
             p { (v.t(Msg::WalletOfferExplained)) }
@@ -711,6 +726,11 @@ fn permit_page(
                         }
                         " "
                     }))
+                    (form("replace", Msg::Replace, html! {
+                        label for="replace-reason" { (v.t(Msg::ReplaceReason)) " " }
+                        input id="replace-reason" name="reason" required;
+                        " "
+                    }))
                 }
             }
             @if let Some(app) = record["application"].as_str() {
@@ -735,7 +755,7 @@ async fn load_permit(
     number: &str,
 ) -> Result<(Role, Value), Response> {
     let caller = v.require(
-        &format!("/portal/permits/{party}/{number}"),
+        &permit_href(party, number),
         &[
             Role::Applicant,
             Role::MaOfficer,
@@ -839,13 +859,24 @@ pub async fn permit_act(
     Path((party, number, verb)): Path<(String, String, String)>,
     form: Form,
 ) -> Response {
-    let path = format!("/portal/permits/{party}/{number}");
+    let path = permit_href(&party, &number);
     let caller = match v.require_form(&path, &[Role::Applicant, Role::MaOfficer], &form) {
-        Ok(c) => c.clone(),
+        Ok(c) => c,
         Err(r) => return r,
     };
     let body = match verb.as_str() {
         "cancel" => json!({ "reason": form.get("reason") }),
+        "replace" => match form.opt("reason") {
+            Some(reason) => json!({ "reason": reason }),
+            None => {
+                let (role, record) = match load_permit(&s, &v, &party, &number).await {
+                    Ok(r) => r,
+                    Err(r) => return r,
+                };
+                let page = permit_page(&v, role, &record, None, Some(v.t(Msg::ReasonNeeded)), None);
+                return (StatusCode::BAD_REQUEST, v.page(&number, page)).into_response();
+            }
+        },
         _ => json!({}),
     };
     let answer = Answer::of(
@@ -872,7 +903,13 @@ pub async fn permit_act(
         let page = permit_page(&v, role, &record, None, None, Some(&answer.body["offer"]));
         return v.page(&number, page).into_response();
     }
-    see_other(&format!("{path}?done={verb}"))
+    match answer.body["permit"].as_str() {
+        // A replacement: the new permit is where the officer goes on.
+        Some(new) if verb == "replace" => {
+            see_other(&format!("{}?done=replace", permit_href_of(new)))
+        }
+        _ => see_other(&format!("{path}?done={verb}")),
+    }
 }
 
 #[cfg(test)]
