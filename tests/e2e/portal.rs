@@ -219,6 +219,19 @@ impl Browser {
             .unwrap()
     }
 
+    /// Chooses `file` in the upload form and sends it.
+    async fn attach(&self, file: &std::path::Path) {
+        self.c
+            .find(Locator::Id("file"))
+            .await
+            .unwrap()
+            .send_keys(file.to_str().unwrap())
+            .await
+            .unwrap();
+        self.click("form[enctype='multipart/form-data'] button")
+            .await;
+    }
+
     async fn close(self) {
         self.c.close().await.unwrap();
     }
@@ -412,32 +425,12 @@ async fn journey(driver: &str, sec: &str, gh: &str, de: &str, dir: &std::path::P
     // A supporting document: a web page is refused, a PDF kept.
     let fake = dir.join("invoice.html");
     std::fs::write(&fake, "<html><script>alert(1)</script>").unwrap();
-    applicant
-        .c
-        .find(Locator::Id("file"))
-        .await
-        .unwrap()
-        .send_keys(fake.to_str().unwrap())
-        .await
-        .unwrap();
-    applicant
-        .click("form[enctype='multipart/form-data'] button")
-        .await;
+    applicant.attach(&fake).await;
     assert!(applicant.body().await.contains("not a PDF, PNG or JPEG"));
     applicant.go(&format!("/portal/applications/{id}")).await;
     let scan = dir.join("ranch-registration.pdf");
     std::fs::write(&scan, b"%PDF-1.4\n% the ranch's registration\n").unwrap();
-    applicant
-        .c
-        .find(Locator::Id("file"))
-        .await
-        .unwrap()
-        .send_keys(scan.to_str().unwrap())
-        .await
-        .unwrap();
-    applicant
-        .click("form[enctype='multipart/form-data'] button")
-        .await;
+    applicant.attach(&scan).await;
     assert!(
         applicant
             .text("#documents")
@@ -712,40 +705,30 @@ fn portal_forms_without_their_token_change_nothing() {
     let (status, page) = post(&applicant.auth.1, &submit, "");
     assert_eq!(status, 403, "no token: {page}");
     assert!(page.contains("expired"));
+    // The form token a page gives a session.
+    let token_of = |cookie: &str, path: &str| {
+        let page = e2e_support::agent()
+            .get(format!("{}{path}", ma.url()))
+            .header("cookie", cookie)
+            .call()
+            .unwrap()
+            .body_mut()
+            .read_to_string()
+            .unwrap();
+        page.split("name=\"csrf\" value=\"")
+            .nth(1)
+            .and_then(|rest| rest.split('"').next())
+            .unwrap()
+            .to_owned()
+    };
     // The MA officer's token is not the applicant's.
-    let officer_page = e2e_support::agent()
-        .get(format!("{}/portal/queue", ma.url()))
-        .header("cookie", &ma.as_("ma-officer").auth.1)
-        .call()
-        .unwrap()
-        .body_mut()
-        .read_to_string()
-        .unwrap();
-    let token = officer_page
-        .split("name=\"csrf\" value=\"")
-        .nth(1)
-        .and_then(|rest| rest.split('"').next())
-        .unwrap()
-        .to_owned();
+    let token = token_of(&ma.as_("ma-officer").auth.1, "/portal/queue");
     assert_eq!(token.len(), 64);
     let (status, _) = post(&applicant.auth.1, &submit, &format!("csrf={token}"));
     assert_eq!(status, 403, "another session's token");
     assert_eq!(stage(), "draft", "nothing changed");
     // With its own token, the same form works.
-    let own = e2e_support::agent()
-        .get(format!("{}/portal/applications/{id}", ma.url()))
-        .header("cookie", &applicant.auth.1)
-        .call()
-        .unwrap()
-        .body_mut()
-        .read_to_string()
-        .unwrap();
-    let token = own
-        .split("name=\"csrf\" value=\"")
-        .nth(1)
-        .and_then(|rest| rest.split('"').next())
-        .unwrap()
-        .to_owned();
+    let token = token_of(&applicant.auth.1, &format!("/portal/applications/{id}"));
     let (status, _) = post(&applicant.auth.1, &submit, &format!("csrf={token}"));
     assert_eq!(status, 303);
     assert_eq!(stage(), "submitted");
