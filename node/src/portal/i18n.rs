@@ -336,6 +336,10 @@ catalogue! {
     ManagementAuthority => "Management Authority", "Organe de gestion", "Autoridad Administrativa";
     SpecialConditions => "Special conditions", "Conditions spéciales", "Condiciones especiales";
     Unit => "unit", "unité", "unidad";
+    Pages => "Pages", "Pages", "Páginas";
+    Page => "Page", "Page", "Página";
+    PreviousPage => "previous", "précédente", "anterior";
+    NextPage => "next", "suivante", "siguiente";
     Permitted => "Permitted", "Autorisé", "Autorizado";
     QuantityCrossing => "Quantity crossing", "Quantité qui passe", "Cantidad que cruza";
     Port => "Port of export", "Port d'exportation", "Puerto de exportación";

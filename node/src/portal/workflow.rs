@@ -141,8 +141,28 @@ fn str_of(v: &Value) -> &str {
     v.as_str().unwrap_or("")
 }
 
-fn applications_table(v: &Visitor, apps: &[Value]) -> Markup {
+/// Rows per page of a list: a long list stays a small page on a slow link.
+const PAGE_ROWS: usize = 50;
+
+/// `?page=` of a list (from 1).
+#[derive(serde::Deserialize, Default)]
+pub struct Paging {
+    page: Option<usize>,
+}
+
+/// Page `paging` of `apps`, with links to the pages around it (`base`: the list's path).
+fn applications_table(v: &Visitor, apps: &[Value], paging: &Paging, base: &str) -> Markup {
+    let pages = apps.len().div_ceil(PAGE_ROWS).max(1);
+    let page = paging.page.unwrap_or(1).clamp(1, pages);
+    let apps = &apps[(page - 1) * PAGE_ROWS..(page * PAGE_ROWS).min(apps.len())];
     html! {
+        @if pages > 1 {
+            nav aria-label=(v.t(Msg::Pages)) {
+                @if page > 1 { a href={ (base) "?page=" (page - 1) } { "← " (v.t(Msg::PreviousPage)) } " " }
+                (v.t(Msg::Page)) " " (page) " / " (pages)
+                @if page < pages { " " a href={ (base) "?page=" (page + 1) } { (v.t(Msg::NextPage)) " →" } }
+            }
+        }
         @if apps.is_empty() {
             p { (v.t(Msg::NothingHere)) }
         } @else {
@@ -177,7 +197,11 @@ fn applications_table(v: &Visitor, apps: &[Value]) -> Markup {
 }
 
 /// `GET /portal/applications`: the applicant's own; every one for officers and auditors.
-pub async fn list(State(s): State<Arc<AppState>>, v: Visitor) -> Response {
+pub async fn list(
+    State(s): State<Arc<AppState>>,
+    v: Visitor,
+    Query(paging): Query<Paging>,
+) -> Response {
     let caller = match v.require("/portal/applications", &READERS) {
         Ok(c) => c,
         Err(r) => return r,
@@ -204,13 +228,17 @@ pub async fn list(State(s): State<Arc<AppState>>, v: Visitor) -> Response {
         @if caller.role == Role::Applicant {
             p { a class="button" href="/portal/applications/new" { (v.t(Msg::NewApplication)) } }
         }
-        (applications_table(&v, &apps))
+        (applications_table(&v, &apps, &paging, "/portal/applications"))
     };
     v.page(title, body).into_response()
 }
 
 /// `GET /portal/queue`: what waits for the officer.
-pub async fn queue(State(s): State<Arc<AppState>>, v: Visitor) -> Response {
+pub async fn queue(
+    State(s): State<Arc<AppState>>,
+    v: Visitor,
+    Query(paging): Query<Paging>,
+) -> Response {
     let caller = match v.require("/portal/queue", &[Role::MaOfficer, Role::SaOfficer]) {
         Ok(c) => c,
         Err(r) => return r,
@@ -233,7 +261,7 @@ pub async fn queue(State(s): State<Arc<AppState>>, v: Visitor) -> Response {
     let body = html! {
         h1 { (title) }
         p { (v.t(Msg::QueueExplained)) }
-        (applications_table(&v, &apps))
+        (applications_table(&v, &apps, &paging, "/portal/queue"))
     };
     v.page(title, body).into_response()
 }
