@@ -340,6 +340,9 @@ catalogue! {
     Page => "Page", "Page", "Página";
     PreviousPage => "previous", "précédente", "anterior";
     NextPage => "next", "suivante", "siguiente";
+    UsernameTaken => "This username is taken: choose another.", "Ce nom d'utilisateur est pris : choisissez-en un autre.", "Este nombre de usuario ya existe: elija otro.";
+    NameNeeded => "Give your name or your firm's.", "Indiquez votre nom ou celui de votre entreprise.", "Indique su nombre o el de su empresa.";
+    EmailInvalid => "This is not an e-mail address.", "Ce n'est pas une adresse électronique.", "Esta no es una dirección de correo electrónico.";
     Permitted => "Permitted", "Autorisé", "Autorizado";
     QuantityCrossing => "Quantity crossing", "Quantité qui passe", "Cantidad que cruza";
     Port => "Port of export", "Port d'exportation", "Puerto de exportación";

@@ -579,10 +579,8 @@ async fn register(State(s): State<Arc<AppState>>, v: Visitor, form: Form) -> Res
     }
     if r.username == "operator" {
         // The audit trail's name for the node's own API token.
-        r.problems.insert(
-            "username",
-            crate::users::UserError::Exists(r.username.clone()).to_string(),
-        );
+        r.problems
+            .insert("username", v.t(Msg::UsernameTaken).to_owned());
         return again(StatusCode::BAD_REQUEST, &r);
     }
     let password = form.fields().get("password").cloned().unwrap_or_default();
@@ -606,14 +604,15 @@ async fn register(State(s): State<Arc<AppState>>, v: Visitor, form: Form) -> Res
         Ok(_) => see_other("/portal/login?registered=1"),
         Err(e) => {
             use crate::users::UserError as E;
-            let field = match &e {
-                E::Exists(_) | E::BadUsername(_) | E::Unknown(_) => "username",
-                E::EmptyName => "name",
-                E::WeakPassword => "password",
-                E::BadEmail(_) => "email",
+            let (field, message) = match &e {
+                E::Exists(_) | E::Unknown(_) => ("username", Msg::UsernameTaken),
+                E::BadUsername(_) => ("username", Msg::UsernameHint),
+                E::EmptyName => ("name", Msg::NameNeeded),
+                E::WeakPassword => ("password", Msg::PasswordHint),
+                E::BadEmail(_) => ("email", Msg::EmailInvalid),
                 E::Internal(e) => return crate::http::internal(anyhow::anyhow!("{e:#}")),
             };
-            r.problems.insert(field, e.to_string());
+            r.problems.insert(field, v.t(message).to_owned());
             again(StatusCode::BAD_REQUEST, &r)
         }
     }
