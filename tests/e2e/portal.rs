@@ -139,7 +139,22 @@ impl Browser {
             .unwrap();
     }
 
+    /// Clicks what leads to another page (a link, a form's button) and waits for that page: a
+    /// click returns before a form's answer has replaced the document.
     async fn click(&self, css: &str) {
+        let old = self.c.find(Locator::Css("html")).await.unwrap();
+        self.press(css).await;
+        let deadline = Instant::now() + Duration::from_secs(20);
+        // The old document's element goes stale once the new page is in.
+        while old.tag_name().await.is_ok() {
+            assert!(Instant::now() < deadline, "{css} led nowhere");
+            tokio::time::sleep(Duration::from_millis(50)).await;
+        }
+        self.check_page().await;
+    }
+
+    /// Clicks what stays on the page (a checkbox, a button the browser's validation holds).
+    async fn press(&self, css: &str) {
         self.c
             .find(Locator::Css(css))
             .await
@@ -147,7 +162,6 @@ impl Browser {
             .click()
             .await
             .unwrap();
-        self.check_page().await;
     }
 
     async fn text(&self, css: &str) -> String {
@@ -364,7 +378,7 @@ async fn journey(driver: &str, sec: &str, gh: &str, de: &str, dir: &std::path::P
     applicant
         .fill("exporter_address", "PO Box 1203, Accra")
         .await;
-    applicant.click("#live_transport").await;
+    applicant.press("#live_transport").await;
     applicant.fill("species_lookup", "ball py").await;
     applicant.click("button[value=lookup]").await;
     assert!(applicant.text("#taxa").await.contains("Python regius"));
@@ -491,7 +505,7 @@ async fn journey(driver: &str, sec: &str, gh: &str, de: &str, dir: &std::path::P
     assert!(sa.body().await.contains(&id));
     sa.click(&format!("a[href='/portal/applications/{id}']"))
         .await;
-    sa.click(&format!("form[action$='/{id}/advice'] button"))
+    sa.press(&format!("form[action$='/{id}/advice'] button"))
         .await;
     assert!(
         sa.c.find(Locator::Css("#finding:invalid")).await.is_ok()
@@ -555,7 +569,9 @@ async fn journey(driver: &str, sec: &str, gh: &str, de: &str, dir: &std::path::P
     std::fs::write(applicant.shots.join("08-permit.pdf"), &pdf).unwrap();
     let parsed = wallet::receive::parse_offer(&uri).unwrap();
     let got = wallet::receive::receive(&parsed, Some(&tx_code), &w.holder_key().unwrap()).unwrap();
-    w.add(got.credential, None, Some(got.issuer_url)).unwrap();
+    let evidence = wallet::receive::evidence(&got.issuer_url, &got.credential).unwrap();
+    w.add(got.credential, Some(evidence), Some(got.issuer_url))
+        .unwrap();
     w.save().unwrap();
     applicant.close().await;
 
@@ -641,6 +657,46 @@ async fn journey(driver: &str, sec: &str, gh: &str, de: &str, dir: &std::path::P
         "{}",
         importer.body().await
     );
+    // The same permit again, at the same border: refused once the replica has the confirmation.
+    let deadline = Instant::now() + Duration::from_secs(60);
+    loop {
+        importer.go("/portal/customs").await;
+        importer
+            .click("form[action='/portal/customs/challenge'] button")
+            .await;
+        let challenge = importer.text("#challenge-value").await;
+        let domain = importer.text("#domain-value").await;
+        importer
+            .paste("presentation", &present(&w, &permit, &challenge, &domain))
+            .await;
+        importer.choose("purpose", "import").await;
+        importer
+            .click("form[action='/portal/customs/verify'] button")
+            .await;
+        if importer.c.find(Locator::Css("#verdict.fail")).await.is_ok() {
+            break;
+        }
+        assert!(
+            Instant::now() < deadline,
+            "a used permit still passes at import: {}",
+            importer.body().await
+        );
+        tokio::time::sleep(Duration::from_millis(500)).await;
+    }
+    let checklist = importer.text("table.checklist").await;
+    assert!(
+        checklist.contains("already confirmed at import"),
+        "{checklist}"
+    );
+    assert!(
+        importer
+            .c
+            .find(Locator::Css("form[action$='/confirm']"))
+            .await
+            .is_err(),
+        "no confirmation is offered for a refused permit"
+    );
+    importer.shot("12-second-import-refused-es").await;
     importer.close().await;
 
     // The MA sees the permit used up, on its dashboard too.
@@ -653,12 +709,34 @@ async fn journey(driver: &str, sec: &str, gh: &str, de: &str, dir: &std::path::P
         ma.c.find(Locator::Css("figure svg rect")).await.is_ok(),
         "a chart"
     );
-    ma.shot("12-dashboard").await;
+    ma.shot("13-dashboard").await;
     // The same numbers as CSV.
     let csv = String::from_utf8(ma.fetch("/portal/dashboard?format=csv").await).unwrap();
     assert!(csv.contains("permits_by_status,"), "{csv}");
     assert!(csv.contains("import_confirmed,1"), "{csv}");
     ma.close().await;
+
+    // The Secretariat holds every event of the permit's life in its replica of Ghana's log: its
+    // node resolves the QR reference to a used-up permit.
+    let reference = wallet::reference(w.get(&permit).unwrap()).unwrap();
+    let encoded =
+        percent_encoding::utf8_percent_encode(&reference, percent_encoding::NON_ALPHANUMERIC);
+    let deadline = Instant::now() + Duration::from_secs(60);
+    loop {
+        let mut r = e2e_support::agent()
+            .get(format!("{sec}/references?ref={encoded}"))
+            .call()
+            .unwrap();
+        let body: serde_json::Value = r.body_mut().read_json().unwrap_or_default();
+        if body.to_string().contains("the permit is import-confirmed") {
+            break;
+        }
+        assert!(
+            Instant::now() < deadline,
+            "the Secretariat never saw it used: {body}"
+        );
+        tokio::time::sleep(Duration::from_millis(300)).await;
+    }
 
     // The Secretariat's auditor: the logs cosigned, no alert.
     let auditor = Browser::open(driver, sec, "en").await;
@@ -666,7 +744,7 @@ async fn journey(driver: &str, sec: &str, gh: &str, de: &str, dir: &std::path::P
     let logs = auditor.text("#logs").await;
     assert!(logs.contains("cites.dev"), "{logs}");
     assert!(auditor.c.find(Locator::Id("no-alerts")).await.is_ok());
-    auditor.shot("13-secretariat-network").await;
+    auditor.shot("14-secretariat-network").await;
     auditor.close().await;
 }
 
