@@ -265,6 +265,39 @@ fn present(w: &wallet::Wallet, permit: &str, challenge: &str, domain: &str) -> S
     json!({ "verifiablePresentation": vp }).to_string()
 }
 
+/// Checks the holder's presentation at `b`'s border for `purpose` until the verdict is
+/// `wanted` (`pass` or `fail`): the node's replica may not hold the issuer's latest events yet,
+/// and each try needs a fresh challenge.
+async fn check_until(b: &Browser, w: &wallet::Wallet, permit: &str, purpose: &str, wanted: &str) {
+    let deadline = Instant::now() + Duration::from_secs(60);
+    loop {
+        b.go("/portal/customs").await;
+        b.click("form[action='/portal/customs/challenge'] button")
+            .await;
+        let challenge = b.text("#challenge-value").await;
+        let domain = b.text("#domain-value").await;
+        b.paste("presentation", &present(w, permit, &challenge, &domain))
+            .await;
+        b.choose("purpose", purpose).await;
+        b.click("form[action='/portal/customs/verify'] button")
+            .await;
+        if b.c
+            .find(Locator::Css(&format!("#verdict.{wanted}")))
+            .await
+            .is_ok()
+        {
+            return;
+        }
+        assert!(
+            Instant::now() < deadline,
+            "the verdict at {} never was {wanted}: {}",
+            b.base,
+            b.body().await
+        );
+        tokio::time::sleep(Duration::from_millis(500)).await;
+    }
+}
+
 #[test]
 fn every_role_walks_the_journey_through_the_pages() {
     let _one = crate::networked();
@@ -619,31 +652,7 @@ async fn journey(driver: &str, sec: &str, gh: &str, de: &str, dir: &std::path::P
     let importer = Browser::open(driver, de, "es").await;
     importer.login("customs-officer").await;
     assert_eq!(importer.text("h1").await, "Control fronterizo");
-    let deadline = Instant::now() + Duration::from_secs(60);
-    loop {
-        importer.go("/portal/customs").await;
-        importer
-            .click("form[action='/portal/customs/challenge'] button")
-            .await;
-        let challenge = importer.text("#challenge-value").await;
-        let domain = importer.text("#domain-value").await;
-        importer
-            .paste("presentation", &present(&w, &permit, &challenge, &domain))
-            .await;
-        importer.choose("purpose", "import").await;
-        importer
-            .click("form[action='/portal/customs/verify'] button")
-            .await;
-        if importer.c.find(Locator::Css("#verdict.pass")).await.is_ok() {
-            break;
-        }
-        assert!(
-            Instant::now() < deadline,
-            "never valid at the importing node: {}",
-            importer.body().await
-        );
-        tokio::time::sleep(Duration::from_millis(500)).await;
-    }
+    check_until(&importer, &w, &permit, "import", "pass").await;
     importer.shot("11-import-verdict-es").await;
     // More than was exported: the issuer refuses, the form comes back as typed.
     importer.fill("p0-q_A", "50").await;
@@ -658,31 +667,7 @@ async fn journey(driver: &str, sec: &str, gh: &str, de: &str, dir: &std::path::P
         importer.body().await
     );
     // The same permit again, at the same border: refused once the replica has the confirmation.
-    let deadline = Instant::now() + Duration::from_secs(60);
-    loop {
-        importer.go("/portal/customs").await;
-        importer
-            .click("form[action='/portal/customs/challenge'] button")
-            .await;
-        let challenge = importer.text("#challenge-value").await;
-        let domain = importer.text("#domain-value").await;
-        importer
-            .paste("presentation", &present(&w, &permit, &challenge, &domain))
-            .await;
-        importer.choose("purpose", "import").await;
-        importer
-            .click("form[action='/portal/customs/verify'] button")
-            .await;
-        if importer.c.find(Locator::Css("#verdict.fail")).await.is_ok() {
-            break;
-        }
-        assert!(
-            Instant::now() < deadline,
-            "a used permit still passes at import: {}",
-            importer.body().await
-        );
-        tokio::time::sleep(Duration::from_millis(500)).await;
-    }
+    check_until(&importer, &w, &permit, "import", "fail").await;
     let checklist = importer.text("table.checklist").await;
     assert!(
         checklist.contains("already confirmed at import"),
