@@ -44,7 +44,7 @@ a{color:#0b4f8a}a:focus,button:focus,input:focus,select:focus,textarea:focus{out
 .skip{position:absolute;left:-999px}.skip:focus{left:1rem;top:.5rem;background:#fff;padding:.3rem}\
 .visually-hidden{position:absolute;width:1px;height:1px;overflow:hidden;clip:rect(0 0 0 0)}\
 fieldset{border:1px solid #bbb;margin:1rem 0;padding:.4rem .8rem}legend{font-weight:bold}\
-input,select{font-size:1rem;padding:.2rem;max-width:100%}input:not([type]),input[type=text],input[type=email],input[type=password]{width:26rem}.field-errors{color:#a00000;margin:.2rem 0;padding-left:1.2rem}\
+input,select{font-size:1rem;padding:.2rem;max-width:100%}input:not([type]),input[type=text],input[type=email],input[type=password]{width:26rem}.field-errors,.field-errors span{display:block;color:#a00000;margin:.2rem 0}\
 a.button{display:inline-block;border:1px solid #0b4f8a;padding:.25rem .9rem;text-decoration:none}\
 form.inline{display:inline-block;margin:0 .5rem .5rem 0}.pass{color:#0a5d00}.fail{color:#a00000}\
 tr.fail td{background:#fde8e8}.qr svg{width:240px;height:240px}.wrap{word-break:break-all}\

@@ -434,8 +434,8 @@ async fn journey(driver: &str, sec: &str, gh: &str, de: &str, dir: &std::path::P
         "the checklist fills the Appendix"
     );
     applicant.click("button[value=save]").await;
-    let error = applicant.text("#err-block-A").await;
-    assert!(error.contains("quantity"), "next to block A: {error}");
+    let error = applicant.text("#err-field-bA_quantity").await;
+    assert!(error.contains("fifty"), "next to the quantity: {error}");
     assert_eq!(
         applicant.value("bA_quantity").await,
         "fifty",

@@ -30,7 +30,6 @@ struct Filled {
     problems: BTreeMap<String, Vec<String>>,
     /// Problems of boxes the applicant does not fill.
     general: Vec<String>,
-    taxa: Vec<contracts::species::Taxon>,
     notice: Option<Msg>,
 }
 
@@ -40,7 +39,6 @@ impl Filled {
             values,
             problems: BTreeMap::new(),
             general: Vec::new(),
-            taxa: Vec::new(),
             notice: None,
         }
     }
@@ -68,8 +66,9 @@ impl Filled {
         let id = format!("err-{}", place.replace(':', "-"));
         html! {
             @if let Some(list) = self.problems.get(place) {
-                ul class="field-errors" id=(id) role="alert" {
-                    @for m in list { li { (m) } }
+                // A span: it sits inside the field's paragraph.
+                span class="field-errors" id=(id) role="alert" {
+                    @for m in list { span { (m) } }
                 }
             }
         }
@@ -104,6 +103,9 @@ fn box_of(path: &str, letters: &[String]) -> (&'static str, Option<String>) {
 /// what the form does not show (other boxes, other conditions, blocks past D, marks, origin)
 /// is kept as it was. `None` with the field problems when it is not a request.
 fn request_of(v: &Visitor, f: &mut Filled, base: &Value) -> Option<Request> {
+    if !fields_read(v, f) {
+        return None;
+    }
     let text = |f: &Filled, name: &str| Value::String(f.value(name).trim().to_owned());
     let set_or_drop = |m: &mut Map<String, Value>, key: &str, value: Value| {
         if value.as_str().is_some_and(str::is_empty) {
@@ -196,6 +198,67 @@ fn request_of(v: &Visitor, f: &mut Filled, base: &Value) -> Option<Request> {
     }
 }
 
+/// Whether field `name` reads as a `T` (a code of its list, a number); files the problem next
+/// to the field when not, so every field's problem shows at once rather than the first one.
+fn field_reads<T: serde::de::DeserializeOwned>(
+    v: &Visitor,
+    f: &mut Filled,
+    name: &str,
+    required: bool,
+) -> bool {
+    let value = f.value(name).trim().to_owned();
+    let problem = if value.is_empty() {
+        required.then(|| v.t(Msg::Required).to_owned())
+    } else {
+        serde_json::from_value::<T>(Value::String(value.clone()))
+            .err()
+            .map(|e| format!("{value:?}: {e}"))
+    };
+    match problem {
+        Some(p) => {
+            f.problems
+                .entry(format!("field:{name}"))
+                .or_default()
+                .push(p);
+            false
+        }
+        None => true,
+    }
+}
+
+/// Every field the request needs as a code or a number, each checked on its own.
+fn fields_read(v: &Visitor, f: &mut Filled) -> bool {
+    use contracts::{
+        Appendix, Country, DocumentType, Kingdom, Purpose, Quantity, Source, Term, Unit,
+    };
+    let mut ok = field_reads::<DocumentType>(v, f, "document_type", true)
+        & field_reads::<Purpose>(v, f, "purpose", true)
+        & field_reads::<Country>(v, f, "importer_country", true);
+    if f.value("holder").trim().is_empty() {
+        f.problems
+            .entry("holder".into())
+            .or_default()
+            .push(v.t(Msg::Required).to_owned());
+        ok = false;
+    }
+    if !f.value("exporter_name").trim().is_empty() {
+        ok &= field_reads::<Country>(v, f, "exporter_country", true);
+    }
+    for id in BLOCKS {
+        let field = |name: &str| format!("b{id}_{name}");
+        if f.value(&field("scientific_name")).trim().is_empty() {
+            continue;
+        }
+        ok &= field_reads::<Kingdom>(v, f, &field("kingdom"), true)
+            & field_reads::<Term>(v, f, &field("term"), true)
+            & field_reads::<Appendix>(v, f, &field("appendix"), true)
+            & field_reads::<Source>(v, f, &field("source"), true)
+            & field_reads::<Quantity>(v, f, &field("quantity"), true)
+            & field_reads::<Unit>(v, f, &field("unit"), false);
+    }
+    ok
+}
+
 /// The form's fields for an existing request.
 fn values_of(request: &Value, holder: &str, id: &str) -> BTreeMap<String, String> {
     let mut v = BTreeMap::new();
@@ -239,7 +302,9 @@ fn text_field(f: &Filled, v: &Visitor, name: &str, label: Msg, required: bool) -
         p {
             label for=(name) { (v.t(label)) }
             br;
-            input id=(name) name=(name) value=(f.value(name)) required[required];
+            input id=(name) name=(name) value=(f.value(name)) required[required]
+                aria-describedby=[f.problems.contains_key(&format!("field:{name}")).then(|| format!("err-field-{name}"))];
+            (f.errors(&format!("field:{name}")))
         }
     }
 }
@@ -256,12 +321,14 @@ fn select(
         p {
             label for=(name) { (label) }
             br;
-            select id=(name) name=(name) {
+            select id=(name) name=(name)
+                aria-describedby=[f.problems.contains_key(&format!("field:{name}")).then(|| format!("err-field-{name}"))] {
                 @if blank { option value="" { "—" } }
                 @for (value, text) in options {
                     option value=(value) selected[value == chosen] { (text) }
                 }
             }
+            (f.errors(&format!("field:{name}")))
         }
     }
 }
@@ -347,16 +414,18 @@ fn form_page(s: &AppState, v: &Visitor, f: &Filled) -> Markup {
                     " "
                     button type="submit" name="intent" value="lookup" { (v.t(Msg::LookUp)) }
                 }
-                @if !f.taxa.is_empty() {
+                @let wanted = f.value("species_lookup").trim();
+                @let taxa = if wanted.is_empty() { Vec::new() } else { s.species.search(wanted, 20) };
+                @if !taxa.is_empty() {
                     table id="taxa" {
                         thead { tr { th scope="col" { (v.t(Msg::Species)) } th scope="col" { (v.t(Msg::Appendix)) } th scope="col" { (v.t(Msg::CommonNames)) } } }
                         tbody {
-                            @for t in &f.taxa {
+                            @for t in &taxa {
                                 tr { td { i { (t.name) } } td { (t.listing) } td { (t.common.join(", ")) } }
                             }
                         }
                     }
-                } @else if !f.value("species_lookup").is_empty() {
+                } @else if !wanted.is_empty() {
                     p { (v.t(Msg::NoTaxon)) }
                 }
                 p { small { (s.species.source()) } }
@@ -454,8 +523,8 @@ fn file_problems(f: &mut Filled, body: &Value) {
     }
 }
 
-/// Fills appendix and kingdom of blocks whose scientific name the checklist knows, and finds
-/// the taxa the lookup field names.
+/// Fills appendix and kingdom of blocks whose scientific name the checklist knows (the form
+/// lists the taxa the lookup field names whenever it is shown).
 fn look_up(s: &AppState, f: &mut Filled) {
     for id in BLOCKS {
         let name = f.value(&format!("b{id}_scientific_name")).trim().to_owned();
@@ -475,10 +544,6 @@ fn look_up(s: &AppState, f: &mut Filled) {
         if let Some(k) = kingdom {
             f.values.insert(format!("b{id}_kingdom"), k);
         }
-    }
-    let wanted = f.value("species_lookup").trim().to_owned();
-    if !wanted.is_empty() {
-        f.taxa = s.species.search(&wanted, 20).into_iter().cloned().collect();
     }
 }
 

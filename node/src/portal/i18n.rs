@@ -161,7 +161,7 @@ catalogue! {
     DocInstrument => "Musical-instrument certificate", "Certificat d'instrument de musique", "Certificado de instrumento musical";
     DocOwnership => "Certificate of ownership", "Certificat de propriété", "Certificado de propiedad";
     ValidUntil => "Valid until", "Valable jusqu'au", "Válido hasta";
-    ValidUntilOptional => "Last day of validity (optional: the longest allowed)", "Dernier jour de validité (facultatif : le plus long permis)", "Último día de validez (opcional: el más largo permitido)";
+    ValidUntilOptional => "Last day of validity (optional: the longest allowed)", "Dernier jour de validité (facultatif : la plus longue autorisée)", "Último día de validez (opcional: el más largo permitido)";
     Purpose => "Purpose of the transaction", "But de la transaction", "Propósito de la transacción";
     PurposeT => "commercial", "commercial", "comercial";
     PurposeZ => "zoo", "zoo", "zoológico";
@@ -180,7 +180,7 @@ catalogue! {
     Address => "Address", "Adresse", "Dirección";
     CountryCode => "Country (ISO code, e.g. DE)", "Pays (code ISO, p. ex. DE)", "País (código ISO, p. ej. DE)";
     WalletDid => "Your wallet's identifier (did:key)", "L'identifiant de votre portefeuille (did:key)", "El identificador de su cartera (did:key)";
-    WalletDidHint => "Shown by `cites-wallet did`; the permit is issued to this wallet.", "Affiché par `cites-wallet did` ; le permis est délivré à ce portefeuille.", "Lo muestra `cites-wallet did`; el permiso se expide a esta cartera.";
+    WalletDidHint => "The permit is issued to this wallet. The command-line wallet shows its identifier with: cites-wallet did", "Le permis est délivré à ce portefeuille. Le portefeuille en ligne de commande affiche son identifiant avec : cites-wallet did", "El permiso se expide a esta cartera. La cartera de línea de comandos muestra su identificador con: cites-wallet did";
     SpeciesLookup => "Species checklist", "Liste des espèces", "Lista de especies";
     SpeciesLookupHint => "Scientific or common name (beginning)", "Nom scientifique ou commun (début)", "Nombre científico o común (comienzo)";
     LookUp => "Look up", "Chercher", "Buscar";
@@ -343,6 +343,10 @@ catalogue! {
     UsernameTaken => "This username is taken: choose another.", "Ce nom d'utilisateur est pris : choisissez-en un autre.", "Este nombre de usuario ya existe: elija otro.";
     NameNeeded => "Give your name or your firm's.", "Indiquez votre nom ou celui de votre entreprise.", "Indique su nombre o el de su empresa.";
     EmailInvalid => "This is not an e-mail address.", "Ce n'est pas une adresse électronique.", "Esta no es una dirección de correo electrónico.";
+    Required => "Fill this in.", "Remplissez ce champ.", "Rellene este campo.";
+    HaveAccount => "Already have an account?", "Vous avez déjà un compte ?", "¿Ya tiene una cuenta?";
+    ExportedOn => "exported on", "exporté le", "exportado el";
+    ImportedOn => "import confirmed on", "importation confirmée le", "importación confirmada el";
     Permitted => "Permitted", "Autorisé", "Autorizado";
     QuantityCrossing => "Quantity crossing", "Quantité qui passe", "Cantidad que cruza";
     Port => "Port of export", "Port d'exportation", "Puerto de exportación";

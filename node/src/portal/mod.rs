@@ -531,6 +531,7 @@ fn register_markup(v: &Visitor, r: &Registration, nonce: &str) -> Markup {
             (field("password2", Msg::PasswordAgain, "password", "", None, "new-password"))
             p { button type="submit" { (v.t(Msg::Register)) } }
         }
+        p { (v.t(Msg::HaveAccount)) " " a href="/portal/login" { (v.t(Msg::LogIn)) } }
     }
 }
 

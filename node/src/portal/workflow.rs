@@ -719,7 +719,16 @@ fn permit_page(
             h2 { (v.t(Msg::Crossings)) }
             ul {
                 @for c in &crossings {
-                    li { code { (c.to_string()) } }
+                    @let amounts = |side: &Value| side.as_object().map(|m| {
+                        m.iter().map(|(b, q)| format!("{b} {}", str_of(q))).collect::<Vec<_>>().join(", ")
+                    });
+                    li {
+                        (v.t(Msg::ExportedOn)) " " (str_of(&c["exported_on"]))
+                        @if let Some(a) = amounts(&c["exported"]) { ": " (a) }
+                        @if let Some(a) = amounts(&c["imported"]["quantities"]) {
+                            " · " (v.t(Msg::ImportedOn)) " " (str_of(&c["imported"]["on"])) " (" (str_of(&c["imported"]["by"])) "): " (a)
+                        }
+                    }
                 }
             }
         }
