@@ -815,4 +815,15 @@ fn portal_forms_without_their_token_change_nothing() {
         .call()
         .unwrap();
     assert_eq!(r.status(), 403);
+    let mut r = e2e_support::agent()
+        .get(format!("{}/portal/no/such/page", ma.url()))
+        .call()
+        .unwrap();
+    assert_eq!(r.status(), 404);
+    assert!(
+        r.body_mut()
+            .read_to_string()
+            .unwrap()
+            .contains("There is no such page")
+    );
 }

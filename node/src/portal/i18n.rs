@@ -347,6 +347,7 @@ catalogue! {
     HaveAccount => "Already have an account?", "Vous avez déjà un compte ?", "¿Ya tiene una cuenta?";
     ExportedOn => "exported on", "exporté le", "exportado el";
     ImportedOn => "import confirmed on", "importation confirmée le", "importación confirmada el";
+    NoSuchPage => "There is no such page.", "Cette page n'existe pas.", "Esta página no existe.";
     Permitted => "Permitted", "Autorisé", "Autorizado";
     QuantityCrossing => "Quantity crossing", "Quantité qui passe", "Cantidad que cruza";
     Port => "Port of export", "Port d'exportation", "Puerto de exportación";

@@ -91,6 +91,12 @@ pub fn routes() -> Router<Arc<AppState>> {
         )
         .route("/portal/network", get(oversight::network))
         .route("/portal/dashboard", get(oversight::dashboard))
+        .route("/portal/{*rest}", get(no_such_page))
+}
+
+/// Any other path under `/portal`: the portal's own page, with a way back.
+async fn no_such_page(v: Visitor) -> Response {
+    v.refusal(StatusCode::NOT_FOUND, v.t(Msg::NoSuchPage))
 }
 
 /// Who is looking, in which language, and the token their forms carry.
