@@ -31,6 +31,17 @@ pub struct Reference {
     pub index: u64,
 }
 
+impl std::fmt::Display for Reference {
+    /// The form [`FromStr`](std::str::FromStr) reads back.
+    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
+        write!(
+            f,
+            "CITES1:{}:{}:{}:{}",
+            self.permit, self.digest, self.origin, self.index
+        )
+    }
+}
+
 impl std::str::FromStr for Reference {
     type Err = String;
     fn from_str(s: &str) -> Result<Reference, String> {

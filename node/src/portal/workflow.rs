@@ -845,11 +845,13 @@ fn reference_of(s: &AppState, key: &contracts::PermitKey) -> anyhow::Result<Stri
         .anchor
         .index_of(&leaf)?
         .ok_or_else(|| anyhow::anyhow!("{key} is not in the log yet"))?;
-    Ok(format!(
-        "CITES1:{key}:{}:{}:{index}",
-        hex::encode(record.credential.digest()),
-        s.anchor.origin()
-    ))
+    let reference = crate::references::Reference {
+        permit: key.clone(),
+        digest: contracts::Digest(record.credential.digest()),
+        origin: s.anchor.origin().to_owned(),
+        index,
+    };
+    Ok(reference.to_string())
 }
 
 /// `GET /portal/permits/{party}/{number}/pdf`: the printable permit, for whoever may read it.
@@ -927,15 +929,17 @@ pub async fn permit_act(
         .await,
     )
     .await;
-    let (role, record) = match load_permit(&s, &v, &party, &number).await {
-        Ok(r) => r,
-        Err(r) => return r,
-    };
-    if !answer.ok() {
-        let page = permit_page(&v, role, &record, None, Some(&answer.detail()), None);
-        return (answer.status, v.page(&number, page)).into_response();
-    }
-    if verb == "offer" {
+    // The permit is read again only for a page shown here (a refusal, the offer); a done
+    // action redirects and its page reads it then.
+    if !answer.ok() || verb == "offer" {
+        let (role, record) = match load_permit(&s, &v, &party, &number).await {
+            Ok(r) => r,
+            Err(r) => return r,
+        };
+        if !answer.ok() {
+            let page = permit_page(&v, role, &record, None, Some(&answer.detail()), None);
+            return (answer.status, v.page(&number, page)).into_response();
+        }
         // The offer is shown once, on this answer: its code is a secret not kept anywhere.
         let page = permit_page(&v, role, &record, None, None, Some(&answer.body["offer"]));
         return v.page(&number, page).into_response();
