@@ -4,12 +4,31 @@
 
 use std::time::Duration;
 
-/// An HTTP agent whose requests give up after `timeout`. Cheap to clone; reuse it to keep
-/// connections to peers open.
+/// An HTTP agent whose requests give up after `timeout`; HTTPS to the public Web PKI. Cheap
+/// to clone; reuse it to keep connections open.
 pub fn agent(timeout: Duration) -> ureq::Agent {
+    with_roots(timeout, ureq::tls::RootCerts::WebPki)
+}
+
+/// The node's agent for its peers: HTTPS to certificates that chain to `trust_ca` (or the Web
+/// PKI when the config names none).
+pub fn peer_agent(
+    config: &crate::config::Config,
+    timeout: Duration,
+) -> anyhow::Result<ureq::Agent> {
+    Ok(with_roots(timeout, crate::tls::client_roots(config)?))
+}
+
+fn with_roots(timeout: Duration, roots: ureq::tls::RootCerts) -> ureq::Agent {
+    crate::tls::install_provider();
+    let tls = ureq::tls::TlsConfig::builder()
+        .provider(ureq::tls::TlsProvider::Rustls)
+        .root_certs(roots)
+        .build();
     ureq::Agent::config_builder()
         .http_status_as_error(false)
         .timeout_global(Some(timeout))
+        .tls_config(tls)
         .build()
         .into()
 }

@@ -94,10 +94,21 @@ pub struct Config {
     /// issuance beyond them is refused.
     #[serde(default, skip_serializing_if = "Vec::is_empty")]
     pub quotas: Vec<contracts::Quota>,
+    /// HTTPS: `[tls]` with `cert` and `key` (PEM files), or `self_signed = true` for a
+    /// development certificate the node makes in its data directory.
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub tls: Option<TlsConfig>,
+    /// Certificate authorities (PEM files) that HTTPS peers' certificates must chain to;
+    /// none: the public Web PKI roots.
+    #[serde(default, skip_serializing_if = "Vec::is_empty")]
+    pub trust_ca: Vec<PathBuf>,
     /// Serve plain HTTP on an address other than loopback: only behind a TLS-terminating
-    /// proxy on the same host or network segment (the node has no TLS of its own yet).
+    /// proxy on the same host or network segment.
     #[serde(default, skip_serializing_if = "std::ops::Not::not")]
     pub allow_plain_http: bool,
+    /// What one client can hold of the node: `[limits]`.
+    #[serde(default, skip_serializing_if = "Limits::is_default")]
+    pub limits: Limits,
     /// How long an OpenID4VCI credential offer can be redeemed, in seconds (default 7 days).
     #[serde(default, skip_serializing_if = "Option::is_none")]
     pub offer_ttl_s: Option<u64>,
@@ -105,6 +116,60 @@ pub struct Config {
     /// accounts (`cites-node user add --role applicant`).
     #[serde(default, skip_serializing_if = "std::ops::Not::not")]
     pub closed_registration: bool,
+}
+
+/// The node's own HTTPS.
+#[derive(Debug, Clone, Default, PartialEq, Eq, Serialize, Deserialize)]
+#[serde(deny_unknown_fields)]
+pub struct TlsConfig {
+    /// The certificate chain, leaf first (PEM).
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub cert: Option<PathBuf>,
+    /// Its private key (PEM), readable only by the node's user.
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub key: Option<PathBuf>,
+    /// Make (once) and use a self-signed certificate in `DATA_DIR/tls/`: for development
+    /// and tests, where clients are told to trust that file.
+    #[serde(default, skip_serializing_if = "std::ops::Not::not")]
+    pub self_signed: bool,
+}
+
+/// Bounds on what one client can hold, so that a slow, flooding or malformed client cannot
+/// take the node down for everyone else.
+#[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
+#[serde(deny_unknown_fields, default)]
+pub struct Limits {
+    /// Seconds a client has to send a request's headers (and to finish a TLS handshake).
+    pub header_timeout_s: u64,
+    /// Seconds a request may take from its headers to the end of its answer (uploads over
+    /// a slow link included).
+    pub request_timeout_s: u64,
+    /// Connections served at once; more wait in the kernel's queue.
+    pub max_connections: usize,
+    /// Requests a minute one client address may make (0: no limit), in a burst of up to a
+    /// tenth of that.
+    pub requests_per_minute: u32,
+    /// Count loopback clients too. Off by default: on loopback are the host's own tools and
+    /// a TLS-terminating proxy, behind which every client has the proxy's address.
+    pub limit_loopback: bool,
+}
+
+impl Default for Limits {
+    fn default() -> Limits {
+        Limits {
+            header_timeout_s: 10,
+            request_timeout_s: 300,
+            max_connections: 1024,
+            requests_per_minute: 6000,
+            limit_loopback: false,
+        }
+    }
+}
+
+impl Limits {
+    fn is_default(&self) -> bool {
+        *self == Limits::default()
+    }
 }
 
 fn default_sync_slots() -> usize {
@@ -161,7 +226,10 @@ impl Config {
             fees: BTreeMap::new(),
             notify: Default::default(),
             quotas: Vec::new(),
+            tls: None,
+            trust_ca: Vec::new(),
             allow_plain_http: false,
+            limits: Limits::default(),
             closed_registration: false,
             offer_ttl_s: None,
         }
@@ -177,6 +245,20 @@ impl Config {
             && g.is_relative()
         {
             config.genesis = Some(dir.join(g));
+        }
+        if let Some(dir) = path.parent() {
+            let relative = |p: &mut PathBuf| {
+                if p.is_relative() {
+                    *p = dir.join(&*p);
+                }
+            };
+            if let Some(tls) = config.tls.as_mut() {
+                tls.cert
+                    .iter_mut()
+                    .chain(tls.key.iter_mut())
+                    .for_each(relative);
+            }
+            config.trust_ca.iter_mut().for_each(relative);
         }
         if config.data_dir.is_relative()
             && let Some(dir) = path.parent()
@@ -244,6 +326,16 @@ impl Config {
         if let Some(v) = get("CITES_ALLOW_PLAIN_HTTP") {
             self.allow_plain_http = matches!(v.as_str(), "1" | "true" | "yes");
         }
+        if let Some(v) = get("CITES_TLS_CERT") {
+            self.tls.get_or_insert_default().cert = Some(v.into());
+        }
+        if let Some(v) = get("CITES_TLS_KEY") {
+            self.tls.get_or_insert_default().key = Some(v.into());
+        }
+        if let Some(v) = get("CITES_TLS_SELF_SIGNED") {
+            self.tls.get_or_insert_default().self_signed =
+                matches!(v.as_str(), "1" | "true" | "yes");
+        }
         if let Some(v) = get("CITES_CHECKPOINT_INTERVAL_MS") {
             self.checkpoint_interval_ms = v
                 .parse()
@@ -293,6 +385,21 @@ impl Config {
                 );
             }
         }
+        if let Some(tls) = &self.tls {
+            match (&tls.cert, &tls.key, tls.self_signed) {
+                (Some(_), Some(_), false) | (None, None, true) => {}
+                (_, _, true) => {
+                    bail!("tls: self_signed = true makes its own certificate; remove cert and key")
+                }
+                _ => bail!("tls: give both cert and key (PEM files), or self_signed = true"),
+            }
+        }
+        let l = &self.limits;
+        if l.header_timeout_s == 0 || l.request_timeout_s == 0 || l.max_connections == 0 {
+            bail!(
+                "limits: header_timeout_s, request_timeout_s and max_connections must be above 0"
+            );
+        }
         self.notify.check()?;
         if let Some(q) = self.quotas.iter().find(|q| q.party != self.party) {
             bail!(
@@ -330,13 +437,24 @@ impl Config {
     /// Refuses to serve passwords, session cookies and tokens in the clear beyond this host:
     /// plain HTTP only on loopback unless `allow_plain_http` says a TLS proxy is in front.
     pub fn check_exposure(&self) -> anyhow::Result<()> {
-        if !self.listen.ip().is_loopback() && !self.allow_plain_http {
+        if !self.listen.ip().is_loopback() && !self.allow_plain_http && self.tls.is_none() {
             bail!(
-                "{} is not a loopback address and the node speaks plain HTTP: put it behind a TLS-terminating proxy and set allow_plain_http = true (or CITES_ALLOW_PLAIN_HTTP=1), or listen on 127.0.0.1",
+                "{} is not a loopback address and the node speaks plain HTTP: give it a certificate ([tls] cert and key), or put it behind a TLS-terminating proxy and set allow_plain_http = true (or CITES_ALLOW_PLAIN_HTTP=1), or listen on 127.0.0.1",
                 self.listen
             );
         }
         Ok(())
+    }
+
+    /// Where a self-signed development certificate and its key live.
+    pub fn self_signed_paths(&self) -> (PathBuf, PathBuf) {
+        let dir = self.data_dir.join("tls");
+        (dir.join("cert.pem"), dir.join("key.pem"))
+    }
+
+    /// The base URL the node serves, for links and credential offers.
+    pub fn scheme(&self) -> &'static str {
+        if self.tls.is_some() { "https" } else { "http" }
     }
 
     /// The species checklist file an MA imported (`cites-node species import`).
@@ -436,6 +554,28 @@ mod tests {
         c.apply_env(|k| (k == "CITES_ALLOW_PLAIN_HTTP").then(|| "1".into()))
             .unwrap();
         assert!(c.check_exposure().is_ok());
+    }
+
+    #[test]
+    fn a_certificate_allows_any_address_and_half_a_tls_config_is_refused() {
+        let mut c = sample();
+        c.listen = "0.0.0.0:8701".parse().unwrap();
+        c.apply_env(|k| (k == "CITES_TLS_CERT").then(|| "cert.pem".into()))
+            .unwrap();
+        let err = c.check().unwrap_err().to_string();
+        assert!(err.contains("both cert and key"), "{err}");
+        c.apply_env(|k| (k == "CITES_TLS_KEY").then(|| "key.pem".into()))
+            .unwrap();
+        c.check().unwrap();
+        c.check_exposure().unwrap();
+        assert_eq!(c.scheme(), "https");
+        c.limits.max_connections = 0;
+        assert!(
+            c.check()
+                .unwrap_err()
+                .to_string()
+                .contains("max_connections")
+        );
     }
 
     #[test]

@@ -9,7 +9,7 @@ use crate::config::{Config, Role};
 
 /// The nodes of the development network: the Secretariat and the MAs of Ghana and Germany
 /// (the two Parties of the example permits).
-pub fn configs(data_dir: &Path, first_port: u16) -> anyhow::Result<Vec<Config>> {
+pub fn configs(data_dir: &Path, first_port: u16, tls: bool) -> anyhow::Result<Vec<Config>> {
     std::fs::create_dir_all(data_dir)
         .with_context(|| format!("cannot create {}", data_dir.display()))?;
     let data_dir = data_dir
@@ -64,6 +64,12 @@ pub fn configs(data_dir: &Path, first_port: u16) -> anyhow::Result<Vec<Config>> 
                 currency: currency.into(),
             };
             config.fees.insert(kind.into(), fee);
+        }
+        if tls {
+            config.tls = Some(crate::config::TlsConfig {
+                self_signed: true,
+                ..Default::default()
+            });
         }
         config.check()?;
         configs.push(config);

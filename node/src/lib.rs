@@ -43,7 +43,9 @@ pub mod references;
 pub mod registry;
 pub mod replicate;
 pub mod report;
+pub mod serve;
 pub mod store;
+pub mod tls;
 pub mod trust;
 pub mod user_cli;
 pub mod users;
@@ -101,6 +103,7 @@ impl RunningNode {
         shutdown: watch::Receiver<bool>,
     ) -> anyhow::Result<RunningNode> {
         config.check_exposure()?;
+        tls::install_provider();
         let signer = keys::load_log_key(&config, create_key)?;
         let anchor = {
             let config = config.clone();
@@ -112,7 +115,8 @@ impl RunningNode {
         let addr = listener.local_addr()?;
         let issuer = issuer::Issuer::load(&config, create_key)?;
         let issuance = issuance::Issuance::load(anchor.store())?;
-        let base_url = format!("http://{addr}");
+        let tls = tls::acceptor(&config)?;
+        let base_url = format!("{}://{addr}", config.scheme());
         let status_credentials =
             std::sync::RwLock::new(vcapi::sign_status_lists(&issuer, &issuance, &base_url)?);
         let journal = audit::Journal::load(anchor.store())?;
@@ -156,7 +160,7 @@ impl RunningNode {
             witness,
             network: std::sync::OnceLock::new(),
             epix_seen: epix::SeenRequests::default(),
-            peers_http: client::agent(std::time::Duration::from_secs(20)),
+            peers_http: client::peer_agent(&config, std::time::Duration::from_secs(20))?,
             users,
             throttle: users::Throttle::default(),
             password_slots: tokio::sync::Semaphore::new(2),
@@ -181,17 +185,13 @@ impl RunningNode {
             std::time::Duration::from_millis(config.checkpoint_interval_ms.max(1000)),
             shutdown.clone(),
         ));
-        let mut shutdown = shutdown;
-        let server = tokio::spawn(async move {
-            axum::serve(
-                listener,
-                app.into_make_service_with_connect_info::<std::net::SocketAddr>(),
-            )
-            .with_graceful_shutdown(async move {
-                let _ = shutdown.wait_for(|stop| *stop).await;
-            })
-            .await
-        });
+        let server = tokio::spawn(serve::serve(
+            listener,
+            tls,
+            app,
+            config.limits.clone(),
+            shutdown,
+        ));
         tracing::info!(node = %config.name, %addr, origin = %config.log_origin, "node started");
         Ok(RunningNode {
             config,
@@ -241,10 +241,12 @@ pub async fn run_until_signal(configs: Vec<Config>) -> anyhow::Result<()> {
     }
     println!();
     for n in &nodes {
-        println!(
-            "  {:<34} http://{}/   portal: http://{}/portal",
-            n.config.name, n.addr, n.addr
-        );
+        let url = format!("{}://{}", n.config.scheme(), n.addr);
+        println!("  {:<34} {url}/   portal: {url}/portal", n.config.name);
+        if n.config.tls.as_ref().is_some_and(|t| t.self_signed) {
+            let cert = n.config.self_signed_paths().0;
+            println!("  {:<34} self-signed certificate {}", "", cert.display());
+        }
     }
     if dev {
         println!(

@@ -38,6 +38,9 @@ enum Command {
         /// Port of the first node; the others take the next ones.
         #[arg(long, default_value_t = 8700, env = "CITES_DEV_PORT")]
         port: u16,
+        /// Serve HTTPS with a self-signed certificate per node (browsers warn once per node).
+        #[arg(long)]
+        tls: bool,
     },
     /// Create a node: its configuration file and log signing key.
     Init {
@@ -68,6 +71,10 @@ enum Command {
         /// Box 13: the place of issue.
         #[arg(long, default_value = "")]
         place: String,
+        /// Serve HTTPS with a self-signed development certificate made now in the data
+        /// directory (for production, set `[tls] cert` and `key` in the config instead).
+        #[arg(long)]
+        tls_self_signed: bool,
     },
     /// Run a node from its configuration file.
     Run {
@@ -280,6 +287,7 @@ enum PermitCommand {
 fn main() -> ExitCode {
     let cli = Cli::parse();
     node::init_tracing(cli.log_format);
+    node::tls::install_provider();
     match run(cli.command) {
         Ok(code) => code,
         Err(e) => {
@@ -380,6 +388,7 @@ fn run(command: Command) -> anyhow::Result<ExitCode> {
             data_dir,
             address,
             place,
+            tls_self_signed,
         } => {
             let role = match role {
                 RoleArg::Secretariat => Role::Secretariat,
@@ -389,6 +398,12 @@ fn run(command: Command) -> anyhow::Result<ExitCode> {
             let mut cfg = Config::new(name, role, party, log_origin, listen, data_dir);
             cfg.address = address;
             cfg.place = place;
+            if tls_self_signed {
+                cfg.tls = Some(node::config::TlsConfig {
+                    self_signed: true,
+                    ..Default::default()
+                });
+            }
             cfg.check()?;
             cfg.write_new(&config)?;
             let loaded = Config::load(&config)?;
@@ -397,6 +412,13 @@ fn run(command: Command) -> anyhow::Result<ExitCode> {
             node::keys::create_api_token(&loaded)?;
             let witness = node::keys::create_witness_key(&loaded)?;
             println!("wrote {}", config.display());
+            if tls_self_signed {
+                let fingerprint = node::tls::make_self_signed(&loaded)?;
+                println!(
+                    "TLS certificate: {} ({fingerprint}); give it to clients to trust",
+                    loaded.self_signed_paths().0.display()
+                );
+            }
             println!("node DID: {}", loaded.did());
             println!("log verifier key: {verifier}");
             println!("witness key: {witness}");
@@ -598,8 +620,12 @@ fn run(command: Command) -> anyhow::Result<ExitCode> {
             }
             Ok(ExitCode::SUCCESS)
         }
-        Command::Dev { data_dir, port } => {
-            let configs = node::dev::configs(&data_dir, port)?;
+        Command::Dev {
+            data_dir,
+            port,
+            tls,
+        } => {
+            let configs = node::dev::configs(&data_dir, port, tls)?;
             runtime()?.block_on(node::run_until_signal(configs))?;
             Ok(ExitCode::SUCCESS)
         }

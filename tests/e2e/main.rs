@@ -4,6 +4,7 @@
 #![allow(clippy::unwrap_used, clippy::expect_used)]
 
 mod cli;
+mod exposure;
 mod issue_verify;
 mod journey;
 mod log_http;
@@ -59,17 +60,27 @@ pub fn network() -> Network {
 
 /// Starts a [`Network`] before the Secretariat accredits Ghana's MA.
 pub fn network_unaccredited() -> Network {
+    network_serving(false)
+}
+
+/// Starts a [`Network`] before the Secretariat accredits Ghana's MA; with `tls`, each node
+/// serves HTTPS with its own self-signed certificate and trusts only the other's.
+pub fn network_serving(tls: bool) -> Network {
     let dir = tempfile::tempdir().unwrap();
     let (sec_port, gh_port) = (e2e_support::free_port(), e2e_support::free_port());
-    let (sec_config, sec_out) = e2e_support::init(
+    let (sec_config, sec_out) = e2e_support::init_with(
         &bin(),
         dir.path(),
         "secretariat",
         "secretariat",
         "CH",
         sec_port,
+        tls,
     );
-    let (gh_config, gh_out) = e2e_support::init(&bin(), dir.path(), "gh", "gh", "GH", gh_port);
+    let (gh_config, gh_out) =
+        e2e_support::init_with(&bin(), dir.path(), "gh", "gh", "GH", gh_port, tls);
+    let cert = |id: &str| dir.path().join(format!("{id}-data/tls/cert.pem"));
+    let scheme = if tls { "https" } else { "http" };
     let genesis = dir.path().join("genesis.json");
     let out = e2e_support::run(
         &bin(),
@@ -93,26 +104,41 @@ pub fn network_unaccredited() -> Network {
         "{}",
         String::from_utf8_lossy(&out.stderr)
     );
-    for (config, peer, fees) in [
-        (&sec_config, gh_port, ""),
+    for (config, peer, other, fees) in [
+        (&sec_config, gh_port, "gh", ""),
         // Ghana charges for export permits, so the workflow test sees an invoice.
         (
             &gh_config,
             sec_port,
+            "secretariat",
             "[fees]\nexport_permit = { amount = 5000, currency = \"GHS\" }\n",
         ),
     ] {
         let text = std::fs::read_to_string(config).unwrap();
+        // Top-level keys go before the file's first table.
+        let (top, tables) = text.split_at(text.find("\n[").map_or(text.len(), |i| i + 1));
+        let trust = if tls {
+            format!("trust_ca = [{:?}]\n", cert(other))
+        } else {
+            String::new()
+        };
         std::fs::write(
             config,
             format!(
-                "{text}genesis = \"genesis.json\"\npeers = [\"http://127.0.0.1:{peer}\"]\n{fees}"
+                "{top}genesis = \"genesis.json\"\npeers = [\"{scheme}://127.0.0.1:{peer}\"]\n{trust}{tables}{fees}"
             ),
         )
         .unwrap();
     }
-    let mut secretariat = e2e_support::Node::from_config(&bin(), &sec_config, sec_port);
-    let mut gh = e2e_support::Node::from_config(&bin(), &gh_config, gh_port);
+    let node = |config: &std::path::Path, port: u16, id: &str| {
+        if tls {
+            e2e_support::Node::over_tls(&bin(), config, port, &cert(id))
+        } else {
+            e2e_support::Node::from_config(&bin(), config, port)
+        }
+    };
+    let mut secretariat = node(&sec_config, sec_port, "secretariat");
+    let mut gh = node(&gh_config, gh_port, "gh");
     secretariat.start();
     gh.start();
     let token = |name: &str| {
@@ -142,8 +168,8 @@ pub fn accredit_gh(net: &Network) {
             .trim()
             .to_owned()
     };
-    let http = e2e_support::agent();
-    let accredit: serde_json::Value = http
+    let accredit: serde_json::Value = gh
+        .agent
         .get(format!("{}/registry/accreditation-request", gh.url))
         .call()
         .unwrap()
@@ -151,14 +177,16 @@ pub fn accredit_gh(net: &Network) {
         .read_json()
         .unwrap();
     assert_eq!(accredit["subject"], gh_did.as_str());
-    let r = http
+    let r = secretariat
+        .agent
         .post(format!("{}/registry/entries", secretariat.url))
         .header("authorization", &format!("Bearer {}", token("secretariat")))
         .send_json(&accredit)
         .unwrap();
     assert_eq!(r.status(), 201);
     let deadline = std::time::Instant::now() + std::time::Duration::from_secs(30);
-    while http
+    while gh
+        .agent
         .get(format!("{}/1.0/identifiers/{gh_did}", gh.url))
         .call()
         .unwrap()

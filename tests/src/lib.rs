@@ -10,10 +10,12 @@ use std::time::{Duration, Instant};
 
 /// A node process.
 pub struct Node {
-    /// Base URL, `http://127.0.0.1:PORT`.
+    /// Base URL, `http://127.0.0.1:PORT` (`https://` for [`Node::over_tls`]).
     pub url: String,
     /// The config file.
     pub config: PathBuf,
+    /// An agent that reaches the node (trusting its certificate over TLS).
+    pub agent: ureq::Agent,
     child: Option<Child>,
     bin: PathBuf,
 }
@@ -45,29 +47,45 @@ pub fn init(
     party: &str,
     port: u16,
 ) -> (PathBuf, String) {
+    init_with(bin, dir, id, name, party, port, false)
+}
+
+/// [`init`], with a self-signed TLS certificate in `ID-data/tls/cert.pem` when `tls`.
+pub fn init_with(
+    bin: &Path,
+    dir: &Path,
+    id: &str,
+    name: &str,
+    party: &str,
+    port: u16,
+    tls: bool,
+) -> (PathBuf, String) {
     let config = dir.join(format!("{id}.toml"));
-    let out = run(
-        bin,
-        &[
-            "init",
-            "--config",
-            config.to_str().unwrap(),
-            "--name",
-            name,
-            "--party",
-            party,
-            "--log-origin",
-            &format!("cites.test/{id}"),
-            "--listen",
-            &format!("127.0.0.1:{port}"),
-            "--data-dir",
-            &format!("{id}-data"),
-            "--address",
-            "1 Test Street, Test City",
-            "--place",
-            "Test City",
-        ],
-    );
+    let port = format!("127.0.0.1:{port}");
+    let (origin, data) = (format!("cites.test/{id}"), format!("{id}-data"));
+    let mut args = vec![
+        "init",
+        "--config",
+        config.to_str().unwrap(),
+        "--name",
+        name,
+        "--party",
+        party,
+        "--log-origin",
+        &origin,
+        "--listen",
+        &port,
+        "--data-dir",
+        &data,
+        "--address",
+        "1 Test Street, Test City",
+        "--place",
+        "Test City",
+    ];
+    if tls {
+        args.push("--tls-self-signed");
+    }
+    let out = run(bin, &args);
     assert!(
         out.status.success(),
         "init failed: {}",
@@ -94,6 +112,28 @@ pub fn agent() -> ureq::Agent {
         .into()
 }
 
+/// [`agent`] for HTTPS, trusting only the certificates in the PEM file `ca`.
+pub fn agent_trusting(ca: &Path) -> ureq::Agent {
+    let _ = rustls::crypto::aws_lc_rs::default_provider().install_default();
+    let pem = std::fs::read(ca).expect("cannot read the CA file");
+    let roots: Vec<_> = ureq::tls::parse_pem(&pem)
+        .filter_map(|item| match item.expect("bad PEM") {
+            ureq::tls::PemItem::Certificate(c) => Some(c),
+            _ => None,
+        })
+        .collect();
+    let tls = ureq::tls::TlsConfig::builder()
+        .provider(ureq::tls::TlsProvider::Rustls)
+        .root_certs(ureq::tls::RootCerts::new_with_certs(&roots))
+        .build();
+    ureq::Agent::config_builder()
+        .http_status_as_error(false)
+        .timeout_global(Some(Duration::from_secs(10)))
+        .tls_config(tls)
+        .build()
+        .into()
+}
+
 impl Node {
     /// `cites-node init` a node for `party` in `dir`, then start it.
     pub fn init_and_start(bin: &Path, dir: &Path, party: &str) -> Node {
@@ -110,9 +150,18 @@ impl Node {
         Node {
             url: format!("http://127.0.0.1:{port}"),
             config: config.to_owned(),
+            agent: agent(),
             child: None,
             bin: bin.to_owned(),
         }
+    }
+
+    /// A node serving HTTPS with the certificate in the PEM file `cert`; call [`Node::start`].
+    pub fn over_tls(bin: &Path, config: &Path, port: u16, cert: &Path) -> Node {
+        let mut node = Node::from_config(bin, config, port);
+        node.url = format!("https://127.0.0.1:{port}");
+        node.agent = agent_trusting(cert);
+        node
     }
 
     /// Starts (or restarts) the process and waits until `/healthz` answers.
@@ -129,9 +178,8 @@ impl Node {
             .expect("cannot start cites-node");
         self.child = Some(child);
         let deadline = Instant::now() + Duration::from_secs(30);
-        let agent = agent();
         while Instant::now() < deadline {
-            if let Ok(r) = agent.get(format!("{}/healthz", self.url)).call()
+            if let Ok(r) = self.agent.get(format!("{}/healthz", self.url)).call()
                 && r.status() == 200
             {
                 return;

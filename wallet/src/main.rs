@@ -103,6 +103,8 @@ enum Command {
 
 fn main() -> ExitCode {
     let cli = Cli::parse();
+    // HTTPS to issuers goes through rustls with the aws-lc-rs provider.
+    let _ = rustls::crypto::aws_lc_rs::default_provider().install_default();
     match run(&cli.wallet, cli.passphrase_file.as_deref(), cli.command) {
         Ok(()) => ExitCode::SUCCESS,
         Err(e) => {

@@ -1,0 +1,111 @@
+//! The node's HTTPS (rustls over aws-lc-rs) and the trust its HTTPS client places in peers.
+//!
+//! A node in production gets its certificate from the administration's CA or a public one
+//! (`[tls] cert`, `key`). For development and tests, `self_signed = true` makes one for
+//! `localhost` and the listening address once, keeps it in the data directory, and clients are
+//! given that file to trust; nothing is ever trusted on first use.
+
+use std::path::Path;
+use std::sync::Arc;
+
+use anyhow::{Context, bail};
+use rustls::ServerConfig;
+use rustls_pki_types::pem::PemObject;
+use rustls_pki_types::{CertificateDer, PrivateKeyDer};
+use sha2::{Digest, Sha256};
+
+use crate::config::Config;
+
+/// The crypto provider every TLS use in the process shares (the node's server, its ureq
+/// client). Installing twice is harmless.
+pub fn install_provider() {
+    let _ = rustls::crypto::aws_lc_rs::default_provider().install_default();
+}
+
+/// The TLS acceptor for the node's listener, or none when it serves plain HTTP.
+pub fn acceptor(config: &Config) -> anyhow::Result<Option<tokio_rustls::TlsAcceptor>> {
+    let Some(tls) = &config.tls else {
+        return Ok(None);
+    };
+    let (cert, key) = if tls.self_signed {
+        let (cert, key) = config.self_signed_paths();
+        if !cert.exists() {
+            make_self_signed(config)?;
+        }
+        (cert, key)
+    } else {
+        match (&tls.cert, &tls.key) {
+            (Some(c), Some(k)) => (c.clone(), k.clone()),
+            _ => bail!("tls: give both cert and key (PEM files), or self_signed = true"),
+        }
+    };
+    let chain = read_certificates(&cert)?;
+    // The key file must be the node user's alone, as every other secret of the node.
+    let key_pem = crate::keys::read_secret(&key, "TLS key")?;
+    let key = PrivateKeyDer::from_pem_slice(key_pem.as_bytes())
+        .with_context(|| format!("{}: no PEM private key", key.display()))?;
+    let mut server = ServerConfig::builder_with_provider(Arc::new(
+        rustls::crypto::aws_lc_rs::default_provider(),
+    ))
+    .with_safe_default_protocol_versions()?
+    .with_no_client_auth()
+    .with_single_cert(chain, key)
+    .with_context(|| {
+        format!(
+            "{}: the key does not go with the certificate",
+            cert.display()
+        )
+    })?;
+    server.alpn_protocols = vec![b"http/1.1".to_vec()];
+    Ok(Some(tokio_rustls::TlsAcceptor::from(Arc::new(server))))
+}
+
+/// Makes the development certificate and key for `localhost` and the listening address
+/// (refusing to replace them); returns the certificate's SHA-256 fingerprint.
+pub fn make_self_signed(config: &Config) -> anyhow::Result<String> {
+    let (cert_path, key_path) = config.self_signed_paths();
+    let mut names = vec!["localhost".to_owned(), "127.0.0.1".to_owned()];
+    let ip = config.listen.ip();
+    if !ip.is_unspecified() && !ip.is_loopback() {
+        names.push(ip.to_string());
+    }
+    let made = rcgen::generate_simple_self_signed(names)
+        .context("cannot make a development certificate")?;
+    crate::keys::write_secret(&key_path, made.key_pair.serialize_pem().as_bytes())?;
+    let pem = made.cert.pem();
+    std::fs::write(&cert_path, &pem)
+        .with_context(|| format!("cannot write {}", cert_path.display()))?;
+    Ok(fingerprint(made.cert.der()))
+}
+
+/// The certificates of a PEM file, leaf first.
+pub fn read_certificates(path: &Path) -> anyhow::Result<Vec<CertificateDer<'static>>> {
+    let pem = std::fs::read(path).with_context(|| format!("cannot read {}", path.display()))?;
+    let chain = CertificateDer::pem_slice_iter(&pem)
+        .collect::<Result<Vec<_>, _>>()
+        .with_context(|| format!("{}: not a PEM certificate file", path.display()))?;
+    if chain.is_empty() {
+        bail!("{}: no certificate in it", path.display());
+    }
+    Ok(chain)
+}
+
+/// `SHA256:` and the hex digest of a DER certificate, as browsers show it.
+pub fn fingerprint(der: &[u8]) -> String {
+    format!("SHA256:{}", hex::encode(Sha256::digest(der)))
+}
+
+/// The root certificates the node's HTTPS client accepts for peers: the `trust_ca` files,
+/// or the public Web PKI when there are none.
+pub fn client_roots(config: &Config) -> anyhow::Result<ureq::tls::RootCerts> {
+    if config.trust_ca.is_empty() {
+        return Ok(ureq::tls::RootCerts::WebPki);
+    }
+    let mut roots = Vec::new();
+    for path in &config.trust_ca {
+        for der in read_certificates(path)? {
+            roots.push(ureq::tls::Certificate::from_der(der.as_ref()).to_owned());
+        }
+    }
+    Ok(ureq::tls::RootCerts::new_with_certs(&roots))
+}
