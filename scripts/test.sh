@@ -14,6 +14,19 @@ fi
 echo "test: target dir $CARGO_TARGET_DIR" >&2
 cargo fmt --all --check
 cargo clippy --workspace --all-targets --locked -- -D warnings
+# Supply chain: licences, bans and sources by deny.toml. RustSec's advisory database is
+# fetched from GitHub; where that cannot be reached the run says so and goes on.
+if ! cargo deny --version >/dev/null 2>&1; then
+  echo "test: installing cargo-deny" >&2
+  cargo install cargo-deny --locked --version 0.20.2
+fi
+cargo deny --log-level error check bans licenses sources
+if cargo deny --log-level error fetch db >/dev/null 2>&1; then
+  cargo deny --log-level error check advisories
+else
+  echo "test: RustSec advisory database unreachable: advisories not checked" >&2
+fi
+bash scripts/fuzz.sh
 log="$(mktemp)"
 trap 'rm -f "$log"' EXIT
 cargo test --workspace --locked 2>&1 | tee "$log"
