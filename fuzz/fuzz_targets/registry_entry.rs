@@ -10,6 +10,13 @@ use libfuzzer_sys::fuzz_target;
 fuzz_target!(|input: (bool, u8, &[u8])| {
     let (secretariat, minutes, bytes) = input;
     let mut registry = common::network();
-    let log = if secretariat { common::SEC_LOG } else { common::GH_LOG };
-    let _ = registry.apply(common::pos(log, 9, common::t(600 + i64::from(minutes))), bytes);
+    let log = if secretariat {
+        common::SEC_LOG
+    } else {
+        common::GH_LOG
+    };
+    let _ = registry.apply(
+        common::pos(log, 9, common::t(600 + i64::from(minutes))),
+        bytes,
+    );
 });
