@@ -3,16 +3,22 @@
 set -euo pipefail
 cd "$(dirname "$0")/.."
 source scripts/setup.sh
-# The portal's browser test drives Debian's Chromium through chromedriver.
-if ! command -v chromedriver >/dev/null 2>&1 || ! command -v chromium >/dev/null 2>&1; then
-  echo "test: installing chromium and chromium-driver (for the portal's browser test)" >&2
+# The portal's browser test drives Debian's Chromium through chromedriver; the docker
+# scripts' test runs curl, as the containers do.
+wanted=()
+command -v chromium >/dev/null 2>&1 || wanted+=(chromium)
+command -v chromedriver >/dev/null 2>&1 || wanted+=(chromium-driver)
+command -v curl >/dev/null 2>&1 || wanted+=(curl)
+if [ ${#wanted[@]} -gt 0 ]; then
+  echo "test: installing ${wanted[*]} (for the browser and docker-script tests)" >&2
   SUDO=""
   if [ "$(id -u)" -ne 0 ]; then SUDO="sudo"; fi
   $SUDO apt-get update -qq
-  DEBIAN_FRONTEND=noninteractive $SUDO apt-get install -y -qq chromium chromium-driver >/dev/null
+  DEBIAN_FRONTEND=noninteractive $SUDO apt-get install -y -qq "${wanted[@]}" >/dev/null
 fi
 echo "test: target dir $CARGO_TARGET_DIR" >&2
 cargo fmt --all --check
+(cd fuzz && cargo fmt --check)
 cargo clippy --workspace --all-targets --locked -- -D warnings
 # Supply chain: licences, bans and sources by deny.toml. RustSec's advisory database is
 # fetched from GitHub; where that cannot be reached the run says so and goes on.

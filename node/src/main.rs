@@ -75,6 +75,10 @@ enum Command {
         /// directory (for production, set `[tls] cert` and `key` in the config instead).
         #[arg(long)]
         tls_self_signed: bool,
+        /// The node's DID, when its public name is not its listening address (behind a
+        /// proxy, in a container): `did:web:cites.example.gov%3A8443`.
+        #[arg(long)]
+        did: Option<String>,
     },
     /// Run a node from its configuration file.
     Run {
@@ -389,6 +393,7 @@ fn run(command: Command) -> anyhow::Result<ExitCode> {
             address,
             place,
             tls_self_signed,
+            did,
         } => {
             let role = match role {
                 RoleArg::Secretariat => Role::Secretariat,
@@ -398,6 +403,7 @@ fn run(command: Command) -> anyhow::Result<ExitCode> {
             let mut cfg = Config::new(name, role, party, log_origin, listen, data_dir);
             cfg.address = address;
             cfg.place = place;
+            cfg.did = did;
             if tls_self_signed {
                 cfg.tls = Some(node::config::TlsConfig {
                     self_signed: true,

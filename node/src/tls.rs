@@ -60,14 +60,20 @@ pub fn acceptor(config: &Config) -> anyhow::Result<Option<tokio_rustls::TlsAccep
     Ok(Some(tokio_rustls::TlsAcceptor::from(Arc::new(server))))
 }
 
-/// Makes the development certificate and key for `localhost` and the listening address
-/// (refusing to replace them); returns the certificate's SHA-256 fingerprint.
+/// Makes the development certificate and key for `localhost`, the listening address and
+/// the host of the node's did:web (refusing to replace them); returns the certificate's
+/// SHA-256 fingerprint.
 pub fn make_self_signed(config: &Config) -> anyhow::Result<String> {
     let (cert_path, key_path) = config.self_signed_paths();
     let mut names = vec!["localhost".to_owned(), "127.0.0.1".to_owned()];
     let ip = config.listen.ip();
     if !ip.is_unspecified() && !ip.is_loopback() {
         names.push(ip.to_string());
+    }
+    if let Some(host) = did_web_host(&config.did())
+        && !names.contains(&host)
+    {
+        names.push(host);
     }
     let made = rcgen::generate_simple_self_signed(names)
         .context("cannot make a development certificate")?;
@@ -76,6 +82,19 @@ pub fn make_self_signed(config: &Config) -> anyhow::Result<String> {
     std::fs::write(&cert_path, &pem)
         .with_context(|| format!("cannot write {}", cert_path.display()))?;
     Ok(fingerprint(made.cert.der()))
+}
+
+/// The host name of a did:web (`did:web:gh%3A8700:cites` is `gh`).
+fn did_web_host(did: &str) -> Option<String> {
+    let authority = did.strip_prefix("did:web:")?.split(':').next()?;
+    let decoded = percent_encoding::percent_decode_str(authority)
+        .decode_utf8()
+        .ok()?;
+    let host = match decoded.rsplit_once(':') {
+        Some((host, port)) if port.bytes().all(|b| b.is_ascii_digit()) => host,
+        _ => &decoded,
+    };
+    (!host.is_empty()).then(|| host.to_owned())
 }
 
 /// The certificates of a PEM file, leaf first.
@@ -108,4 +127,20 @@ pub fn client_roots(config: &Config) -> anyhow::Result<ureq::tls::RootCerts> {
         }
     }
     Ok(ureq::tls::RootCerts::new_with_certs(&roots))
+}
+
+#[cfg(test)]
+mod tests {
+    #[test]
+    fn the_host_of_a_did_web_is_a_name_of_the_development_certificate() {
+        assert_eq!(
+            super::did_web_host("did:web:gh%3A8700").as_deref(),
+            Some("gh")
+        );
+        assert_eq!(
+            super::did_web_host("did:web:cites.gov.gh:ma").as_deref(),
+            Some("cites.gov.gh")
+        );
+        assert_eq!(super::did_web_host("did:key:z6Mk"), None);
+    }
 }
