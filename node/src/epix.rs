@@ -278,7 +278,13 @@ pub fn serve(state: &AppState, jws: &str) -> Answer {
                     format!("{key} has not been endorsed at export"),
                 );
             }
-            crate::permits::view(&record)
+            // EPIX clients read the toolkit message; the view adds status and lifecycle.
+            let mut view = crate::permits::view(&record);
+            match toolkit::to_xml(&record.permit) {
+                Ok(xml) => view["citesEPermit"] = Value::String(xml),
+                Err(e) => return fault(Fault::NotPossible, e.to_string()),
+            }
+            view
         }
         Operation::ConfirmQuantities => {
             if requester_party.as_deref() != Some(import_party.as_str()) {

@@ -286,6 +286,17 @@ enum PermitCommand {
         #[arg(long)]
         today: Option<chrono::NaiveDate>,
     },
+    /// Write a permit (canonical JSON) as a toolkit v2 CITESEPermit XML message, to stdout.
+    ToXml {
+        /// The permit file.
+        file: PathBuf,
+    },
+    /// Read a toolkit v2 CITESEPermit XML message and write the permit as canonical JSON, to
+    /// stdout (then `permit validate` it, or issue it with POST /credentials/issue/xml).
+    FromXml {
+        /// The XML file.
+        file: PathBuf,
+    },
 }
 
 fn main() -> ExitCode {
@@ -303,6 +314,27 @@ fn main() -> ExitCode {
 
 fn run(command: Command) -> anyhow::Result<ExitCode> {
     match command {
+        Command::Permit {
+            command: PermitCommand::ToXml { file },
+        } => {
+            let bytes =
+                std::fs::read(&file).with_context(|| format!("cannot read {}", file.display()))?;
+            let permit = contracts::Permit::from_json(&bytes)
+                .with_context(|| format!("{} is not a permit", file.display()))?;
+            print!("{}", toolkit::to_xml(&permit)?);
+            Ok(ExitCode::SUCCESS)
+        }
+        Command::Permit {
+            command: PermitCommand::FromXml { file },
+        } => {
+            let text = std::fs::read_to_string(&file)
+                .with_context(|| format!("cannot read {}", file.display()))?;
+            let permit = toolkit::from_xml(&text)
+                .with_context(|| format!("{} is not a CITESEPermit message", file.display()))?;
+            let json = contracts::entry::canonical_json(&permit)?;
+            println!("{}", String::from_utf8_lossy(&json));
+            Ok(ExitCode::SUCCESS)
+        }
         Command::Permit {
             command:
                 PermitCommand::Validate {

@@ -13,7 +13,7 @@ use std::sync::Arc;
 use axum::Json;
 use axum::body::Bytes;
 use axum::extract::{Path, State};
-use axum::http::StatusCode;
+use axum::http::{StatusCode, header};
 use axum::response::{IntoResponse, Response};
 use chrono::{NaiveDate, Utc};
 use contracts::entry::CancelReason;
@@ -85,14 +85,43 @@ pub async fn get(
     caller: Caller,
     Path((party, number)): Path<(String, String)>,
 ) -> Response {
-    let key = match key_of(&party, &number) {
-        Ok(k) => k,
-        Err(r) => return r,
-    };
-    let record = match load(&s, &key) {
+    match readable(&s, &caller, &party, &number) {
+        Ok(record) => Json(view(&record)).into_response(),
+        Err(r) => r,
+    }
+}
+
+/// `GET /permits/{party}/{number}/xml`: the permit as it stands (export endorsements
+/// included) as a toolkit v2 `CITESEPermit` message, for national systems and EPIX clients.
+#[utoipa::path(get, path = "/permits/{party}/{number}/xml", tag = "permits", params(("party" = String, Path), ("number" = String, Path)), responses((status = 200, description = "the CITESEPermit message", content_type = "application/xml"), (status = 401, description = "not logged in", body = crate::http::Problem), (status = 404, description = "no such permit", body = crate::http::Problem)))]
+pub async fn xml(
+    State(s): State<Arc<AppState>>,
+    caller: Caller,
+    Path((party, number)): Path<(String, String)>,
+) -> Response {
+    let record = match readable(&s, &caller, &party, &number) {
         Ok(r) => r,
         Err(r) => return r,
     };
+    match toolkit::to_xml(&record.permit) {
+        Ok(xml) => (
+            [(header::CONTENT_TYPE, "application/xml; charset=utf-8")],
+            xml,
+        )
+            .into_response(),
+        Err(e) => internal(anyhow::anyhow!(e)),
+    }
+}
+
+/// The permit's record, if the caller may read it (404 otherwise, as for no permit).
+fn readable(
+    s: &AppState,
+    caller: &Caller,
+    party: &str,
+    number: &str,
+) -> Result<PermitRecord, Response> {
+    let key = key_of(party, number)?;
+    let record = load(s, &key)?;
     let allowed = match caller.role {
         Role::MaOfficer | Role::CustomsOfficer | Role::Auditor => true,
         Role::Applicant => record
@@ -104,9 +133,9 @@ pub async fn get(
     };
     if !allowed {
         // Not 403: whether a permit exists is not the caller's business.
-        return no_such(&key);
+        return Err(no_such(&key));
     }
-    Json(view(&record)).into_response()
+    Ok(record)
 }
 
 #[derive(Deserialize)]

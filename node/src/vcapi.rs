@@ -127,30 +127,95 @@ pub async fn issue(
         Ok(Err(e)) => return bad_request(format!("credential.credentialSubject.permit.{e}")),
         Err(e) => return bad_request(e.to_string()),
     };
-    let mechanism = match request
-        .options
-        .securing
-        .as_deref()
-        .map(str::parse::<Mechanism>)
-    {
-        None => None,
-        Some(Ok(m)) => Some(m),
-        Some(Err(e)) => return bad_request(format!("options.securing: {e}")),
+    let mechanism = match securing(request.options.securing.as_deref(), "options.securing") {
+        Ok(m) => m,
+        Err(r) => return r,
     };
+    issue_permit(&s, &caller, &info, permit, holder, mechanism).await
+}
+
+fn securing(name: Option<&str>, field: &str) -> Result<Option<Mechanism>, Response> {
+    name.map(str::parse::<Mechanism>)
+        .transpose()
+        .map_err(|e| bad_request(format!("{field}: {e}")))
+}
+
+/// The query of `POST /credentials/issue/xml`.
+#[derive(Deserialize)]
+#[serde(deny_unknown_fields)]
+pub struct IssueXmlQuery {
+    holder: String,
+    #[serde(default)]
+    securing: Option<String>,
+}
+
+/// `POST /credentials/issue/xml?holder=DID` (the operator's token): as `/credentials/issue`,
+/// for a national permit system that speaks the toolkit: the body is a `CITESEPermit`
+/// message (`application/xml`), read without loss or refused with the element at fault.
+#[utoipa::path(post, path = "/credentials/issue/xml", tag = "credentials", params(("holder" = String, Query, description = "the holder's did:key"), ("securing" = Option<String>, Query, description = "jose, eddsa-rdfc-2022 or eddsa-jcs-2022")), request_body(content = String, content_type = "application/xml", description = "a toolkit v2 CITESEPermit message"), responses((status = 201, description = "verifiableCredential and evidence bundle"), (status = 400, description = "not a CITESEPermit message, with the element at fault", body = crate::http::Problem), (status = 401, description = "no token", body = crate::http::Problem), (status = 409, description = "the number was issued already", body = crate::http::Problem), (status = 415, description = "not XML", body = crate::http::Problem), (status = 422, description = "the permit breaks rules of the form", body = crate::http::Problem)))]
+pub async fn issue_xml(
+    State(s): State<Arc<AppState>>,
+    caller: crate::auth::Caller,
+    info: crate::audit::RequestInfo,
+    query: Result<axum::extract::Query<IssueXmlQuery>, axum::extract::rejection::QueryRejection>,
+    headers: HeaderMap,
+    body: Bytes,
+) -> Response {
+    if let Err(r) = caller.require(&[crate::users::Role::Admin]) {
+        return r;
+    }
+    let xml_type = headers
+        .get(header::CONTENT_TYPE)
+        .and_then(|v| v.to_str().ok())
+        .and_then(|v| v.split(';').next())
+        .is_some_and(|m| matches!(m.trim(), "application/xml" | "text/xml"));
+    if !xml_type {
+        return problem(
+            StatusCode::UNSUPPORTED_MEDIA_TYPE,
+            "unsupported media type",
+            "send the CITESEPermit message as application/xml",
+        );
+    }
+    let axum::extract::Query(query) = match query {
+        Ok(q) => q,
+        Err(e) => return bad_request(format!("query: {}", e.body_text())),
+    };
+    let Ok(text) = std::str::from_utf8(&body) else {
+        return bad_request("the message is not UTF-8");
+    };
+    let permit = match toolkit::from_xml(text) {
+        Ok(p) => p,
+        Err(e) => return bad_request(e.to_string()),
+    };
+    let mechanism = match securing(query.securing.as_deref(), "securing") {
+        Ok(m) => m,
+        Err(r) => return r,
+    };
+    issue_permit(&s, &caller, &info, permit, &query.holder, mechanism).await
+}
+
+async fn issue_permit(
+    s: &Arc<AppState>,
+    caller: &crate::auth::Caller,
+    info: &crate::audit::RequestInfo,
+    permit: Permit,
+    holder: &str,
+    mechanism: Option<Mechanism>,
+) -> Response {
     let (key, valid_until) = (permit.key().to_string(), permit.valid_until);
     let who = caller.who();
     let mut order = issuance::Order::new(permit, holder, mechanism);
     order.extra = Some(Box::new(|| {
         s.journal.writes(crate::audit::Change {
             permit: Some((key.clone(), valid_until)),
-            ..crate::audit::Change::new(&who, &info, "credential.issue", &key)
+            ..crate::audit::Change::new(&who, info, "credential.issue", &key)
         })
     }));
-    match issuance::issue(&s, order).await {
+    match issuance::issue(s, order).await {
         Ok(issued) => (
             StatusCode::CREATED,
             Json(
-                json!({ "verifiableCredential": issued.credential, "evidence": issued.evidence(&s).await }),
+                json!({ "verifiableCredential": issued.credential, "evidence": issued.evidence(s).await }),
             ),
         )
             .into_response(),

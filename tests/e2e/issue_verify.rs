@@ -521,3 +521,95 @@ fn another_node_verifies_from_its_replica_of_the_issuers_log() {
         std::thread::sleep(std::time::Duration::from_millis(200));
     }
 }
+
+#[test]
+fn a_national_system_issues_from_toolkit_xml_and_reads_the_permit_back_as_xml() {
+    let (dir, ma) = start();
+    let url = &ma.node.url;
+    let permit = permit("GH26XML00001");
+    let json_file = dir.path().join("permit.json");
+    std::fs::write(&json_file, serde_json::to_vec(&permit).unwrap()).unwrap();
+    let out = e2e_support::run(
+        &crate::bin(),
+        &["permit", "to-xml", json_file.to_str().unwrap()],
+    );
+    assert!(
+        out.status.success(),
+        "{}",
+        String::from_utf8_lossy(&out.stderr)
+    );
+    let xml = String::from_utf8(out.stdout).unwrap();
+    assert!(xml.contains("<rsm:CITESEPermit"), "{xml}");
+
+    let holder = holder().public().did_key();
+    let send = |body: &str, content_type: &str, query: &str| {
+        let mut r = agent()
+            .post(format!("{url}/credentials/issue/xml{query}"))
+            .header("authorization", &format!("Bearer {}", ma.token))
+            .header("content-type", content_type)
+            .send(body)
+            .unwrap();
+        let status = r.status().as_u16();
+        (
+            status,
+            r.body_mut().read_json::<Value>().unwrap_or(Value::Null),
+        )
+    };
+    let query = format!("?holder={holder}&securing=eddsa-jcs-2022");
+    // Refusals name what is wrong and issue nothing.
+    let bad = xml.replace("<ram:PurposeCode>T<", "<ram:PurposeCode>XX<");
+    let (status, body) = send(&bad, "application/xml", &query);
+    assert_eq!(status, 400, "{body}");
+    assert!(
+        body["detail"].as_str().unwrap().contains("PurposeCode"),
+        "{body}"
+    );
+    assert_eq!(send(&xml, "application/json", &query).0, 415);
+    assert_eq!(send(&xml, "application/xml", "").0, 400, "no holder");
+
+    let (status, body) = send(&xml, "application/xml", &query);
+    assert_eq!(status, 201, "{body}");
+    let (status, verified) = post(
+        &format!("{url}/credentials/verify"),
+        None,
+        &json!({ "verifiableCredential": body["verifiableCredential"] }),
+    );
+    assert_eq!(status, 200, "{verified}");
+    assert_eq!(send(&xml, "application/xml", &query).0, 409, "issued once");
+
+    // An auditor reads it back as the same message.
+    let (status, _) = post(
+        &format!("{url}/users"),
+        Some(&ma.token),
+        &json!({ "username": "auditor", "name": "Auditor", "role": "auditor", "password": "a long test password" }),
+    );
+    assert_eq!(status, 201);
+    let login = agent()
+        .post(format!("{url}/auth/login"))
+        .send_json(json!({ "username": "auditor", "password": "a long test password" }))
+        .unwrap();
+    let cookie = login.headers()["set-cookie"].to_str().unwrap();
+    let cookie = cookie.split(';').next().unwrap().to_owned();
+    let mut r = agent()
+        .get(format!("{url}/permits/GH/GH26XML00001/xml"))
+        .header("cookie", &cookie)
+        .call()
+        .unwrap();
+    assert_eq!(r.status(), 200);
+    assert!(
+        r.headers()["content-type"]
+            .to_str()
+            .unwrap()
+            .starts_with("application/xml")
+    );
+    let back = r.body_mut().read_to_string().unwrap();
+    let expected: contracts::Permit =
+        contracts::from_json(&serde_json::to_vec(&permit).unwrap()).unwrap();
+    assert_eq!(toolkit::from_xml(&back).unwrap(), expected);
+    let other = agent()
+        .get(format!("{url}/permits/GH/GH26XML99999/xml"))
+        .header("cookie", &cookie)
+        .call()
+        .unwrap();
+    assert_eq!(other.status(), 404);
+}
