@@ -106,6 +106,10 @@ pub struct Config {
     /// proxy on the same host or network segment.
     #[serde(default, skip_serializing_if = "std::ops::Not::not")]
     pub allow_plain_http: bool,
+    /// EPIX over HTTPS for Parties outside the network: `[epix]` with `listen` and
+    /// `client_ca` (the CAs of the Parties' EPIX client certificates). Needs `[tls]`.
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub epix: Option<EpixConfig>,
     /// What one client can hold of the node: `[limits]`.
     #[serde(default, skip_serializing_if = "Limits::is_default")]
     pub limits: Limits,
@@ -132,6 +136,17 @@ pub struct TlsConfig {
     /// and tests, where clients are told to trust that file.
     #[serde(default, skip_serializing_if = "std::ops::Not::not")]
     pub self_signed: bool,
+}
+
+/// The EPIX SOAP service over HTTPS with client certificates (EPIX Connect's way of knowing
+/// the calling Party: the certificate's subject `C=`).
+#[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
+#[serde(deny_unknown_fields)]
+pub struct EpixConfig {
+    /// Where the service listens (its own port: every client there must show a certificate).
+    pub listen: SocketAddr,
+    /// PEM files of the certificate authorities whose client certificates are accepted.
+    pub client_ca: Vec<PathBuf>,
 }
 
 /// Bounds on what one client can hold, so that a slow, flooding or malformed client cannot
@@ -228,6 +243,7 @@ impl Config {
             quotas: Vec::new(),
             tls: None,
             trust_ca: Vec::new(),
+            epix: None,
             allow_plain_http: false,
             limits: Limits::default(),
             closed_registration: false,
@@ -259,6 +275,9 @@ impl Config {
                     .for_each(relative);
             }
             config.trust_ca.iter_mut().for_each(relative);
+            if let Some(epix) = config.epix.as_mut() {
+                epix.client_ca.iter_mut().for_each(relative);
+            }
         }
         if config.data_dir.is_relative()
             && let Some(dir) = path.parent()
@@ -392,6 +411,17 @@ impl Config {
                     bail!("tls: self_signed = true makes its own certificate; remove cert and key")
                 }
                 _ => bail!("tls: give both cert and key (PEM files), or self_signed = true"),
+            }
+        }
+        if let Some(epix) = &self.epix {
+            if self.tls.is_none() {
+                bail!("epix: the EPIX service is HTTPS only; give the node [tls] cert and key");
+            }
+            if epix.client_ca.is_empty() {
+                bail!("epix: client_ca names no certificate authority, so no client could call");
+            }
+            if epix.listen == self.listen {
+                bail!("epix: listen must differ from the node's own listen address");
             }
         }
         let l = &self.limits;

@@ -209,27 +209,99 @@ fn check(state: &AppState, jws: &str) -> Result<(Claims, Standing), Answer> {
     Ok((claims, standing))
 }
 
+/// Who asks, once authenticated: by a signed request over the node protocol, or by a client
+/// certificate over HTTPS.
+#[derive(Debug, Clone)]
+pub struct Requester {
+    /// The authority's DID, or the client certificate's subject: who the audit trail names.
+    pub id: String,
+    /// Its Party; none for the Secretariat.
+    pub party: Option<String>,
+    /// Whether it may act on permits (a Scientific Authority may not).
+    pub acts: bool,
+}
+
+/// What is asked, however the request arrived.
+#[derive(Debug, Clone, Serialize)]
+pub struct Asked {
+    /// The operation.
+    pub op: Operation,
+    /// The called Party (EPIX `IsoCountryCode`).
+    pub callee: String,
+    /// Box 1 number (EPIX `CertificateNumber`).
+    pub certificate: Option<String>,
+    /// `ConfirmQuantities`: quantity per block id.
+    pub quantities: Option<BTreeMap<String, Quantity>>,
+    /// `ConfirmQuantities`: day of import (default: today).
+    pub on: Option<NaiveDate>,
+    /// The request's id, for the audit trail.
+    pub request_id: String,
+}
+
+/// What the node answers, before it is sealed or written as SOAP.
+pub enum Decision {
+    /// `ServiceState`.
+    State { party: String, available: bool },
+    /// The permit's view (with its toolkit message in `citesEPermit`), or the permit after
+    /// the confirmation.
+    Document(Value),
+}
+
 /// Answers one EPIX request as the issuing Party's node (blocking).
 pub fn serve(state: &AppState, jws: &str) -> Answer {
     let (claims, standing) = match check(state, jws) {
         Ok(c) => c,
         Err(a) => return a,
     };
-    let party = state.config.party.code().to_owned();
-    if claims.callee != party {
-        return fault(
-            Fault::CalleeNotFound,
-            format!("this is the node of {party}, not of {}", claims.callee),
-        );
+    let requester = match &standing {
+        Standing::Secretariat => Requester {
+            id: claims.iss.clone(),
+            party: None,
+            acts: true,
+        },
+        Standing::Authority { party, role } => Requester {
+            id: claims.iss.clone(),
+            party: Some(party.clone()),
+            // Management Authorities and customs act on permits; a Scientific Authority does not.
+            acts: matches!(
+                role,
+                did_registry::Role::ManagementAuthority | did_registry::Role::Customs
+            ),
+        },
+    };
+    let asked = Asked {
+        op: claims.op,
+        callee: claims.callee.clone(),
+        certificate: claims.certificate.clone(),
+        quantities: claims.quantities.clone(),
+        on: claims.on,
+        request_id: claims.jti.clone(),
+    };
+    match decide(state, &asked, &requester) {
+        Ok(Decision::State { party, available }) => Answer::State { party, available },
+        Ok(Decision::Document(document)) => seal_to(state, &claims.iss, &document),
+        Err(a) => a,
     }
-    if claims.op == Operation::ServiceState {
-        return Answer::State {
+}
+
+/// The rules of EPIX, whoever asks and however: the called Party, who may see a permit, who
+/// may confirm it, final or not.
+pub fn decide(state: &AppState, asked: &Asked, who: &Requester) -> Result<Decision, Answer> {
+    let party = state.config.party.code().to_owned();
+    if asked.callee != party {
+        return Err(fault(
+            Fault::CalleeNotFound,
+            format!("this is the node of {party}, not of {}", asked.callee),
+        ));
+    }
+    if asked.op == Operation::ServiceState {
+        return Ok(Decision::State {
             party,
             available: true,
-        };
+        });
     }
-    let Some(number) = claims.certificate.clone() else {
-        return fault(Fault::InvalidRequest, "certificate: missing");
+    let Some(number) = asked.certificate.clone() else {
+        return Err(fault(Fault::InvalidRequest, "certificate: missing"));
     };
     let key = PermitKey {
         party: state.config.party,
@@ -245,62 +317,52 @@ pub fn serve(state: &AppState, jws: &str) -> Answer {
     };
     let record = match crate::store::permit(state.anchor.store(), &key) {
         Ok(Some(r)) => r,
-        Ok(None) => return missing(),
-        Err(e) => return fault(Fault::NotPossible, format!("{e:#}")),
+        Ok(None) => return Err(missing()),
+        Err(e) => return Err(fault(Fault::NotPossible, format!("{e:#}"))),
     };
     let import_party = record.permit.importer.country.code().to_owned();
-    // Management Authorities and customs act on permits; a Scientific Authority does not.
-    let requester_party = match &standing {
-        Standing::Secretariat => None,
-        Standing::Authority { party, role } => match role {
-            did_registry::Role::ManagementAuthority | did_registry::Role::Customs => {
-                Some(party.clone())
-            }
-            did_registry::Role::ScientificAuthority => return missing(),
-        },
-    };
-    let reads = standing == Standing::Secretariat
-        || requester_party.as_deref() == Some(import_party.as_str())
+    if !who.acts {
+        return Err(missing());
+    }
+    let requester_party = who.party.as_deref();
+    let reads = requester_party.is_none()
+        || requester_party == Some(import_party.as_str())
         || state
             .config
             .epix_allow
             .iter()
-            .any(|p| p == "*" || Some(p.as_str()) == requester_party.as_deref());
+            .any(|p| p == "*" || Some(p.as_str()) == requester_party);
     if !reads {
-        return missing();
+        return Err(missing());
     }
-    let document = match claims.op {
+    match asked.op {
         Operation::GetNonFinalCitesCertificate | Operation::GetFinalCitesCertificate => {
             let endorsed = !record.permit.export_endorsements.is_empty();
-            if claims.op == Operation::GetFinalCitesCertificate && !endorsed {
-                return fault(
+            if asked.op == Operation::GetFinalCitesCertificate && !endorsed {
+                return Err(fault(
                     Fault::NotFinal,
                     format!("{key} has not been endorsed at export"),
-                );
+                ));
             }
             // EPIX clients read the toolkit message; the view adds status and lifecycle.
             let mut view = crate::permits::view(&record);
             match toolkit::to_xml(&record.permit) {
                 Ok(xml) => view["citesEPermit"] = Value::String(xml),
-                Err(e) => return fault(Fault::NotPossible, e.to_string()),
+                Err(e) => return Err(fault(Fault::NotPossible, e.to_string())),
             }
-            view
+            Ok(Decision::Document(view))
         }
         Operation::ConfirmQuantities => {
-            if requester_party.as_deref() != Some(import_party.as_str()) {
-                return fault(
+            if requester_party != Some(import_party.as_str()) {
+                return Err(fault(
                     Fault::AccessDenied,
                     format!("only the Party of import ({import_party}) confirms {key}"),
-                );
+                ));
             }
-            match confirm(state, &claims, &record, key) {
-                Ok(v) => v,
-                Err(a) => return a,
-            }
+            confirm(state, asked, who, &record, key).map(Decision::Document)
         }
-        Operation::ServiceState => return fault(Fault::InvalidRequest, "unreachable"),
-    };
-    seal_to(state, &claims.iss, &document)
+        Operation::ServiceState => Err(fault(Fault::InvalidRequest, "unreachable")),
+    }
 }
 
 fn seal_to(state: &AppState, did: &str, document: &Value) -> Answer {
@@ -322,22 +384,23 @@ fn seal_to(state: &AppState, did: &str, document: &Value) -> Answer {
 /// Records the import confirmation, or refuses a second one with an alert.
 fn confirm(
     state: &AppState,
-    claims: &Claims,
+    asked: &Asked,
+    who: &Requester,
     record: &crate::store::PermitRecord,
     key: PermitKey,
 ) -> Result<Value, Answer> {
-    let Some(quantities) = claims.quantities.clone() else {
+    let Some(quantities) = asked.quantities.clone() else {
         return Err(fault(Fault::InvalidRequest, "quantities: missing"));
     };
     let by = record.permit.importer.country;
-    let on = claims.on.unwrap_or_else(|| Utc::now().date_naive());
+    let on = asked.on.unwrap_or_else(|| Utc::now().date_naive());
     let caller = Caller {
-        user: claims.iss.clone(),
+        user: who.id.clone(),
         role: Role::CustomsOfficer,
-        official_id: claims.iss.clone(),
+        official_id: who.id.clone(),
     };
     let info = RequestInfo {
-        request_id: claims.jti.clone(),
+        request_id: asked.request_id.clone(),
         remote: None,
         method: "EPIX".into(),
         path: "ConfirmQuantities".into(),
@@ -380,7 +443,7 @@ fn confirm(
                     if status == StatusCode::CONFLICT
                         && first.by == by
                         && first.on == on
-                        && claims.quantities.as_ref() == Some(&first.quantities) =>
+                        && asked.quantities.as_ref() == Some(&first.quantities) =>
                 {
                     crate::store::permit(state.anchor.store(), &key)
                         .ok()
@@ -391,9 +454,9 @@ fn confirm(
                 Some(first) if status == StatusCode::CONFLICT => {
                     let summary = format!(
                         "{key}: import confirmed a second time by {} (possible re-use of the permit)",
-                        claims.iss
+                        who.id
                     );
-                    let evidence = json!({"first": first, "second": claims});
+                    let evidence = json!({"first": first, "second": asked, "by": who.id});
                     if let Err(e) = alerts::raise(
                         state,
                         AlertKind::DoubleConfirmation,

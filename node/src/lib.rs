@@ -23,6 +23,7 @@ pub mod dev;
 pub mod did_http;
 pub mod documents;
 pub mod epix;
+pub mod epix_soap;
 pub mod feed;
 pub mod genesis_cli;
 pub mod http;
@@ -93,6 +94,7 @@ pub struct RunningNode {
     pub addr: std::net::SocketAddr,
     state: Arc<http::AppState>,
     server: tokio::task::JoinHandle<std::io::Result<()>>,
+    epix_server: Option<tokio::task::JoinHandle<std::io::Result<()>>>,
 }
 
 impl RunningNode {
@@ -185,6 +187,27 @@ impl RunningNode {
             std::time::Duration::from_millis(config.checkpoint_interval_ms.max(1000)),
             shutdown.clone(),
         ));
+        let epix_server = match tls::epix_acceptor(&config)? {
+            Some(acceptor) => {
+                let at = config
+                    .epix
+                    .as_ref()
+                    .map(|e| e.listen)
+                    .context("no [epix]")?;
+                let listener = TcpListener::bind(at)
+                    .await
+                    .with_context(|| format!("{}: cannot listen for EPIX on {at}", config.name))?;
+                tracing::info!(node = %config.name, %at, "EPIX over HTTPS with client certificates");
+                Some(tokio::spawn(serve::serve(
+                    listener,
+                    Some(acceptor),
+                    epix_soap::router(state.clone()),
+                    config.limits.clone(),
+                    shutdown.clone(),
+                )))
+            }
+            None => None,
+        };
         let server = tokio::spawn(serve::serve(
             listener,
             tls,
@@ -198,6 +221,7 @@ impl RunningNode {
             addr,
             state,
             server,
+            epix_server,
         })
     }
 
@@ -215,6 +239,9 @@ impl RunningNode {
     /// closes the log.
     pub async fn stopped(self) -> anyhow::Result<()> {
         self.server.await??;
+        if let Some(epix) = self.epix_server {
+            epix.await??;
+        }
         let name = self.config.name.clone();
         let state = self.state;
         tokio::task::spawn_blocking(move || state.anchor.shutdown()).await??;

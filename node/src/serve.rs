@@ -22,6 +22,7 @@ use tokio::sync::watch;
 use tower::ServiceExt;
 
 use crate::config::Limits;
+use crate::tls::ClientCertificate;
 
 /// Serves `app` on `listener` until `shutdown` turns true, then lets the requests in flight
 /// finish (for at most ten seconds).
@@ -66,10 +67,19 @@ pub async fn serve(
             let _permit = permit;
             let handshake = Duration::from_secs(front.limits.header_timeout_s);
             match tls {
-                None => front.connection(stream, peer, watcher).await,
+                None => front.connection(stream, peer, None, watcher).await,
                 Some(acceptor) => {
                     match tokio::time::timeout(handshake, acceptor.accept(stream)).await {
-                        Ok(Ok(stream)) => front.connection(stream, peer, watcher).await,
+                        Ok(Ok(stream)) => {
+                            // Verified by the acceptor when it asks for one (EPIX).
+                            let client = stream
+                                .get_ref()
+                                .1
+                                .peer_certificates()
+                                .and_then(|chain| chain.first())
+                                .map(|leaf| ClientCertificate(leaf.to_vec()));
+                            front.connection(stream, peer, client, watcher).await
+                        }
                         Ok(Err(e)) => tracing::debug!(%peer, error = %e, "TLS handshake failed"),
                         Err(_) => tracing::debug!(%peer, "TLS handshake timed out"),
                     }
@@ -103,13 +113,17 @@ impl Front {
         self: Arc<Self>,
         stream: S,
         peer: SocketAddr,
+        client: Option<ClientCertificate>,
         watcher: hyper_util::server::graceful::Watcher,
     ) where
         S: AsyncRead + AsyncWrite + Unpin + Send + 'static,
     {
         let front = self.clone();
-        let service = hyper::service::service_fn(move |req: Request<Incoming>| {
+        let service = hyper::service::service_fn(move |mut req: Request<Incoming>| {
             let front = front.clone();
+            if let Some(c) = &client {
+                req.extensions_mut().insert(c.clone());
+            }
             async move { Ok::<_, Infallible>(front.request(req, peer).await) }
         });
         let mut http = hyper::server::conn::http1::Builder::new();

@@ -5,7 +5,7 @@
 //! `localhost` and the listening address once, keeps it in the data directory, and clients are
 //! given that file to trust; nothing is ever trusted on first use.
 
-use std::path::Path;
+use std::path::{Path, PathBuf};
 use std::sync::Arc;
 
 use anyhow::{Context, bail};
@@ -24,8 +24,80 @@ pub fn install_provider() {
 
 /// The TLS acceptor for the node's listener, or none when it serves plain HTTP.
 pub fn acceptor(config: &Config) -> anyhow::Result<Option<tokio_rustls::TlsAcceptor>> {
-    let Some(tls) = &config.tls else {
+    if config.tls.is_none() {
         return Ok(None);
+    }
+    let (chain, key, cert) = identity(config)?;
+    let server = server_config()?
+        .with_no_client_auth()
+        .with_single_cert(chain, key)
+        .with_context(|| {
+            format!(
+                "{}: the key does not go with the certificate",
+                cert.display()
+            )
+        })?;
+    Ok(Some(finish(server)))
+}
+
+/// The acceptor of the EPIX service: the node's certificate, and a client certificate that
+/// chains to one of `[epix] client_ca` required of every client.
+pub fn epix_acceptor(config: &Config) -> anyhow::Result<Option<tokio_rustls::TlsAcceptor>> {
+    let Some(epix) = &config.epix else {
+        return Ok(None);
+    };
+    let mut roots = rustls::RootCertStore::empty();
+    for path in &epix.client_ca {
+        for der in read_certificates(path)? {
+            roots
+                .add(der)
+                .with_context(|| format!("{}: not a CA certificate", path.display()))?;
+        }
+    }
+    let verifier = rustls::server::WebPkiClientVerifier::builder_with_provider(
+        Arc::new(roots),
+        Arc::new(rustls::crypto::aws_lc_rs::default_provider()),
+    )
+    .build()
+    .context("epix.client_ca")?;
+    let (chain, key, cert) = identity(config)?;
+    let server = server_config()?
+        .with_client_cert_verifier(verifier)
+        .with_single_cert(chain, key)
+        .with_context(|| {
+            format!(
+                "{}: the key does not go with the certificate",
+                cert.display()
+            )
+        })?;
+    Ok(Some(finish(server)))
+}
+
+fn server_config() -> anyhow::Result<rustls::ConfigBuilder<ServerConfig, rustls::WantsVerifier>> {
+    Ok(
+        ServerConfig::builder_with_provider(
+            Arc::new(rustls::crypto::aws_lc_rs::default_provider()),
+        )
+        .with_safe_default_protocol_versions()?,
+    )
+}
+
+fn finish(mut server: ServerConfig) -> tokio_rustls::TlsAcceptor {
+    server.alpn_protocols = vec![b"http/1.1".to_vec()];
+    tokio_rustls::TlsAcceptor::from(Arc::new(server))
+}
+
+/// The node's certificate chain and key (making the development certificate first when
+/// `self_signed` and there is none), and the certificate file's path for messages.
+type Identity = (
+    Vec<CertificateDer<'static>>,
+    PrivateKeyDer<'static>,
+    PathBuf,
+);
+
+fn identity(config: &Config) -> anyhow::Result<Identity> {
+    let Some(tls) = &config.tls else {
+        bail!("no [tls] in the config");
     };
     let (cert, key) = if tls.self_signed {
         let (cert, key) = config.self_signed_paths();
@@ -44,20 +116,27 @@ pub fn acceptor(config: &Config) -> anyhow::Result<Option<tokio_rustls::TlsAccep
     let key_pem = crate::keys::read_secret(&key, "TLS key")?;
     let key = PrivateKeyDer::from_pem_slice(key_pem.as_bytes())
         .with_context(|| format!("{}: no PEM private key", key.display()))?;
-    let mut server = ServerConfig::builder_with_provider(Arc::new(
-        rustls::crypto::aws_lc_rs::default_provider(),
-    ))
-    .with_safe_default_protocol_versions()?
-    .with_no_client_auth()
-    .with_single_cert(chain, key)
-    .with_context(|| {
-        format!(
-            "{}: the key does not go with the certificate",
-            cert.display()
-        )
-    })?;
-    server.alpn_protocols = vec![b"http/1.1".to_vec()];
-    Ok(Some(tokio_rustls::TlsAcceptor::from(Arc::new(server))))
+    Ok((chain, key, cert))
+}
+
+/// A client's certificate as the TLS handshake gave it, for handlers that identify the
+/// caller by it (EPIX).
+#[derive(Debug, Clone)]
+pub struct ClientCertificate(pub Vec<u8>);
+
+impl ClientCertificate {
+    /// The subject, and its country (`C=`), which names the calling Party.
+    pub fn subject(&self) -> anyhow::Result<(String, Option<String>)> {
+        let (_, cert) = x509_parser::parse_x509_certificate(&self.0)
+            .map_err(|e| anyhow::anyhow!("unreadable client certificate: {e}"))?;
+        let subject = cert.subject();
+        let country = subject
+            .iter_country()
+            .next()
+            .and_then(|c| c.as_str().ok())
+            .map(str::to_owned);
+        Ok((subject.to_string(), country))
+    }
 }
 
 /// Makes the development certificate and key for `localhost`, the listening address and

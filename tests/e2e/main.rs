@@ -5,6 +5,7 @@
 
 mod cli;
 mod docker;
+mod epix_https;
 mod exposure;
 mod issue_verify;
 mod journey;
