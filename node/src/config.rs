@@ -110,6 +110,10 @@ pub struct Config {
     /// `client_ca` (the CAs of the Parties' EPIX client certificates). Needs `[tls]`.
     #[serde(default, skip_serializing_if = "Option::is_none")]
     pub epix: Option<EpixConfig>,
+    /// Risk flags for customs: `[risk]` with `hs_codes`, `watch_species`, `sources`,
+    /// `history_factor` (see `risk.rs`).
+    #[serde(default, skip_serializing_if = "crate::risk::RiskConfig::is_default")]
+    pub risk: crate::risk::RiskConfig,
     /// What one client can hold of the node: `[limits]`.
     #[serde(default, skip_serializing_if = "Limits::is_default")]
     pub limits: Limits,
@@ -244,6 +248,7 @@ impl Config {
             tls: None,
             trust_ca: Vec::new(),
             epix: None,
+            risk: Default::default(),
             allow_plain_http: false,
             limits: Limits::default(),
             closed_registration: false,

@@ -44,6 +44,7 @@ pub mod references;
 pub mod registry;
 pub mod replicate;
 pub mod report;
+pub mod risk;
 pub mod serve;
 pub mod store;
 pub mod tls;

@@ -269,6 +269,9 @@ struct VerifyOptions {
     /// `export`, `import` or `inspect` (default).
     #[serde(default)]
     purpose: Option<String>,
+    /// The HS code on the goods declaration, for the risk flags (`0106.20`).
+    #[serde(default, rename = "hsCode")]
+    hs_code: Option<String>,
 }
 
 #[derive(Deserialize)]
@@ -306,7 +309,7 @@ fn secured_of(value: Value) -> Result<Secured, Response> {
     }
 }
 
-fn answer(verdicts: Vec<Verdict>) -> Response {
+fn answer(verdicts: Vec<Verdict>, risk: Vec<crate::risk::Flag>) -> Response {
     let verified = !verdicts.is_empty() && verdicts.iter().all(|v| v.valid);
     let errors: Vec<String> = verdicts
         .iter()
@@ -314,8 +317,7 @@ fn answer(verdicts: Vec<Verdict>) -> Response {
         .filter(|c| c.outcome == credentials::verify::Outcome::Fail)
         .map(|c| c.reason.clone())
         .collect();
-    let body =
-        json!({ "verified": verified, "results": verdicts, "errors": errors, "warnings": [] });
+    let body = json!({ "verified": verified, "results": verdicts, "errors": errors, "warnings": [], "risk": risk });
     let status = if verified {
         StatusCode::OK
     } else {
@@ -329,7 +331,9 @@ fn answer(verdicts: Vec<Verdict>) -> Response {
 async fn run_verification(
     s: Arc<AppState>,
     expect: Expectations,
-    verify: impl FnOnce(&NodeTrust, &Expectations) -> Vec<Verdict> + Send + 'static,
+    verify: impl FnOnce(&NodeTrust, &Expectations) -> (Vec<Verdict>, Vec<crate::risk::Flag>)
+    + Send
+    + 'static,
 ) -> Response {
     let result = tokio::task::spawn_blocking(move || {
         verify(
@@ -342,9 +346,59 @@ async fn run_verification(
     })
     .await;
     match result {
-        Ok(verdicts) => answer(verdicts),
+        Ok((verdicts, risk)) => answer(verdicts, risk),
         Err(e) => internal(e.into()),
     }
+}
+
+/// The permits inside a presentation, read without verifying (the verdict says whether to
+/// trust them).
+pub(crate) fn permits_in(secured: &Secured) -> Vec<contracts::Permit> {
+    let Ok(doc) = secured.unverified_document() else {
+        return Vec::new();
+    };
+    let Ok((_, credentials)) = credentials::presentation::contents(&doc) else {
+        return Vec::new();
+    };
+    credentials
+        .iter()
+        .filter_map(|c| c.unverified_document().ok())
+        .filter_map(|d| credentials::credential::read(&d).ok())
+        .map(|claims| claims.permit)
+        .collect()
+}
+
+/// The risk flags for the permits of a presentation whose credentials verified.
+fn risk_of(
+    s: &AppState,
+    secured: &Secured,
+    verdicts: &[Verdict],
+    hs: Option<&str>,
+) -> Vec<crate::risk::Flag> {
+    let permits: Vec<contracts::Permit> = permits_in(secured)
+        .into_iter()
+        .filter(|p| {
+            verdicts
+                .iter()
+                .any(|v| v.valid && v.permit.as_ref() == Some(&p.key()))
+        })
+        .collect();
+    if permits.is_empty() {
+        return Vec::new();
+    }
+    let records = match crate::store::permits(s.anchor.store()) {
+        Ok(r) => r,
+        Err(e) => {
+            tracing::warn!(error = %format!("{e:#}"), "risk flags without this node's history");
+            Vec::new()
+        }
+    };
+    crate::risk::flags(
+        &s.config.risk,
+        &permits,
+        hs,
+        &crate::risk::issued_history(&records),
+    )
 }
 
 fn expectations(purpose: Use, challenge: Option<String>, domain: Option<String>) -> Expectations {
@@ -375,7 +429,7 @@ pub async fn verify_vc(State(s): State<Arc<AppState>>, body: Bytes) -> Response 
     run_verification(
         s,
         expectations(purpose, None, None),
-        move |trust, expect| vec![verify_credential(&secured, trust, expect)],
+        move |trust, expect| (vec![verify_credential(&secured, trust, expect)], Vec::new()),
     )
     .await
 }
@@ -412,8 +466,11 @@ pub async fn verify_vp(State(s): State<Arc<AppState>>, body: Bytes) -> Response 
         .clone()
         .unwrap_or_else(|| s.domain.clone());
     let expect = expectations(purpose, Some(challenge), Some(domain));
+    let hs = request.options.hs_code.clone();
     run_verification(s, expect, move |trust, expect| {
-        verify_presentation(&secured, trust, expect)
+        let verdicts = verify_presentation(&secured, trust, expect);
+        let risk = risk_of(trust.state, &secured, &verdicts, hs.as_deref());
+        (verdicts, risk)
     })
     .await
 }

@@ -205,9 +205,17 @@ fn the_wallet_receives_over_openid4vci_and_presents_at_both_borders() {
         chrono::Utc::now(),
     )
     .unwrap();
-    let request = json!({ "verifiablePresentation": vp, "options": { "challenge": ch["challenge"], "domain": ch["domain"], "purpose": "export" } });
+    // The goods are declared as handbags (HS 4202): the verdict stands, with a risk flag.
+    let request = json!({ "verifiablePresentation": vp, "options": { "challenge": ch["challenge"], "domain": ch["domain"], "purpose": "export", "hsCode": "4202.21" } });
     let (status, verdict) = gh.post("/presentations/verify", &request);
     assert_eq!(status, 200, "{verdict:#}");
+    let rules: Vec<&str> = verdict["risk"]
+        .as_array()
+        .unwrap()
+        .iter()
+        .map(|f| f["rule"].as_str().unwrap())
+        .collect();
+    assert_eq!(rules, ["hs-mismatch"], "{verdict:#}");
     let endorse =
         json!({ "quantities": { "A": "50", "B": "5" }, "port": "Kotoka International Airport" });
     assert_eq!(

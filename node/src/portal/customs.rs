@@ -60,6 +60,12 @@ fn verify_form(v: &Visitor, challenge: &str, typed: Option<&Form>, error: Option
                 }
             }
             p {
+                label for="hs_code" { (v.t(Msg::DeclaredHsCode)) }
+                br;
+                input id="hs_code" name="hs_code" size="12" inputmode="numeric"
+                    value=(typed.map(|f| f.get("hs_code")).unwrap_or(""));
+            }
+            p {
                 label for="presentation" { (v.t(Msg::PastePresentation)) }
                 br;
                 textarea id="presentation" name="presentation" rows="10" required aria-describedby=[error.map(|_| "presentation-error")] {
@@ -153,25 +159,15 @@ fn presentation_of(text: &str) -> Option<Value> {
     }
 }
 
-/// The permits inside a presentation, read (not verified: the verdict says whether to trust
-/// them) to offer their blocks in the endorsement or confirmation form.
+/// The permits inside a pasted presentation (see `vcapi::permits_in`).
 fn permits_in(vp: &Value) -> Vec<contracts::Permit> {
     let secured = match vp {
         Value::String(s) => Secured::parse(s).ok(),
         v => Some(Secured::Embedded(v.clone())),
     };
-    let Some(doc) = secured.and_then(|s| s.unverified_document().ok()) else {
-        return Vec::new();
-    };
-    let Ok((_, credentials)) = credentials::presentation::contents(&doc) else {
-        return Vec::new();
-    };
-    credentials
-        .iter()
-        .filter_map(|c| c.unverified_document().ok())
-        .filter_map(|d| credentials::credential::read(&d).ok())
-        .map(|claims| claims.permit)
-        .collect()
+    secured
+        .map(|s| crate::vcapi::permits_in(&s))
+        .unwrap_or_default()
 }
 
 fn verdict_markup(v: &Visitor, body: &Value) -> Markup {
@@ -203,6 +199,18 @@ fn verdict_markup(v: &Visitor, body: &Value) -> Markup {
                                 }
                                 td { (c["reason"].as_str().unwrap_or("")) }
                             }
+                        }
+                    }
+                }
+            }
+            @if let Some(flags) = body["risk"].as_array().filter(|f| !f.is_empty()) {
+                h3 id="risk" { "⚠ " (v.t(Msg::RiskFlags)) }
+                ul aria-labelledby="risk" {
+                    @for f in flags {
+                        li {
+                            (f["permit"].as_str().unwrap_or(""))
+                            @if let Some(b) = f["block"].as_str() { " " (v.t(Msg::Block)) " " (b) }
+                            ": " (f["message"].as_str().unwrap_or(""))
                         }
                     }
                 }
@@ -323,7 +331,7 @@ pub async fn verify(State(s): State<Arc<AppState>>, v: Visitor, form: Form) -> R
     let purpose = form.get("purpose").to_owned();
     let request = json!({
         "verifiablePresentation": vp,
-        "options": { "challenge": form.get("challenge"), "purpose": purpose },
+        "options": { "challenge": form.get("challenge"), "purpose": purpose, "hsCode": form.opt("hs_code") },
     });
     let answer = Answer::of(
         crate::vcapi::verify_vp(State(s.clone()), Bytes::from(request.to_string())).await,

@@ -353,6 +353,8 @@ catalogue! {
     Port => "Port of export", "Port d'exportation", "Puerto de exportación";
     TransportDocument => "Bill of lading or air waybill (optional)", "Connaissement ou lettre de transport aérien (facultatif)", "Conocimiento de embarque o guía aérea (opcional)";
     NextCheck => "Next check", "Contrôle suivant", "Siguiente control";
+    DeclaredHsCode => "HS code on the goods declaration (optional, for the risk flags)", "Code SH de la déclaration en douane (facultatif, pour les signaux de risque)", "Código SA de la declaración de mercancías (opcional, para las alertas de riesgo)";
+    RiskFlags => "Look closer (this does not change the verdict)", "À examiner de plus près (le verdict n'en change pas)", "Examinar con más atención (no cambia el veredicto)";
     ThisNode => "This node", "Ce nœud", "Este nodo";
     NoGenesis => "This node is not on a network (no genesis).", "Ce nœud n'est sur aucun réseau (pas de genèse).", "Este nodo no está en ninguna red (sin génesis).";
     Authorities => "Accredited authorities and their keys", "Autorités accréditées et leurs clés", "Autoridades acreditadas y sus claves";
