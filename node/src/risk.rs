@@ -262,8 +262,8 @@ mod tests {
         let p = permit(); // Python regius (R) and Kinixys homeana (W), both live, 50 and 5.
         let none = |_: &str, _: Unit| Vec::new();
         let config = RiskConfig::default();
-        assert!(flags(&config, &[p.clone()], Some("0106.20"), &none).is_empty());
-        let f = flags(&config, &[p.clone()], Some("4202.21"), &none);
+        assert!(flags(&config, std::slice::from_ref(&p), Some("0106.20"), &none).is_empty());
+        let f = flags(&config, std::slice::from_ref(&p), Some("4202.21"), &none);
         assert_eq!(rules(&f), ["hs-mismatch"]);
         assert!(
             f[0].message.contains("HAN, LPS, LPL") && f[0].message.contains("LIV"),
@@ -271,7 +271,12 @@ mod tests {
             f[0].message
         );
         assert_eq!(
-            rules(&flags(&config, &[p.clone()], Some("8471"), &none)),
+            rules(&flags(
+                &config,
+                std::slice::from_ref(&p),
+                Some("8471"),
+                &none
+            )),
             ["hs-unknown"]
         );
 
@@ -281,7 +286,7 @@ mod tests {
             hs_codes: BTreeMap::from([("0106.20".into(), vec![Term::Skins])]),
             ..Default::default()
         };
-        let f = flags(&watching, &[p.clone()], Some("010620"), &none);
+        let f = flags(&watching, std::slice::from_ref(&p), Some("010620"), &none);
         assert_eq!(
             rules(&f),
             ["hs-mismatch", "watched-species", "watched-source"]
