@@ -27,17 +27,7 @@ pub fn acceptor(config: &Config) -> anyhow::Result<Option<tokio_rustls::TlsAccep
     if config.tls.is_none() {
         return Ok(None);
     }
-    let (chain, key, cert) = identity(config)?;
-    let server = server_config()?
-        .with_no_client_auth()
-        .with_single_cert(chain, key)
-        .with_context(|| {
-            format!(
-                "{}: the key does not go with the certificate",
-                cert.display()
-            )
-        })?;
-    Ok(Some(finish(server)))
+    acceptor_with(config, None).map(Some)
 }
 
 /// The acceptor of the EPIX service: the node's certificate, and a client certificate that
@@ -60,31 +50,31 @@ pub fn epix_acceptor(config: &Config) -> anyhow::Result<Option<tokio_rustls::Tls
     )
     .build()
     .context("epix.client_ca")?;
+    acceptor_with(config, Some(verifier)).map(Some)
+}
+
+/// The node's certificate, HTTP/1.1, and client certificates checked by `clients` if given.
+fn acceptor_with(
+    config: &Config,
+    clients: Option<Arc<dyn rustls::server::danger::ClientCertVerifier>>,
+) -> anyhow::Result<tokio_rustls::TlsAcceptor> {
     let (chain, key, cert) = identity(config)?;
-    let server = server_config()?
-        .with_client_cert_verifier(verifier)
-        .with_single_cert(chain, key)
-        .with_context(|| {
-            format!(
-                "{}: the key does not go with the certificate",
-                cert.display()
-            )
-        })?;
-    Ok(Some(finish(server)))
-}
-
-fn server_config() -> anyhow::Result<rustls::ConfigBuilder<ServerConfig, rustls::WantsVerifier>> {
-    Ok(
-        ServerConfig::builder_with_provider(
-            Arc::new(rustls::crypto::aws_lc_rs::default_provider()),
+    let builder = ServerConfig::builder_with_provider(Arc::new(
+        rustls::crypto::aws_lc_rs::default_provider(),
+    ))
+    .with_safe_default_protocol_versions()?;
+    let builder = match clients {
+        Some(verifier) => builder.with_client_cert_verifier(verifier),
+        None => builder.with_no_client_auth(),
+    };
+    let mut server = builder.with_single_cert(chain, key).with_context(|| {
+        format!(
+            "{}: the key does not go with the certificate",
+            cert.display()
         )
-        .with_safe_default_protocol_versions()?,
-    )
-}
-
-fn finish(mut server: ServerConfig) -> tokio_rustls::TlsAcceptor {
+    })?;
     server.alpn_protocols = vec![b"http/1.1".to_vec()];
-    tokio_rustls::TlsAcceptor::from(Arc::new(server))
+    Ok(tokio_rustls::TlsAcceptor::from(Arc::new(server)))
 }
 
 /// The node's certificate chain and key (making the development certificate first when
