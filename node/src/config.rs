@@ -106,8 +106,8 @@ pub struct Config {
     /// proxy on the same host or network segment.
     #[serde(default, skip_serializing_if = "std::ops::Not::not")]
     pub allow_plain_http: bool,
-    /// EPIX over HTTPS for Parties outside the network: `[epix]` with `listen` and
-    /// `client_ca` (the CAs of the Parties' EPIX client certificates). Needs `[tls]`.
+    /// EPIX over HTTPS for Parties outside the network: `[epix]` with `listen` and `clients`
+    /// (each Party's CA of EPIX client certificates). Needs `[tls]`.
     #[serde(default, skip_serializing_if = "Option::is_none")]
     pub epix: Option<EpixConfig>,
     /// Risk flags for customs: `[risk]` with `hs_codes`, `watch_species`, `sources`,
@@ -149,8 +149,10 @@ pub struct TlsConfig {
 pub struct EpixConfig {
     /// Where the service listens (its own port: every client there must show a certificate).
     pub listen: SocketAddr,
-    /// PEM files of the certificate authorities whose client certificates are accepted.
-    pub client_ca: Vec<PathBuf>,
+    /// Each Party (ISO code) and the PEM file of the CA that issues its EPIX client
+    /// certificates: a certificate speaks for the Party of its `C=` only if that Party's CA
+    /// issued it, so one Party's CA cannot vouch for another's.
+    pub clients: BTreeMap<String, PathBuf>,
 }
 
 /// Bounds on what one client can hold, so that a slow, flooding or malformed client cannot
@@ -281,7 +283,7 @@ impl Config {
             }
             config.trust_ca.iter_mut().for_each(relative);
             if let Some(epix) = config.epix.as_mut() {
-                epix.client_ca.iter_mut().for_each(relative);
+                epix.clients.values_mut().for_each(relative);
             }
         }
         if config.data_dir.is_relative()
@@ -422,8 +424,11 @@ impl Config {
             if self.tls.is_none() {
                 bail!("epix: the EPIX service is HTTPS only; give the node [tls] cert and key");
             }
-            if epix.client_ca.is_empty() {
-                bail!("epix: client_ca names no certificate authority, so no client could call");
+            if epix.clients.is_empty() {
+                bail!("epix: clients names no Party and its CA, so no client could call");
+            }
+            if let Some(p) = epix.clients.keys().find(|p| p.parse::<Country>().is_err()) {
+                bail!("epix.clients: {p:?} is not an ISO 3166 alpha-2 Party code");
             }
             if epix.listen == self.listen {
                 bail!("epix: listen must differ from the node's own listen address");

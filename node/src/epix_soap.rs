@@ -1,8 +1,8 @@
 //! EPIX for Parties outside the network: the SOAP service of EPIX Connect
 //! (`urn:CitesDataExchange`, operations `GetNonFinalCitesCertificate`,
 //! `GetFinalCitesCertificate`, `ConfirmQuantities`, `ServiceState`) over HTTPS, on its own
-//! port (`[epix] listen`), where every client shows a certificate from one of
-//! `[epix] client_ca`. As in EPIX, the calling Party is the certificate subject's `C=`; the
+//! port (`[epix] listen`), where every client shows a certificate from its Party's CA in
+//! `[epix] clients`. As in EPIX, the calling Party is the certificate subject's `C=`; the
 //! rules are those of the node protocol's EPIX (`epix::decide`): a permit is shown to its Party
 //! of import and to `epix_allow`, and confirmed only by its Party of import. Permits go out as
 //! the toolkit v2 `CITESEPermit` message.
@@ -42,19 +42,19 @@ async fn soap(
     client: Option<axum::Extension<ClientCertificate>>,
     body: Bytes,
 ) -> Response {
-    // The TLS layer refuses a client without a certificate; this is its subject.
-    let who = match client.map(|c| c.0.subject()) {
-        Some(Ok((subject, Some(party)))) => Requester {
+    // The TLS layer refuses a client without a certificate from one of the CAs.
+    let clients = s
+        .config
+        .epix
+        .as_ref()
+        .map(|e| e.clients.clone())
+        .unwrap_or_default();
+    let who = match client.map(|c| c.0.party(&clients)) {
+        Some(Ok((subject, party))) => Requester {
             id: format!("EPIX client {subject}"),
             party: Some(party),
             acts: true,
         },
-        Some(Ok((subject, None))) => {
-            return fault(
-                Fault::CallerNotFound,
-                &format!("the client certificate ({subject}) names no country (C=)"),
-            );
-        }
         Some(Err(e)) => return fault(Fault::CallerNotFound, &format!("{e:#}")),
         None => return fault(Fault::CallerNotFound, "no client certificate"),
     };

@@ -149,7 +149,7 @@ pub fn flags(
         let key = permit.key().to_string();
         if let Some(hs) = declared_hs.map(digits).filter(|d| !d.is_empty()) {
             // The longest heading of the table the declared code falls under.
-            let entry = (4..=hs.len())
+            let entry = (2..=hs.len())
                 .rev()
                 .find_map(|n| table.get_key_value(&hs[..n]));
             match entry {

@@ -72,12 +72,13 @@ pub async fn serve(
                     match tokio::time::timeout(handshake, acceptor.accept(stream)).await {
                         Ok(Ok(stream)) => {
                             // Verified by the acceptor when it asks for one (EPIX).
-                            let client = stream
-                                .get_ref()
-                                .1
-                                .peer_certificates()
-                                .and_then(|chain| chain.first())
-                                .map(|leaf| ClientCertificate(leaf.to_vec()));
+                            let client = stream.get_ref().1.peer_certificates().and_then(|chain| {
+                                let (leaf, rest) = chain.split_first()?;
+                                Some(ClientCertificate(
+                                    leaf.to_vec(),
+                                    rest.iter().map(|c| c.to_vec()).collect(),
+                                ))
+                            });
                             front.connection(stream, peer, client, watcher).await
                         }
                         Ok(Err(e)) => tracing::debug!(%peer, error = %e, "TLS handshake failed"),
@@ -223,7 +224,7 @@ impl Buckets {
                 *tokens + now.duration_since(*at).as_secs_f64() * rate < burst
             });
         }
-        let (tokens, at) = buckets.entry(ip).or_insert((self.burst, now));
+        let (tokens, at) = buckets.entry(client_of(ip)).or_insert((self.burst, now));
         *tokens =
             (*tokens + now.duration_since(*at).as_secs_f64() * self.per_second).min(self.burst);
         *at = now;
@@ -233,6 +234,18 @@ impl Buckets {
         } else {
             false
         }
+    }
+}
+
+/// The address a client is counted by: an IPv6 client holds a whole /64, so that is one
+/// client; an IPv4-mapped address is its IPv4 address.
+fn client_of(ip: IpAddr) -> IpAddr {
+    match ip.to_canonical() {
+        IpAddr::V6(v6) => {
+            let s = v6.segments();
+            IpAddr::V6(std::net::Ipv6Addr::new(s[0], s[1], s[2], s[3], 0, 0, 0, 0))
+        }
+        v4 => v4,
     }
 }
 
@@ -249,5 +262,17 @@ mod tests {
         assert_eq!(served, 60);
         assert!(buckets.take(b), "another address has its own bucket");
         assert!(Buckets::new(0).take(a), "0 means no limit");
+        // Addresses of one IPv6 /64 share a bucket.
+        let v6 = Buckets::new(600);
+        let first: IpAddr = "2001:db8:1:2::1".parse().unwrap();
+        let served = (0..200u16)
+            .filter(|i| {
+                v6.take(IpAddr::V6(std::net::Ipv6Addr::new(
+                    0x2001, 0xdb8, 1, 2, 0, 0, 0, *i,
+                )))
+            })
+            .count();
+        assert_eq!(served, 60);
+        assert!(!v6.take(first));
     }
 }

@@ -31,13 +31,13 @@ pub fn acceptor(config: &Config) -> anyhow::Result<Option<tokio_rustls::TlsAccep
 }
 
 /// The acceptor of the EPIX service: the node's certificate, and a client certificate that
-/// chains to one of `[epix] client_ca` required of every client.
+/// chains to one of the CAs in `[epix] clients` required of every client.
 pub fn epix_acceptor(config: &Config) -> anyhow::Result<Option<tokio_rustls::TlsAcceptor>> {
     let Some(epix) = &config.epix else {
         return Ok(None);
     };
     let mut roots = rustls::RootCertStore::empty();
-    for path in &epix.client_ca {
+    for path in epix.clients.values() {
         for der in read_certificates(path)? {
             roots
                 .add(der)
@@ -49,7 +49,7 @@ pub fn epix_acceptor(config: &Config) -> anyhow::Result<Option<tokio_rustls::Tls
         Arc::new(rustls::crypto::aws_lc_rs::default_provider()),
     )
     .build()
-    .context("epix.client_ca")?;
+    .context("epix.clients")?;
     acceptor_with(config, Some(verifier)).map(Some)
 }
 
@@ -110,22 +110,60 @@ fn identity(config: &Config) -> anyhow::Result<Identity> {
 }
 
 /// A client's certificate as the TLS handshake gave it, for handlers that identify the
-/// caller by it (EPIX).
+/// caller by it (EPIX): the leaf, then the intermediates the client sent.
 #[derive(Debug, Clone)]
-pub struct ClientCertificate(pub Vec<u8>);
+pub struct ClientCertificate(pub Vec<u8>, pub Vec<Vec<u8>>);
 
 impl ClientCertificate {
-    /// The subject, and its country (`C=`), which names the calling Party.
-    pub fn subject(&self) -> anyhow::Result<(String, Option<String>)> {
+    /// The certificate's subject and the Party it speaks for: the one `C=` of its subject,
+    /// provided the chain (the leaf, then the intermediates it came with) verifies against
+    /// that Party's own CA in `clients`; the handshake only checked it against some CA.
+    pub fn party(
+        &self,
+        clients: &std::collections::BTreeMap<String, PathBuf>,
+    ) -> anyhow::Result<(String, String)> {
         let (_, cert) = x509_parser::parse_x509_certificate(&self.0)
             .map_err(|e| anyhow::anyhow!("unreadable client certificate: {e}"))?;
         let subject = cert.subject();
-        let country = subject
+        let countries: Vec<&str> = subject
             .iter_country()
-            .next()
-            .and_then(|c| c.as_str().ok())
-            .map(str::to_owned);
-        Ok((subject.to_string(), country))
+            .filter_map(|c| c.as_str().ok())
+            .collect();
+        let [party] = countries.as_slice() else {
+            bail!(
+                "the client certificate ({subject}) must name one country (C=), not {}",
+                countries.len()
+            );
+        };
+        let party = party.trim().to_ascii_uppercase();
+        let ca_file = clients
+            .get(&party)
+            .with_context(|| format!("{party} is not a Party this node takes EPIX clients of"))?;
+        // The chain again, against that Party's CA alone (names can be copied; keys cannot).
+        let mut roots = rustls::RootCertStore::empty();
+        for ca in read_certificates(ca_file)? {
+            roots.add(ca)?;
+        }
+        let verifier = rustls::server::WebPkiClientVerifier::builder_with_provider(
+            Arc::new(roots),
+            Arc::new(rustls::crypto::aws_lc_rs::default_provider()),
+        )
+        .build()?;
+        let leaf = CertificateDer::from(self.0.clone());
+        let intermediates: Vec<CertificateDer> = self
+            .1
+            .iter()
+            .map(|c| CertificateDer::from(c.clone()))
+            .collect();
+        if verifier
+            .verify_client_cert(&leaf, &intermediates, rustls_pki_types::UnixTime::now())
+            .is_err()
+        {
+            bail!(
+                "the client certificate ({subject}) names {party}, but {party}'s CA did not issue it"
+            );
+        }
+        Ok((subject.to_string(), party))
     }
 }
 

@@ -97,13 +97,16 @@ fn a_party_outside_the_network_uses_epix_with_its_client_certificate() {
     assert_eq!(r.status(), 201);
 
     // Ghana's node opens its EPIX port to the clients of one CA.
+    // Germany's and France's clients come from one CA; Kenya has a CA of its own.
     let clients = Clients::new();
+    let kenya = Clients::new();
     std::fs::write(net.dir.path().join("parties-ca.pem"), clients.ca.pem()).unwrap();
+    std::fs::write(net.dir.path().join("kenya-ca.pem"), kenya.ca.pem()).unwrap();
     let port = e2e_support::free_port();
     net.gh.stop();
     let mut text = std::fs::read_to_string(&net.gh.config).unwrap();
     text.push_str(&format!(
-        "\n[epix]\nlisten = \"127.0.0.1:{port}\"\nclient_ca = [\"parties-ca.pem\"]\n"
+        "\n[epix]\nlisten = \"127.0.0.1:{port}\"\n[epix.clients]\nDE = \"parties-ca.pem\"\nFR = \"parties-ca.pem\"\nKE = \"kenya-ca.pem\"\n"
     ));
     std::fs::write(&net.gh.config, text).unwrap();
     net.gh.start();
@@ -188,6 +191,32 @@ fn a_party_outside_the_network_uses_epix_with_its_client_certificate() {
         ),
         "NotPossible"
     );
+
+    // Kenya's CA cannot speak for Germany, and no CA for a Party not listed.
+    assert_eq!(
+        fault(
+            &kenya.agent("DE", &node_cert),
+            "GetNonFinalCitesCertificate",
+            &asks
+        ),
+        "CallerNotFound"
+    );
+    assert_eq!(
+        fault(
+            &clients.agent("IT", &node_cert),
+            "ServiceState",
+            "<IsoCountryCode>GH</IsoCountryCode>"
+        ),
+        "CallerNotFound"
+    );
+    let (status, _) = call(
+        &kenya.agent("KE", &node_cert),
+        &url,
+        "ServiceState",
+        "<IsoCountryCode>GH</IsoCountryCode>",
+    )
+    .unwrap();
+    assert_eq!(status, 200);
 
     // No certificate, or one from another CA: no connection at all.
     assert!(call(&client_agent(None, &node_cert), &url, "ServiceState", "").is_err());

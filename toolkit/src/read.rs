@@ -290,22 +290,32 @@ fn conditions(header: &El) -> Result<(Vec<SpecialCondition>, bool), XmlError> {
     let mut conditions = Vec::new();
     let mut annex = false;
     for line in header.children("Information") {
-        let text = line.text();
-        if text == sentences::ANNEX {
-            annex = true;
-        } else if text == sentences::LIVE_TRANSPORT {
-            conditions.push(SpecialCondition::LiveTransport);
-        } else if let Some(reason) = text.strip_prefix(sentences::RETROSPECTIVE) {
-            conditions.push(SpecialCondition::Retrospective {
-                reason: reason.to_owned(),
-            });
-        } else if let Some(replaces) = replaces(&text) {
-            conditions.push(replaces);
-        } else {
-            conditions.push(SpecialCondition::Text { text });
+        match condition_of(&line.text()) {
+            (_, true) => annex = true,
+            (condition, false) => conditions.push(condition),
         }
     }
     Ok((conditions, annex))
+}
+
+/// One line of box 5: the condition it says, or (true) the annex sentence.
+pub(crate) fn condition_of(text: &str) -> (SpecialCondition, bool) {
+    let condition = if text == sentences::ANNEX {
+        return (SpecialCondition::LiveTransport, true);
+    } else if text == sentences::LIVE_TRANSPORT {
+        SpecialCondition::LiveTransport
+    } else if let Some(reason) = text.strip_prefix(sentences::RETROSPECTIVE) {
+        SpecialCondition::Retrospective {
+            reason: reason.to_owned(),
+        }
+    } else if let Some(replaces) = replaces(text) {
+        replaces
+    } else {
+        SpecialCondition::Text {
+            text: text.to_owned(),
+        }
+    };
+    (condition, false)
 }
 
 /// `Replaces NUMBER of YYYY-MM-DD: REASON`, or none when the line is not of that form.

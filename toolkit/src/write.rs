@@ -96,7 +96,7 @@ fn header(w: &mut W, p: &Permit) -> io::Result<()> {
         )?;
         text(w, "ram:PurposeCode", p.purpose.code())?;
         for condition in &p.special_conditions {
-            text(w, "ram:Information", &information(condition))?;
+            text(w, "ram:Information", &information(condition)?)?;
         }
         if p.annex {
             text(w, "ram:Information", sentences::ANNEX)?;
@@ -143,8 +143,22 @@ fn header(w: &mut W, p: &Permit) -> io::Result<()> {
     })
 }
 
-/// A special condition as one line of box 5 (see `sentences`).
-fn information(condition: &SpecialCondition) -> String {
+/// A special condition as one line of box 5 (see `sentences`), refused when the line would
+/// read back as something else (free text that looks like a fixed sentence, a replaced
+/// number containing " of ").
+fn information(condition: &SpecialCondition) -> io::Result<String> {
+    let line = line_of(condition);
+    let (back, annex) = crate::read::condition_of(&line);
+    if annex || back != *condition {
+        return Err(io::Error::new(
+            io::ErrorKind::InvalidData,
+            format!("box 5 {line:?} would read back as another condition; reword it"),
+        ));
+    }
+    Ok(line)
+}
+
+fn line_of(condition: &SpecialCondition) -> String {
     match condition {
         SpecialCondition::LiveTransport => sentences::LIVE_TRANSPORT.to_owned(),
         SpecialCondition::Replaces {

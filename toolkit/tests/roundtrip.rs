@@ -169,6 +169,16 @@ fn a_message_from_elsewhere_is_read_strictly_with_the_element_named() {
     control.importer.name = "Reptile\u{1}House".into();
     let err = toolkit::to_xml(&control).unwrap_err().to_string();
     assert!(err.contains("ram:Name holds the character U+0001"), "{err}");
+    // Free text that would read back as a fixed sentence is refused, not silently changed.
+    let mut lookalike = fixture("export_permit");
+    lookalike.special_conditions = vec![SpecialCondition::Text {
+        text: "Issued retrospectively: no".into(),
+    }];
+    let err = toolkit::to_xml(&lookalike).unwrap_err().to_string();
+    assert!(
+        err.contains("would read back as another condition"),
+        "{err}"
+    );
     // Certificates of type O say which one they are by name; an unknown name is refused.
     let o = toolkit::to_xml(&fixture("pre_convention_certificate")).unwrap();
     let err = toolkit::from_xml(&o.replace("Pre-Convention certificate", "Some certificate"))
