@@ -245,6 +245,13 @@ impl RunningNode {
         }
         let name = self.config.name.clone();
         let state = self.state;
+        // The background tasks (replication, notifications, audit anchoring) drop their share
+        // of the state once they see the shutdown; the store closes only when the last share
+        // goes, and a restart in this process needs it closed.
+        let deadline = std::time::Instant::now() + std::time::Duration::from_secs(10);
+        while Arc::strong_count(&state) > 1 && std::time::Instant::now() < deadline {
+            tokio::time::sleep(std::time::Duration::from_millis(10)).await;
+        }
         tokio::task::spawn_blocking(move || state.anchor.shutdown()).await??;
         tracing::info!(node = %name, "node stopped");
         Ok(())

@@ -64,7 +64,9 @@ pub async fn serve(
         let tls = tls.clone();
         let watcher = graceful.watcher();
         tokio::spawn(async move {
+            // Declared first, so dropped last: the slot comes back after the state.
             let _permit = permit;
+            let (front, tls, stream) = (front, tls, stream);
             let handshake = Duration::from_secs(front.limits.header_timeout_s);
             match tls {
                 None => front.connection(stream, peer, None, watcher).await,
@@ -89,7 +91,15 @@ pub async fn serve(
         });
     }
     drop(listener);
-    if tokio::time::timeout(Duration::from_secs(10), graceful.shutdown())
+    let connections = u32::try_from(front.limits.max_connections).unwrap_or(u32::MAX);
+    drop(front);
+    // Every connection task gives its slot back after it dropped its share of the node's
+    // state, so once all slots are back the caller may close the store (and reopen it).
+    let stopped = async {
+        graceful.shutdown().await;
+        let _ = slots.acquire_many(connections).await;
+    };
+    if tokio::time::timeout(Duration::from_secs(10), stopped)
         .await
         .is_err()
     {
