@@ -36,32 +36,8 @@ impl Clients {
         );
         params.extended_key_usages = vec![ExtendedKeyUsagePurpose::ClientAuth];
         let cert = params.signed_by(&key, &self.ca, &self.ca_key).unwrap();
-        client_agent(Some((cert.pem(), key.serialize_pem())), node_cert)
+        e2e_support::agent_presenting(node_cert, Some((&cert.pem(), &key.serialize_pem())))
     }
-}
-
-fn client_agent(identity: Option<(String, String)>, node_cert: &Path) -> ureq::Agent {
-    let pem = std::fs::read(node_cert).unwrap();
-    let roots: Vec<_> = ureq::tls::parse_pem(&pem)
-        .filter_map(|i| match i.unwrap() {
-            ureq::tls::PemItem::Certificate(c) => Some(c),
-            _ => None,
-        })
-        .collect();
-    let mut tls = ureq::tls::TlsConfig::builder()
-        .provider(ureq::tls::TlsProvider::Rustls)
-        .root_certs(ureq::tls::RootCerts::new_with_certs(&roots));
-    if let Some((cert, key)) = identity {
-        let cert = ureq::tls::Certificate::from_pem(cert.as_bytes()).unwrap();
-        let key = ureq::tls::PrivateKey::from_pem(key.as_bytes()).unwrap();
-        tls = tls.client_cert(Some(ureq::tls::ClientCert::new_with_certs(&[cert], key)));
-    }
-    ureq::Agent::config_builder()
-        .http_status_as_error(false)
-        .timeout_global(Some(std::time::Duration::from_secs(10)))
-        .tls_config(tls.build())
-        .build()
-        .into()
 }
 
 fn call(
@@ -219,7 +195,15 @@ fn a_party_outside_the_network_uses_epix_with_its_client_certificate() {
     assert_eq!(status, 200);
 
     // No certificate, or one from another CA: no connection at all.
-    assert!(call(&client_agent(None, &node_cert), &url, "ServiceState", "").is_err());
+    assert!(
+        call(
+            &e2e_support::agent_trusting(&node_cert),
+            &url,
+            "ServiceState",
+            ""
+        )
+        .is_err()
+    );
     let strangers = Clients::new();
     assert!(call(&strangers.agent("DE", &node_cert), &url, "ServiceState", "").is_err());
 }

@@ -114,6 +114,11 @@ pub fn agent() -> ureq::Agent {
 
 /// [`agent`] for HTTPS, trusting only the certificates in the PEM file `ca`.
 pub fn agent_trusting(ca: &Path) -> ureq::Agent {
+    agent_presenting(ca, None)
+}
+
+/// [`agent_trusting`] that also presents a client certificate (`cert` and `key`, PEM).
+pub fn agent_presenting(ca: &Path, identity: Option<(&str, &str)>) -> ureq::Agent {
     let _ = rustls::crypto::aws_lc_rs::default_provider().install_default();
     let pem = std::fs::read(ca).expect("cannot read the CA file");
     let roots: Vec<_> = ureq::tls::parse_pem(&pem)
@@ -122,14 +127,18 @@ pub fn agent_trusting(ca: &Path) -> ureq::Agent {
             _ => None,
         })
         .collect();
-    let tls = ureq::tls::TlsConfig::builder()
+    let mut tls = ureq::tls::TlsConfig::builder()
         .provider(ureq::tls::TlsProvider::Rustls)
-        .root_certs(ureq::tls::RootCerts::new_with_certs(&roots))
-        .build();
+        .root_certs(ureq::tls::RootCerts::new_with_certs(&roots));
+    if let Some((cert, key)) = identity {
+        let cert = ureq::tls::Certificate::from_pem(cert.as_bytes()).expect("bad certificate");
+        let key = ureq::tls::PrivateKey::from_pem(key.as_bytes()).expect("bad key");
+        tls = tls.client_cert(Some(ureq::tls::ClientCert::new_with_certs(&[cert], key)));
+    }
     ureq::Agent::config_builder()
         .http_status_as_error(false)
         .timeout_global(Some(Duration::from_secs(10)))
-        .tls_config(tls)
+        .tls_config(tls.build())
         .build()
         .into()
 }
