@@ -29,26 +29,22 @@ const NS_SOAP: &str = "http://schemas.xmlsoap.org/soap/envelope/";
 const NS_SERVICE: &str = "urn:CitesDataExchange";
 
 /// The EPIX service's routes: `POST /epix` (and `/`, where SOAP clients often post).
-pub fn router(state: Arc<AppState>) -> Router {
+pub fn router(state: Arc<AppState>, clients: crate::tls::EpixClients) -> Router {
     Router::new()
         .route("/epix", post(soap))
         .route("/", post(soap))
         .layer(DefaultBodyLimit::max(256 * 1024))
+        .layer(axum::Extension(Arc::new(clients)))
         .with_state(state)
 }
 
 async fn soap(
     State(s): State<Arc<AppState>>,
+    axum::Extension(clients): axum::Extension<Arc<crate::tls::EpixClients>>,
     client: Option<axum::Extension<ClientCertificate>>,
     body: Bytes,
 ) -> Response {
     // The TLS layer refuses a client without a certificate from one of the CAs.
-    let clients = s
-        .config
-        .epix
-        .as_ref()
-        .map(|e| e.clients.clone())
-        .unwrap_or_default();
     let who = match client.map(|c| c.0.party(&clients)) {
         Some(Ok((subject, party))) => Requester {
             id: format!("EPIX client {subject}"),

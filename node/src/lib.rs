@@ -188,8 +188,9 @@ impl RunningNode {
             std::time::Duration::from_millis(config.checkpoint_interval_ms.max(1000)),
             shutdown.clone(),
         ));
-        let epix_server = match tls::epix_acceptor(&config)? {
-            Some(acceptor) => {
+        let epix_server = match tls::epix_clients(&config)? {
+            Some(clients) => {
+                let acceptor = tls::epix_acceptor(&config, &clients)?;
                 let at = config
                     .epix
                     .as_ref()
@@ -202,7 +203,7 @@ impl RunningNode {
                 Some(tokio::spawn(serve::serve(
                     listener,
                     Some(acceptor),
-                    epix_soap::router(state.clone()),
+                    epix_soap::router(state.clone(), clients),
                     config.limits.clone(),
                     shutdown.clone(),
                 )))

@@ -10,6 +10,7 @@ use std::sync::Arc;
 
 use anyhow::{Context, bail};
 use rustls::ServerConfig;
+use rustls::server::danger::ClientCertVerifier;
 use rustls_pki_types::pem::PemObject;
 use rustls_pki_types::{CertificateDer, PrivateKeyDer};
 use sha2::{Digest, Sha256};
@@ -30,33 +31,61 @@ pub fn acceptor(config: &Config) -> anyhow::Result<Option<tokio_rustls::TlsAccep
     acceptor_with(config, None).map(Some)
 }
 
-/// The acceptor of the EPIX service: the node's certificate, and a client certificate that
-/// chains to one of the CAs in `[epix] clients` required of every client.
-pub fn epix_acceptor(config: &Config) -> anyhow::Result<Option<tokio_rustls::TlsAcceptor>> {
+/// The verifiers of EPIX client certificates: one for each Party's own CA, and one for all of
+/// them together (the handshake's), read once when the node starts.
+pub struct EpixClients {
+    /// By Party code.
+    pub by_party: std::collections::BTreeMap<String, Arc<dyn ClientCertVerifier>>,
+    all: Arc<dyn ClientCertVerifier>,
+}
+
+/// The `[epix] clients` verifiers, or none when the node has no EPIX port.
+pub fn epix_clients(config: &Config) -> anyhow::Result<Option<EpixClients>> {
     let Some(epix) = &config.epix else {
         return Ok(None);
     };
+    let mut by_party = std::collections::BTreeMap::new();
+    for (party, path) in &epix.clients {
+        by_party.insert(party.clone(), verifier(std::slice::from_ref(path))?);
+    }
+    let all: Vec<PathBuf> = epix.clients.values().cloned().collect();
+    Ok(Some(EpixClients {
+        by_party,
+        all: verifier(&all)?,
+    }))
+}
+
+/// A verifier of client certificates chaining to the CAs in the PEM files `cas`.
+fn verifier(cas: &[PathBuf]) -> anyhow::Result<Arc<dyn ClientCertVerifier>> {
     let mut roots = rustls::RootCertStore::empty();
-    for path in epix.clients.values() {
+    for path in cas {
         for der in read_certificates(path)? {
             roots
                 .add(der)
                 .with_context(|| format!("{}: not a CA certificate", path.display()))?;
         }
     }
-    let verifier = rustls::server::WebPkiClientVerifier::builder_with_provider(
+    rustls::server::WebPkiClientVerifier::builder_with_provider(
         Arc::new(roots),
         Arc::new(rustls::crypto::aws_lc_rs::default_provider()),
     )
     .build()
-    .context("epix.clients")?;
-    acceptor_with(config, Some(verifier)).map(Some)
+    .context("epix.clients")
+}
+
+/// The acceptor of the EPIX service: the node's certificate, and a client certificate that
+/// chains to one of the CAs in `[epix] clients` required of every client.
+pub fn epix_acceptor(
+    config: &Config,
+    clients: &EpixClients,
+) -> anyhow::Result<tokio_rustls::TlsAcceptor> {
+    acceptor_with(config, Some(clients.all.clone()))
 }
 
 /// The node's certificate, HTTP/1.1, and client certificates checked by `clients` if given.
 fn acceptor_with(
     config: &Config,
-    clients: Option<Arc<dyn rustls::server::danger::ClientCertVerifier>>,
+    clients: Option<Arc<dyn ClientCertVerifier>>,
 ) -> anyhow::Result<tokio_rustls::TlsAcceptor> {
     let (chain, key, cert) = identity(config)?;
     let builder = ServerConfig::builder_with_provider(Arc::new(
@@ -118,10 +147,7 @@ impl ClientCertificate {
     /// The certificate's subject and the Party it speaks for: the one `C=` of its subject,
     /// provided the chain (the leaf, then the intermediates it came with) verifies against
     /// that Party's own CA in `clients`; the handshake only checked it against some CA.
-    pub fn party(
-        &self,
-        clients: &std::collections::BTreeMap<String, PathBuf>,
-    ) -> anyhow::Result<(String, String)> {
+    pub fn party(&self, clients: &EpixClients) -> anyhow::Result<(String, String)> {
         let (_, cert) = x509_parser::parse_x509_certificate(&self.0)
             .map_err(|e| anyhow::anyhow!("unreadable client certificate: {e}"))?;
         let subject = cert.subject();
@@ -136,19 +162,11 @@ impl ClientCertificate {
             );
         };
         let party = party.trim().to_ascii_uppercase();
-        let ca_file = clients
+        // The chain again, against that Party's CA alone (names can be copied; keys cannot).
+        let verifier = clients
+            .by_party
             .get(&party)
             .with_context(|| format!("{party} is not a Party this node takes EPIX clients of"))?;
-        // The chain again, against that Party's CA alone (names can be copied; keys cannot).
-        let mut roots = rustls::RootCertStore::empty();
-        for ca in read_certificates(ca_file)? {
-            roots.add(ca)?;
-        }
-        let verifier = rustls::server::WebPkiClientVerifier::builder_with_provider(
-            Arc::new(roots),
-            Arc::new(rustls::crypto::aws_lc_rs::default_provider()),
-        )
-        .build()?;
         let leaf = CertificateDer::from(self.0.clone());
         let intermediates: Vec<CertificateDer> = self
             .1
