@@ -145,12 +145,16 @@ pub struct Anchor {
 
 /// What the pipeline needs to know beyond the credential itself.
 pub trait Trust {
-    /// The key of `method` if it is an `assertionMethod` of `issuer` valid at `at`.
+    /// The key of `method` if it is an `assertionMethod` of `issuer` valid at `at`. `anchor`,
+    /// when known, is where the issuance sits in the issuer's log: a key rotated in the same
+    /// second is then told apart by position (before or after the rotation entry), which the
+    /// whole-second time alone cannot do.
     fn issuer_key(
         &self,
         issuer: &str,
         method: &str,
         at: DateTime<Utc>,
+        anchor: Option<&Anchor>,
     ) -> Result<PublicKey, String>;
     /// Ok if `issuer` was accredited as Management Authority of `party` at `at`.
     fn accredited(&self, issuer: &str, party: Country, at: DateTime<Utc>) -> Result<(), String>;
@@ -386,7 +390,7 @@ fn verify_into(
                 "signed with {m}, which is not a key of the issuer {issuer}"
             ));
         }
-        let key = trust.issuer_key(issuer, &m, at)?;
+        let key = trust.issuer_key(issuer, &m, at, anchor.as_ref().ok())?;
         let proven = vc.verify(&key, false).map_err(|e| e.to_string())?;
         if proven.purpose != "assertionMethod" {
             return Err(format!(
@@ -398,7 +402,7 @@ fn verify_into(
     });
     let key_valid = method.and_then(|m| {
         trust
-            .issuer_key(issuer, &m, at)
+            .issuer_key(issuer, &m, at, anchor.as_ref().ok())
             .map(|_| format!("{m} was valid on {at}"))
     });
     list.result(CheckId::IssuerSignature, signature);

@@ -45,6 +45,7 @@ impl Trust for MemoryTrust {
         issuer: &str,
         method: &str,
         at: DateTime<Utc>,
+        _anchor: Option<&credentials::verify::Anchor>,
     ) -> Result<PublicKey, String> {
         if issuer != ISSUER {
             return Err(format!("{issuer} is not in the registry"));

@@ -372,7 +372,7 @@ async fn tell_registry(s: &AppState, body: did_registry::Body) -> String {
     let Some(registry) = &s.registry else {
         return "not written: this node pins no genesis".into();
     };
-    match registry.write(&s.anchor, body).await {
+    match registry.write(&s.anchor, &s.issuer, body).await {
         Ok(index) => format!("written at leaf {index}"),
         Err(e) => {
             tracing::warn!(error = %e, "registry entry for an official not written");

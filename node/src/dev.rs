@@ -93,10 +93,7 @@ pub fn configs(data_dir: &Path, first_port: u16, tls: bool) -> anyhow::Result<Ve
             Ok(format!(
                 "{}/p2p/{}",
                 crate::peering::socket_multiaddr(c.p2p_listen.context("no p2p address")?),
-                crate::issuer::Issuer::load(c, false)?
-                    .signer
-                    .public()
-                    .libp2p_peer_id()
+                crate::issuer::network_peer_id(c)?
             ))
         })
         .collect::<anyhow::Result<_>>()?;
@@ -134,7 +131,7 @@ pub async fn accredit_all(nodes: &[crate::RunningNode]) -> anyhow::Result<()> {
         let request = crate::registry::accreditation_request(node.state())?;
         let body: did_registry::Body = serde_json::from_value(request)?;
         registry
-            .write(&state.anchor, body)
+            .write(&state.anchor, &state.issuer, body)
             .await
             .with_context(|| format!("the Secretariat could not accredit {did}"))?;
         tracing::info!(%did, "accredited in the dev network");

@@ -162,6 +162,7 @@ pub async fn trust_list(State(s): State<Arc<AppState>>) -> Response {
     });
     match s
         .issuer
+        .current()
         .signer
         .issue(&vc, credentials::Mechanism::Jose, &now)
     {
@@ -220,7 +221,14 @@ pub async fn write_entry(
             );
         }
     };
-    match registry.write(&s.anchor, entry).await {
+    if matches!(entry, Body::RotateKeys { .. }) && entry.subject().to_string() == s.issuer.did {
+        return problem(
+            StatusCode::UNPROCESSABLE_ENTITY,
+            "rotate with the node",
+            "the node's own keys rotate with `cites-node key rotate` (POST /admin/keys/rotate), which also switches the key it signs with",
+        );
+    }
+    match registry.write(&s.anchor, &s.issuer, entry).await {
         Ok(index) => (StatusCode::CREATED, Json(json!({ "index": index }))).into_response(),
         Err(e @ (WriteError::Refused(_) | WriteError::NotAnAuthor(_))) => problem(
             StatusCode::UNPROCESSABLE_ENTITY,

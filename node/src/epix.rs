@@ -164,7 +164,7 @@ fn check(state: &AppState, jws: &str) -> Result<(Claims, Standing), Answer> {
         .ok_or_else(|| fault(Fault::InvalidRequest, "kid is not DID#fragment"))?;
     let now = Utc::now();
     let key = registry
-        .key_at(did, kid, now)
+        .key_at(did, kid, now, None)
         .map_err(|e| fault(Fault::CallerNotFound, format!("{kid}: {e}")))?;
     let key = credentials::keys::PublicKey::from_bytes(&key)
         .map_err(|e| fault(Fault::CallerNotFound, e.to_string()))?;
@@ -481,13 +481,23 @@ fn confirm(
     }
 }
 
+/// Opens an answer sealed to this node: with its current key, or (for an answer sealed while
+/// a rotation replicated) with a retired one.
+fn open_sealed(state: &AppState, jwe: &str) -> Result<Vec<u8>, credentials::jose::JoseError> {
+    let mut result = credentials::sealed::open(&state.issuer.current().secret(), jwe);
+    for key in state.issuer.retired().iter().rev() {
+        if result.is_ok() {
+            break;
+        }
+        result = credentials::sealed::open(&key.secret(), jwe).or(result);
+    }
+    result
+}
+
 /// Signs a request as this node's authority.
 fn sign(state: &AppState, claims: &Claims) -> anyhow::Result<String> {
-    let kid = format!("{}#key-1", state.issuer.did);
-    let signer = credentials::jose::JoseSigner::new(
-        &credentials::keys::SecretKey::from_seed(&state.issuer.seed()),
-        &kid,
-    )?;
+    let key = state.issuer.current();
+    let signer = credentials::jose::JoseSigner::new(&key.secret(), key.signer.method())?;
     Ok(signer.sign(&serde_json::to_value(claims)?, TYP)?)
 }
 
@@ -552,11 +562,8 @@ pub async fn ask(
         .map_err(|e| unreachable(format!("{e:#}")))?;
     match answer {
         crate::p2p::Response::Epix(Answer::Sealed { jwe }) => {
-            let bytes = credentials::sealed::open(
-                &credentials::keys::SecretKey::from_seed(&state.issuer.seed()),
-                &jwe,
-            )
-            .map_err(|e| unreachable(format!("cannot open the answer: {e}")))?;
+            let bytes = open_sealed(state, &jwe)
+                .map_err(|e| unreachable(format!("cannot open the answer: {e}")))?;
             serde_json::from_slice(&bytes).map_err(|e| unreachable(e.to_string()))
         }
         crate::p2p::Response::Epix(Answer::State { party, available }) => {

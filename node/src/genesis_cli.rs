@@ -23,8 +23,9 @@ pub fn create(
     let log_key = crate::keys::load_log_key(config, false)?
         .verifier()
         .to_key_string();
-    let public = did_registry::Ed25519PublicKey::from_bytes(issuer.signer.public().to_bytes())
-        .map_err(|e| anyhow::anyhow!("the node's key: {e}"))?;
+    let public =
+        did_registry::Ed25519PublicKey::from_bytes(issuer.current().signer.public().to_bytes())
+            .map_err(|e| anyhow::anyhow!("the node's key: {e}"))?;
     let mut policy = WitnessPolicy {
         witnesses: Vec::new(),
         quorum,
@@ -97,7 +98,7 @@ fn bootstrap_addrs(
         addrs.push(format!(
             "{}/p2p/{}",
             crate::peering::socket_multiaddr(listen),
-            issuer.signer.public().libp2p_peer_id()
+            crate::issuer::network_peer_id(config)?
         ));
     }
     addrs

@@ -90,11 +90,13 @@ impl AppState {
 
     /// Signs the status lists again after a change.
     pub fn resign_status(&self) -> anyhow::Result<()> {
-        let signed = crate::vcapi::sign_status_lists(&self.issuer, &self.issuance, &self.base_url)?;
-        *self
+        // Signing under the lock: the last lists stored are signed with the key current then,
+        // even when a rotation resigns at the same moment.
+        let mut stored = self
             .status_credentials
             .write()
-            .map_err(|_| anyhow::anyhow!("status credentials lock poisoned"))? = signed;
+            .map_err(|_| anyhow::anyhow!("status credentials lock poisoned"))?;
+        *stored = crate::vcapi::sign_status_lists(&self.issuer, &self.issuance, &self.base_url)?;
         Ok(())
     }
 }
@@ -146,6 +148,7 @@ pub fn router(state: Arc<AppState>) -> Router {
         .routes(routes!(permits::xml))
         .routes(routes!(permits::act))
         .routes(routes!(backup::http_backup))
+        .routes(routes!(crate::rotation::http_rotate))
         .routes(routes!(crate::oid4vci::issuer_metadata))
         .routes(routes!(crate::oid4vci::authorization_metadata))
         .routes(routes!(crate::oid4vci::token))

@@ -367,8 +367,11 @@ async fn issue_claimed(state: &AppState, order: Order<'_>) -> Result<Issued, Iss
         status: &status,
     })
     .map_err(|e| anyhow::anyhow!(e))?;
+    // Held until the entry is in the log: a rotation waits, so this key is still valid there.
+    let _turn = issuer.turn.read().await;
     let now = Utc::now();
     let credential = issuer
+        .current()
         .signer
         .issue(
             &vc,

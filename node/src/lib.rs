@@ -45,6 +45,7 @@ pub mod registry;
 pub mod replicate;
 pub mod report;
 pub mod risk;
+pub mod rotation;
 pub mod serve;
 pub mod store;
 pub mod tls;
@@ -116,7 +117,19 @@ impl RunningNode {
             .await
             .with_context(|| format!("{}: cannot listen on {}", config.name, config.listen))?;
         let addr = listener.local_addr()?;
-        let issuer = issuer::Issuer::load(&config, create_key)?;
+        let registry = match &config.genesis {
+            Some(path) => Some(registry::NodeRegistry::load(
+                path,
+                &config.did(),
+                anchor.reader(),
+            )?),
+            None => None,
+        };
+        if create_key && !config.issuer_key_path().exists() {
+            issuer::create_key(&config)?;
+        }
+        rotation::finish_interrupted(&config, registry.as_ref())?;
+        let issuer = issuer::Issuer::load(&config, false)?;
         let issuance = issuance::Issuance::load(anchor.store())?;
         let tls = tls::acceptor(&config)?;
         let base_url = format!("{}://{addr}", config.scheme());
@@ -133,15 +146,6 @@ impl RunningNode {
                 let key = keys::read_secret(&config.witness_key_path(), "witness key")?;
                 Some(witnessing::NodeWitness::new(anchor.store().clone(), &key)?)
             }
-            None => None,
-        };
-        let registry = match &config.genesis {
-            Some(path) => Some(registry::NodeRegistry::load(
-                path,
-                &issuer.did,
-                &issuer.seed(),
-                anchor.reader(),
-            )?),
             None => None,
         };
         let state = Arc::new(http::AppState {

@@ -151,6 +151,19 @@ enum Command {
         #[command(subcommand)]
         command: SpeciesCommand,
     },
+    /// The node's issuing key (through its API, with the operator's token).
+    Key {
+        /// The node's configuration.
+        #[arg(
+            long,
+            default_value = "cites-node.toml",
+            env = "CITES_CONFIG",
+            global = true
+        )]
+        config: PathBuf,
+        #[command(subcommand)]
+        command: KeyCommand,
+    },
     /// Accounts of a running node (through its API, with the operator's token).
     User {
         /// The node's configuration.
@@ -164,6 +177,13 @@ enum Command {
         #[command(subcommand)]
         command: UserCommand,
     },
+}
+
+#[derive(Subcommand)]
+enum KeyCommand {
+    /// Replace the issuing key: a `rotate_keys` entry on the node's log, signed with the old
+    /// key. Permits signed before keep verifying; the PeerId stays. Back up afterwards.
+    Rotate,
 }
 
 #[derive(Subcommand)]
@@ -630,6 +650,25 @@ fn run(command: Command) -> anyhow::Result<ExitCode> {
                         .unwrap_or_default()
                 );
             }
+            Ok(ExitCode::SUCCESS)
+        }
+        Command::Key {
+            config,
+            command: KeyCommand::Rotate,
+        } => {
+            let config = Config::load(&config)?;
+            let rotated = node::user_cli::call(&config, "POST", "/admin/keys/rotate", None)?;
+            println!(
+                "rotated: {} -> {}",
+                rotated["retired"].as_str().unwrap_or_default(),
+                rotated["current"].as_str().unwrap_or_default()
+            );
+            println!(
+                "registry entry: leaf {} of the node's log, at {}",
+                rotated["index"],
+                rotated["at"].as_str().unwrap_or_default()
+            );
+            println!("back up the node now: its keys directory changed");
             Ok(ExitCode::SUCCESS)
         }
         Command::User { config, command } => {

@@ -118,10 +118,11 @@ impl Trust for OfflineTrust {
         issuer: &str,
         method: &str,
         at: DateTime<Utc>,
+        anchor: Option<&credentials::verify::Anchor>,
     ) -> Result<PublicKey, String> {
         let key = self
             .registry
-            .key_valid_at(issuer, method, &AsOf::Time(at))
+            .key_valid_at(issuer, method, &crate::registry::anchored_at(at, anchor))
             .map_err(|e| {
                 format!(
                     "{e} (from the bundle's {} registry entries, {} refused)",

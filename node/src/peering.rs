@@ -37,7 +37,7 @@ pub fn start(state: Arc<AppState>, shutdown: watch::Receiver<bool>) -> anyhow::R
         .genesis();
     let listen = state.config.p2p_listen.context("no p2p_listen address")?;
     let settings = p2p::Settings {
-        keypair: p2p::keypair(&state.issuer.seed())?,
+        keypair: p2p::keypair(&crate::issuer::network_seed(&state.config)?)?,
         listen: socket_multiaddr(listen),
         topic: format!("cites/{}/checkpoints", genesis.network),
         policy,

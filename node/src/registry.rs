@@ -177,8 +177,10 @@ pub fn accreditation_request(state: &crate::http::AppState) -> anyhow::Result<se
     if state.config.role != crate::config::Role::ManagementAuthority {
         anyhow::bail!("only a Management Authority's node is accredited this way");
     }
-    let public = state.issuer.signer.public();
+    let key = state.issuer.current();
+    let public = key.signer.public();
     let agreement = did_registry::X25519PublicKey::from_bytes(public.to_x25519());
+    let peer_id = crate::issuer::network_peer_id(&state.config)?;
     let mut services =
         vec![serde_json::json!({"id": "node", "type": NODE_SERVICE, "endpoint": state.base_url})];
     if let Some(addr) = state.config.p2p_listen {
@@ -186,7 +188,7 @@ pub fn accreditation_request(state: &crate::http::AppState) -> anyhow::Result<se
             std::net::IpAddr::V4(ip) => format!("/ip4/{ip}"),
             std::net::IpAddr::V6(ip) => format!("/ip6/{ip}"),
         };
-        let endpoint = format!("{ip}/tcp/{}/p2p/{}", addr.port(), public.libp2p_peer_id());
+        let endpoint = format!("{ip}/tcp/{}/p2p/{}", addr.port(), peer_id);
         services.push(serde_json::json!({"id": "p2p", "type": P2P_SERVICE, "endpoint": endpoint}));
     }
     Ok(serde_json::json!({
@@ -194,13 +196,29 @@ pub fn accreditation_request(state: &crate::http::AppState) -> anyhow::Result<se
         "subject": state.issuer.did,
         "party": state.config.party.code(),
         "role": "management_authority",
-        "verification_methods": [{"id": "key-1", "public_key_multibase": public.to_multikey()}],
-        "key_agreement": {"id": "ka-1", "public_key_multibase": agreement.to_string()},
+        "verification_methods": [{"id": key.fragment(), "public_key_multibase": public.to_multikey()}],
+        "key_agreement": {"id": format!("ka-{}", key.number), "public_key_multibase": agreement.to_string()},
         "log_origin": state.anchor.origin(),
         "log_key": state.anchor.verifier_key(),
-        "peer_id": public.libp2p_peer_id(),
+        "peer_id": peer_id,
         "services": services,
     }))
+}
+
+/// The registry point a credential's key is judged at: its anchoring position when known
+/// (exact even when the issuer rotated its key within the same second), else its time.
+pub fn anchored_at(
+    at: chrono::DateTime<Utc>,
+    anchor: Option<&credentials::verify::Anchor>,
+) -> AsOf {
+    match anchor {
+        Some(a) => AsOf::Anchored {
+            log: a.origin.clone(),
+            index: a.index,
+            time: at,
+        },
+        None => AsOf::Time(at),
+    }
 }
 
 /// Ok if `did` was an active Management Authority of `party` at `at` in `registry` (the
@@ -247,7 +265,6 @@ pub enum WriteError {
 pub struct NodeRegistry {
     genesis: Genesis,
     did: DidWeb,
-    key: did_registry::SecretKey,
     held: RwLock<Held>,
     write: tokio::sync::Mutex<()>,
     /// The Secretariat's PeerId (of the key the genesis pins).
@@ -269,7 +286,6 @@ impl NodeRegistry {
     pub fn load(
         genesis_path: &std::path::Path,
         did: &str,
-        seed: &[u8; 32],
         reader: &LogReader,
     ) -> anyhow::Result<NodeRegistry> {
         let bytes = std::fs::read(genesis_path)
@@ -293,7 +309,6 @@ impl NodeRegistry {
             secretariat_peer,
             genesis,
             did,
-            key: did_registry::SecretKey::from_seed(seed),
             held: RwLock::new(held),
             write: tokio::sync::Mutex::new(()),
         })
@@ -314,18 +329,36 @@ impl NodeRegistry {
         })
     }
 
-    /// The key of `method` if it was a valid key of `did` at `at`.
+    /// The key of `method` if it was a valid key of `did` at `at`, or for a credential
+    /// anchored at `anchor` (see [`anchored_at`]).
     pub fn key_at(
         &self,
         did: &str,
         method: &str,
         at: chrono::DateTime<Utc>,
+        anchor: Option<&credentials::verify::Anchor>,
     ) -> Result<[u8; 32], String> {
         let held = read_lock(&self.held).map_err(|e| e.to_string())?;
         held.registry
-            .key_valid_at(did, method, &AsOf::Time(at))
+            .key_valid_at(did, method, &anchored_at(at, anchor))
             .map(|k| k.to_bytes())
             .map_err(|e| e.to_string())
+    }
+
+    /// The registry point a credential's key is judged at: its anchoring position when known
+    /// (exact even when the issuer rotated its key within the same second), else its time.
+    pub fn anchored_at(
+        at: chrono::DateTime<Utc>,
+        anchor: Option<&credentials::verify::Anchor>,
+    ) -> AsOf {
+        match anchor {
+            Some(a) => AsOf::Anchored {
+                log: a.origin.clone(),
+                index: a.index,
+                time: at,
+            },
+            None => AsOf::Time(at),
+        }
     }
 
     /// Ok if `did` was an active Management Authority of `party` at `at`.
@@ -518,10 +551,53 @@ impl NodeRegistry {
         Ok(read_lock(&self.held)?.registry.resolve(did, as_of))
     }
 
-    /// Signs `body` as this node, checks it against the registry, appends it to the node's log
-    /// and applies it. Returns the leaf index.
-    pub async fn write(&self, anchor: &Anchor, body: Body) -> Result<u64, WriteError> {
+    /// Signs `body` as this node with its current key, checks it against the registry,
+    /// appends it to the node's log and applies it. Returns the leaf index.
+    pub async fn write(
+        &self,
+        anchor: &Anchor,
+        issuer: &crate::issuer::Issuer,
+        body: Body,
+    ) -> Result<u64, WriteError> {
         let _one_writer = self.write.lock().await;
+        Ok(self.append(anchor, &issuer.current(), body).await?.0)
+    }
+
+    /// Writes a `rotate_keys` entry signed with the current key and, once it is in the log,
+    /// lets `then` make its key current before any other entry is signed. Returns the leaf
+    /// index and the entry's time.
+    pub async fn rotate(
+        &self,
+        anchor: &Anchor,
+        current: &crate::issuer::IssuingKey,
+        body: Body,
+        then: impl FnOnce(),
+    ) -> Result<(u64, chrono::DateTime<Utc>), WriteError> {
+        let _one_writer = self.write.lock().await;
+        let written = self.append(anchor, current, body).await?;
+        then();
+        Ok(written)
+    }
+
+    /// Whether `public` (Multikey) is a current assertion key of `did`.
+    pub fn asserts_with(&self, did: &str, public: &str) -> anyhow::Result<bool> {
+        Ok(match self.resolve(did, &AsOf::Now)? {
+            Ok(r) => {
+                let doc = r.did_document;
+                doc.verification_method.iter().any(|m| {
+                    m.public_key_multibase == public && doc.assertion_method.contains(&m.id)
+                })
+            }
+            Err(_) => false,
+        })
+    }
+
+    async fn append(
+        &self,
+        anchor: &Anchor,
+        key: &crate::issuer::IssuingKey,
+        body: Body,
+    ) -> Result<(u64, chrono::DateTime<Utc>), WriteError> {
         let (leaf, time, mut probe) = {
             let held = read_lock(&self.held)?;
             let seq = held
@@ -544,8 +620,8 @@ impl NodeRegistry {
             };
             let entry = UnsignedEntry::new(self.did.clone(), seq, origin, at, body)
                 .sign(
-                    "key-1".parse().map_err(|e| anyhow::anyhow!("{e}"))?,
-                    &self.key,
+                    key.fragment().parse().map_err(|e| anyhow::anyhow!("{e}"))?,
+                    &did_registry::SecretKey::from_seed(&key.seed()),
                 )
                 .map_err(|e| anyhow::anyhow!("cannot sign the entry: {e}"))?;
             (
@@ -576,7 +652,7 @@ impl NodeRegistry {
         held.leaves.push((position(index), leaf));
         held.trust = trust_now(&held.registry).map_err(WriteError::Internal)?;
         tracing::info!(index, "registry entry written");
-        Ok(index)
+        Ok((index, time))
     }
 }
 

@@ -98,7 +98,7 @@ impl NodeTrust<'_> {
             ));
         }
         let method = secured.unverified_method().map_err(|e| e.to_string())?;
-        let key = PublicKey::from_bytes(&registry.key_at(&issuer, &method, self.now)?)
+        let key = PublicKey::from_bytes(&registry.key_at(&issuer, &method, self.now, None)?)
             .map_err(|e| e.to_string())?;
         let proven = secured
             .verify(&key, false)
@@ -134,20 +134,22 @@ impl Trust for NodeTrust<'_> {
         issuer: &str,
         method: &str,
         at: DateTime<Utc>,
+        anchor: Option<&Anchored>,
     ) -> Result<PublicKey, String> {
         match &self.state.registry {
             // The registry decides, as of the issuance time: rotated, recovered or withdrawn
             // keys are not valid for what was signed after.
             Some(registry) => {
-                let bytes = registry.key_at(issuer, method, at)?;
+                let bytes = registry.key_at(issuer, method, at, anchor)?;
                 PublicKey::from_bytes(&bytes).map_err(|e| e.to_string())
             }
             None => {
                 self.own(issuer)?;
-                if method != self.state.issuer.signer.method() {
+                let key = self.state.issuer.current();
+                if method != key.signer.method() {
                     return Err(format!("{method} is not an assertion key of {issuer}"));
                 }
-                Ok(self.state.issuer.signer.public())
+                Ok(key.signer.public())
             }
         }
     }

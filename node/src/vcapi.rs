@@ -599,7 +599,12 @@ pub fn sign_status_lists(
             purpose,
             &now,
         );
-        out.push(state_issuer.signer.issue(&vc, Mechanism::Jose, &now)?);
+        out.push(
+            state_issuer
+                .current()
+                .signer
+                .issue(&vc, Mechanism::Jose, &now)?,
+        );
     }
     Ok(out)
 }

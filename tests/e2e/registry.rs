@@ -178,8 +178,11 @@ fn wait_for(what: &str, mut f: impl FnMut() -> bool) {
     }
 }
 
+/// The key rotation runbook: `cites-node key rotate` on a running node; permits signed before
+/// and after verify on another node and offline; the node signs with the new key from then on,
+/// also after a restart; its PeerId and DID document follow.
 #[test]
-fn a_key_rotation_on_one_node_is_resolved_on_another_after_replication() {
+fn a_rotated_key_keeps_old_permits_valid_and_signs_new_ones() {
     let mut net = crate::network_unaccredited();
     let gh_did = net.gh_did.clone();
     let http = agent();
@@ -189,17 +192,8 @@ fn a_key_rotation_on_one_node_is_resolved_on_another_after_replication() {
             .trim()
             .to_owned()
     };
-    let write = |url: &str, token: &str, body: &Value| {
-        let mut r = http
-            .post(format!("{url}/registry/entries"))
-            .header("authorization", &format!("Bearer {token}"))
-            .send_json(body)
-            .unwrap();
-        (
-            r.status().as_u16(),
-            r.body_mut().read_json::<Value>().unwrap_or(Value::Null),
-        )
-    };
+    let gh_config = net.gh.config.to_str().unwrap().to_owned();
+    let rotate = || e2e_support::run(&crate::bin(), &["key", "rotate", "--config", &gh_config]);
     let resolve = |url: &str, query: &str| -> Option<Value> {
         let mut r = http
             .get(format!("{url}/1.0/identifiers/{gh_did}{query}"))
@@ -207,101 +201,148 @@ fn a_key_rotation_on_one_node_is_resolved_on_another_after_replication() {
             .unwrap();
         (r.status() == 200).then(|| r.body_mut().read_json().unwrap())
     };
-    let rotate = |id: &str| {
-        json!({
-            "type": "rotate_keys",
-            "subject": gh_did,
-            "verification_methods": [{"id": id, "public_key_multibase": credentials::keys::SecretKey::generate().unwrap().public().to_multikey()}],
-        })
-    };
 
-    // Before accreditation, Ghana's node cannot write registry entries.
-    assert_eq!(write(&net.gh.url, &token("gh"), &rotate("key-2")).0, 422);
+    // Before accreditation there is no registry entry to rotate.
+    let refused = rotate();
+    assert!(!refused.status.success());
+    assert!(
+        String::from_utf8_lossy(&refused.stderr).contains("not in the registry"),
+        "{}",
+        String::from_utf8_lossy(&refused.stderr)
+    );
     crate::accredit_gh(&net);
     let (gh, sec) = (net.gh.url.clone(), net.secretariat.url.clone());
-
-    // Ghana's node replicates the Secretariat's log and learns it is accredited.
     wait_for("Ghana to see its accreditation", || {
         resolve(&gh, "").is_some()
     });
-    let accredited_at = chrono::Utc::now();
-    std::thread::sleep(std::time::Duration::from_millis(1100));
-    let (status, body) = write(&gh, &token("gh"), &rotate("key-2"));
-    assert_eq!(status, 201, "{body}");
+    let issue = |number: &str| -> Value {
+        let holder = credentials::keys::SecretKey::generate()
+            .unwrap()
+            .public()
+            .did_key();
+        let mut permit: Value =
+            serde_json::from_slice(&std::fs::read(crate::fixture("export_permit")).unwrap())
+                .unwrap();
+        permit["number"] = number.into();
+        let mut r = http
+            .post(format!("{gh}/credentials/issue"))
+            .header("authorization", &format!("Bearer {}", token("gh")))
+            .send_json(
+                json!({"credential": {"credentialSubject": {"id": holder, "permit": permit}}}),
+            )
+            .unwrap();
+        assert_eq!(r.status(), 201);
+        r.body_mut().read_json().unwrap()
+    };
+    let method = |issued: &Value| -> String {
+        serde_json::from_value::<credentials::Secured>(issued["verifiableCredential"].clone())
+            .unwrap()
+            .unverified_method()
+            .unwrap()
+    };
+    // The PeerId the node would be accredited with, as it authenticates on the p2p network.
+    let peer_id = |node: &e2e_support::Node| -> Value {
+        node.agent
+            .get(format!("{}/registry/accreditation-request", node.url))
+            .call()
+            .unwrap()
+            .body_mut()
+            .read_json::<Value>()
+            .unwrap()["peer_id"]
+            .clone()
+    };
+    let before = issue("GH26ROT00001");
+    assert_eq!(method(&before), format!("{gh_did}#key-1"));
+    // An operator may not rotate the node's own key behind its back.
+    let mut r = http
+        .post(format!("{gh}/registry/entries"))
+        .header("authorization", &format!("Bearer {}", token("gh")))
+        .send_json(json!({
+            "type": "rotate_keys",
+            "subject": gh_did,
+            "verification_methods": [{"id": "key-9", "public_key_multibase": credentials::keys::SecretKey::generate().unwrap().public().to_multikey()}],
+        }))
+        .unwrap();
+    assert_eq!(
+        r.status(),
+        422,
+        "{}",
+        r.body_mut().read_to_string().unwrap()
+    );
+    let peer_before = peer_id(&net.gh);
 
-    // The Secretariat replicates Ghana's log: the rotation shows in its resolution; before it,
-    // key-1 was the key.
+    let out = rotate();
+    let stdout = String::from_utf8_lossy(&out.stdout);
+    assert!(
+        out.status.success(),
+        "{}",
+        String::from_utf8_lossy(&out.stderr)
+    );
+    assert!(
+        stdout.contains(&format!("{gh_did}#key-1 -> {gh_did}#key-2")),
+        "{stdout}"
+    );
+    let after = issue("GH26ROT00002");
+    assert_eq!(method(&after), format!("{gh_did}#key-2"));
+
+    // The Secretariat replicates the rotation and verifies both permits with its replica.
     wait_for("the Secretariat to see the rotation", || {
         resolve(&sec, "")
             .is_some_and(|r| r["didDocument"]["assertionMethod"][0] == format!("{gh_did}#key-2"))
     });
-    let earlier = resolve(
-        &sec,
-        &format!(
-            "?versionTime={}",
-            accredited_at.to_rfc3339_opts(chrono::SecondsFormat::Secs, true)
-        ),
-    )
-    .unwrap();
-    assert_eq!(
-        earlier["didDocument"]["assertionMethod"][0],
-        format!("{gh_did}#key-1")
-    );
+    for (issued, number) in [(&before, "GH26ROT00001"), (&after, "GH26ROT00002")] {
+        let file = net.dir.path().join(format!("{number}.bundle.json"));
+        std::fs::write(&file, issued["evidence"].to_string()).unwrap();
+        let online = e2e_support::run(
+            &crate::bin(),
+            &["verify", "--node", &sec, file.to_str().unwrap()],
+        );
+        assert!(
+            online.status.success(),
+            "{number} online: {}",
+            String::from_utf8_lossy(&online.stdout)
+        );
+        let genesis = net.dir.path().join("genesis.json");
+        let offline = e2e_support::run(
+            &crate::bin(),
+            &[
+                "verify",
+                "--offline",
+                genesis.to_str().unwrap(),
+                file.to_str().unwrap(),
+            ],
+        );
+        assert!(
+            offline.status.success(),
+            "{number} offline: {}",
+            String::from_utf8_lossy(&offline.stdout)
+        );
+    }
 
-    // A credential issued now carries the registry entries that let an offline verifier resolve
-    // its issuer from the genesis alone.
-    let holder = credentials::keys::SecretKey::generate()
+    // The DID document lists both keys; only the new one asserts.
+    let did: Value = http
+        .get(format!("{gh}/.well-known/did.json"))
+        .call()
         .unwrap()
-        .public()
-        .did_key();
-    let mut permit: Value =
-        serde_json::from_slice(&std::fs::read(crate::fixture("export_permit")).unwrap()).unwrap();
-    permit["number"] = "GH26REG00001".into();
-    let mut r = http
-        .post(format!("{gh}/credentials/issue"))
-        .header("authorization", &format!("Bearer {}", token("gh")))
-        .send_json(json!({"credential": {"credentialSubject": {"id": holder, "permit": permit}}}))
+        .body_mut()
+        .read_json()
         .unwrap();
-    assert_eq!(r.status(), 201);
-    let issued: Value = r.body_mut().read_json().unwrap();
-    let bundle =
-        credentials::bundle::Bundle::from_json(&serde_json::to_vec(&issued["evidence"]).unwrap())
-            .unwrap();
-    let pinned = did_registry::Genesis::from_json(
-        &std::fs::read(net.dir.path().join("genesis.json")).unwrap(),
-    )
-    .unwrap();
-    let leaves = bundle.registry.iter().map(|l| {
-        use base64::Engine as _;
-        let entry = base64::engine::general_purpose::STANDARD
-            .decode(&l.entry)
-            .unwrap();
-        let at = did_registry::Entry::decode(&entry).unwrap().unsigned.at;
-        (
-            did_registry::Position {
-                log: l.log.clone(),
-                index: l.index,
-                time: at,
-            },
-            entry,
-        )
-    });
-    let (offline, refused) = did_registry::Registry::replay(&pinned, leaves);
-    assert!(refused.is_empty(), "{refused:?}");
-    let doc = offline
-        .resolve(&gh_did, &did_registry::AsOf::Now)
-        .unwrap()
-        .did_document;
-    assert_eq!(doc.assertion_method, [format!("{gh_did}#key-2")]);
+    assert_eq!(did["assertionMethod"], json!([format!("{gh_did}#key-2")]));
+    assert_eq!(did["verificationMethod"].as_array().unwrap().len(), 2);
 
-    // Replicas survive a restart.
-    net.secretariat.stop();
-    net.secretariat.start();
-    let again = resolve(&sec, "").unwrap();
-    assert_eq!(
-        again["didDocument"]["assertionMethod"][0],
-        format!("{gh_did}#key-2")
+    // After a restart the node still signs with key-2, keeps its PeerId, and a second rotation
+    // goes on from there.
+    net.gh.stop();
+    net.gh.start();
+    assert_eq!(peer_id(&net.gh), peer_before);
+    assert_eq!(method(&issue("GH26ROT00003")), format!("{gh_did}#key-2"));
+    let again = rotate();
+    assert!(
+        String::from_utf8_lossy(&again.stdout).contains("#key-2 -> "),
+        "{}",
+        String::from_utf8_lossy(&again.stderr)
     );
+    assert_eq!(method(&issue("GH26ROT00004")), format!("{gh_did}#key-3"));
 }
 
 #[test]
