@@ -143,10 +143,7 @@ async fn main() -> anyhow::Result<()> {
     let bootstrap = format!(
         "{}/p2p/{}",
         node::peering::socket_multiaddr(configs[0].p2p_listen.unwrap()),
-        node::issuer::Issuer::load(&configs[0], false)?
-            .signer
-            .public()
-            .libp2p_peer_id()
+        node::issuer::network_peer_id(&configs[0])?
     );
     for c in configs.iter_mut() {
         c.genesis = Some(genesis.clone());

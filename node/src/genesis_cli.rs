@@ -63,7 +63,7 @@ pub fn create(
                 .map_err(|e| anyhow::anyhow!("log key: {e}"))?,
         },
         witness_policy: policy,
-        bootstrap: bootstrap_addrs(config, &issuer, bootstrap)?,
+        bootstrap: bootstrap_addrs(config, bootstrap)?,
     };
     genesis
         .check()
@@ -88,7 +88,6 @@ pub fn create(
 /// PeerId (when it listens on a dialable address).
 fn bootstrap_addrs(
     config: &Config,
-    issuer: &crate::issuer::Issuer,
     given: &[String],
 ) -> anyhow::Result<Vec<did_registry::did::Token>> {
     let mut addrs: Vec<String> = given.to_vec();

@@ -6,8 +6,7 @@
 //! stays the accredited PeerId.
 //!
 //! # Files (in `DATA_DIR/keys`)
-//! - `issuer.key`: the current key, `key-N <multibase seed>` (a bare seed is `key-1`, as
-//!   written before keys rotated).
+//! - `issuer.key`: the current key, `key-N <multibase seed>` (a bare seed is `key-1`).
 //! - `issuer-key-N.retired`: each key rotated away, same format.
 //! - `issuer.key.next`: only during a rotation; on start it is finished or dropped, as the log
 //!   says (see [`crate::rotation::finish_interrupted`]).
@@ -63,8 +62,13 @@ impl IssuingKey {
         self.seed
     }
 
+    /// `key-1` is written bare, as before keys rotated, so tools that read the first key
+    /// keep working.
     fn file_text(&self) -> String {
-        format!("{} {}\n", self.fragment(), self.secret().to_multibase())
+        match self.number {
+            1 => format!("{}\n", self.secret().to_multibase()),
+            _ => format!("{} {}\n", self.fragment(), self.secret().to_multibase()),
+        }
     }
 
     fn read(path: &Path, did: &str) -> anyhow::Result<IssuingKey> {
@@ -251,15 +255,11 @@ pub mod files {
 
     /// Before the rotation entry is written: the next key waits in `issuer.key.next`, and the
     /// network identity is pinned to the key it is now.
-    pub fn prepare(config: &Config, current: &IssuingKey, next: &IssuingKey) -> anyhow::Result<()> {
+    pub fn prepare(config: &Config, next: &IssuingKey) -> anyhow::Result<()> {
         let p2p = p2p_key_path(config);
         if !p2p.exists() {
             let seed = network_seed(config)?;
-            let text = format!(
-                "{} {}\n",
-                fragment(current.number),
-                SecretKey::from_seed(&seed).to_multibase()
-            );
+            let text = format!("{}\n", SecretKey::from_seed(&seed).to_multibase());
             crate::keys::write_secret(&p2p, text.as_bytes())?;
         }
         let path = next_key_path(config);

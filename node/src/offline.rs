@@ -217,7 +217,7 @@ impl Trust for OfflineTrust {
                 continue;
             }
             let method = secured.unverified_method().map_err(|e| e.to_string())?;
-            let key = self.issuer_key(&issuer, &method, Utc::now())?;
+            let key = self.issuer_key(&issuer, &method, Utc::now(), None)?;
             let proven = secured
                 .verify(&key, false)
                 .map_err(|e| format!("status list: {e}"))?;

@@ -345,22 +345,6 @@ impl NodeRegistry {
             .map_err(|e| e.to_string())
     }
 
-    /// The registry point a credential's key is judged at: its anchoring position when known
-    /// (exact even when the issuer rotated its key within the same second), else its time.
-    pub fn anchored_at(
-        at: chrono::DateTime<Utc>,
-        anchor: Option<&credentials::verify::Anchor>,
-    ) -> AsOf {
-        match anchor {
-            Some(a) => AsOf::Anchored {
-                log: a.origin.clone(),
-                index: a.index,
-                time: at,
-            },
-            None => AsOf::Time(at),
-        }
-    }
-
     /// Ok if `did` was an active Management Authority of `party` at `at`.
     pub fn management_authority_at(
         &self,

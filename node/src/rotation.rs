@@ -16,7 +16,8 @@ use axum::extract::State;
 use axum::http::StatusCode;
 use axum::response::{IntoResponse, Response};
 use chrono::{DateTime, Utc};
-use did_registry::{AgreementKey, Body, Ed25519PublicKey, VerificationKey, X25519PublicKey};
+use did_registry::did::{AgreementKey, VerificationKey};
+use did_registry::{Body, Ed25519PublicKey, X25519PublicKey};
 use serde::Serialize;
 
 use crate::config::Config;
@@ -36,6 +37,7 @@ pub struct Rotated {
     /// The `rotate_keys` entry's leaf index in the node's log.
     pub index: u64,
     /// The entry's time.
+    #[schema(value_type = String)]
     pub at: DateTime<Utc>,
 }
 
@@ -88,7 +90,7 @@ pub async fn rotate(state: &AppState) -> Result<Rotated, RotateError> {
         index: 0,
         at: Utc::now(),
     };
-    files::prepare(&state.config, &current, &next)?;
+    files::prepare(&state.config, &next)?;
     let mut committed = Ok(());
     let written = registry
         .rotate(&state.anchor, &current, body, || {
