@@ -83,13 +83,10 @@ pub async fn rotate(state: &AppState) -> Result<Rotated, RotateError> {
             public_key_multibase: X25519PublicKey::from_bytes(public.to_x25519()),
         }),
     };
-    let answer = Rotated {
-        retired: current.signer.method().to_owned(),
-        current: next.signer.method().to_owned(),
-        public_key_multibase: public.to_multikey(),
-        index: 0,
-        at: Utc::now(),
-    };
+    let (retired, current_method) = (
+        current.signer.method().to_owned(),
+        next.signer.method().to_owned(),
+    );
     files::prepare(&state.config, &next)?;
     let mut committed = Ok(());
     let written = registry
@@ -126,11 +123,13 @@ pub async fn rotate(state: &AppState) -> Result<Rotated, RotateError> {
         }
         tokio::time::sleep(ahead + std::time::Duration::from_millis(10)).await;
     }
-    tracing::info!(retired = %answer.retired, current = %answer.current, index, "issuing key rotated");
+    tracing::info!(%retired, current = %current_method, index, "issuing key rotated");
     Ok(Rotated {
+        retired,
+        current: current_method,
+        public_key_multibase: public.to_multikey(),
         index,
         at,
-        ..answer
     })
 }
 
