@@ -4,13 +4,16 @@ set -euo pipefail
 cd "$(dirname "$0")/.."
 source scripts/setup.sh
 # The portal's browser test drives Debian's Chromium through chromedriver; the docker
-# scripts' test runs curl, as the containers do.
+# scripts' test runs curl, as the containers do; the interoperability test runs an
+# independent OpenID4VCI wallet on Node.js.
 wanted=()
 command -v chromium >/dev/null 2>&1 || wanted+=(chromium)
 command -v chromedriver >/dev/null 2>&1 || wanted+=(chromium-driver)
 command -v curl >/dev/null 2>&1 || wanted+=(curl)
+command -v node >/dev/null 2>&1 || wanted+=(nodejs)
+command -v npm >/dev/null 2>&1 || wanted+=(npm)
 if [ ${#wanted[@]} -gt 0 ]; then
-  echo "test: installing ${wanted[*]} (for the browser and docker-script tests)" >&2
+  echo "test: installing ${wanted[*]} (for the browser, docker-script and interop tests)" >&2
   SUDO=""
   if [ "$(id -u)" -ne 0 ]; then SUDO="sudo"; fi
   $SUDO apt-get update -qq
@@ -33,6 +36,8 @@ else
   echo "test: RustSec advisory database unreachable: advisories not checked" >&2
 fi
 bash scripts/fuzz.sh
+# The independent wallet, at the versions package-lock.json pins.
+npm ci --prefix tests/interop --no-audit --no-fund --loglevel=error
 log="$(mktemp)"
 trap 'rm -f "$log"' EXIT
 cargo test --workspace --locked 2>&1 | tee "$log"

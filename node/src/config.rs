@@ -167,6 +167,9 @@ pub struct Limits {
     pub request_timeout_s: u64,
     /// Connections served at once; more wait in the kernel's queue.
     pub max_connections: usize,
+    /// Connections one client address may hold at once (0: no limit); one more is closed
+    /// before its TLS handshake, so slow clients from one address cannot fill the slots.
+    pub max_connections_per_address: usize,
     /// Requests a minute one client address may make (0: no limit), in a burst of up to a
     /// tenth of that.
     pub requests_per_minute: u32,
@@ -181,6 +184,7 @@ impl Default for Limits {
             header_timeout_s: 10,
             request_timeout_s: 300,
             max_connections: 1024,
+            max_connections_per_address: 64,
             requests_per_minute: 6000,
             limit_loopback: false,
         }
@@ -190,6 +194,11 @@ impl Default for Limits {
 impl Limits {
     fn is_default(&self) -> bool {
         *self == Limits::default()
+    }
+
+    /// Whether a client at `ip` is held to the per-address limits.
+    pub fn counts(&self, ip: std::net::IpAddr) -> bool {
+        self.limit_loopback || !ip.to_canonical().is_loopback()
     }
 }
 

@@ -81,48 +81,16 @@ pub struct Claims {
     pub jti: String,
 }
 
-/// Why an EPIX request failed.
-#[derive(Debug, Clone, Copy, PartialEq, Eq, Serialize, Deserialize)]
-pub enum Fault {
-    /// Not a well-formed, signed, fresh request.
-    InvalidRequest,
-    /// The requester is not an accredited authority, or its signature does not verify.
-    CallerNotFound,
-    /// This node is not the called Party's.
-    CalleeNotFound,
-    /// No such permit.
-    CertificateMissing,
-    /// The requester may not see this permit, or may not confirm it.
-    AccessDenied,
-    /// The permit has not been endorsed at export yet.
-    NotFinal,
-    /// The import was confirmed already (possible re-use of the permit).
-    AlreadyConfirmed,
-    /// The permit's life does not allow it (cancelled, expired, quantities above those
-    /// exported...).
-    NotPossible,
-}
+pub use protocol::epix::{Answer, Fault};
 
-impl Fault {
-    fn status(self) -> StatusCode {
-        match self {
-            Fault::InvalidRequest => StatusCode::BAD_REQUEST,
-            Fault::CallerNotFound | Fault::AccessDenied => StatusCode::FORBIDDEN,
-            Fault::CalleeNotFound | Fault::CertificateMissing => StatusCode::NOT_FOUND,
-            Fault::NotFinal | Fault::AlreadyConfirmed | Fault::NotPossible => StatusCode::CONFLICT,
-        }
+/// The HTTP status of a fault on the node's JSON EPIX endpoint.
+fn fault_status(fault: Fault) -> StatusCode {
+    match fault {
+        Fault::InvalidRequest => StatusCode::BAD_REQUEST,
+        Fault::CallerNotFound | Fault::AccessDenied => StatusCode::FORBIDDEN,
+        Fault::CalleeNotFound | Fault::CertificateMissing => StatusCode::NOT_FOUND,
+        Fault::NotFinal | Fault::AlreadyConfirmed | Fault::NotPossible => StatusCode::CONFLICT,
     }
-}
-
-/// The answer to an EPIX request.
-#[derive(Debug, Clone, Serialize, Deserialize)]
-pub enum Answer {
-    /// A JSON document sealed to the requester.
-    Sealed { jwe: String },
-    /// `ServiceState`.
-    State { party: String, available: bool },
-    /// Refused.
-    Fault { fault: Fault, reason: String },
 }
 
 fn fault(fault: Fault, reason: impl Into<String>) -> Answer {
@@ -579,7 +547,7 @@ pub async fn ask(
 fn answer(result: Result<Value, AskError>) -> Response {
     match result {
         Ok(v) => Json(v).into_response(),
-        Err(AskError::Fault(f, reason)) => problem(f.status(), &format!("{f:?}"), reason),
+        Err(AskError::Fault(f, reason)) => problem(fault_status(f), &format!("{f:?}"), reason),
         Err(AskError::Unreachable(reason)) => {
             problem(StatusCode::BAD_GATEWAY, "not reachable", reason)
         }

@@ -47,6 +47,7 @@ pub mod report;
 pub mod risk;
 pub mod rotation;
 pub mod serve;
+pub mod shares;
 pub mod store;
 pub mod tls;
 pub mod trust;

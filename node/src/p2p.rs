@@ -29,67 +29,13 @@ use libp2p::swarm::{
     THandlerInEvent, THandlerOutEvent, ToSwarm, dummy,
 };
 use libp2p::{Multiaddr, PeerId, StreamProtocol, Swarm, identify, noise, tcp, yamux};
-use serde::{Deserialize, Serialize};
-use serde_bytes::ByteBuf;
 use sha2::Digest as _;
 use tokio::sync::{mpsc, oneshot, watch};
 
-/// The node protocol's name (checkpoints, entries, consistency proofs, add-checkpoint, EPIX).
-pub const NODE_PROTOCOL: &str = "/cites/node/1";
-
-/// Entries answered by one request at most.
-pub const MAX_ENTRIES: u64 = 2000;
+pub use protocol::{MAX_ENTRIES, NODE_PROTOCOL, Request, Response, proof_from_wire, proof_to_wire};
 
 /// Largest answer accepted (2000 entries of a few KiB each, with their proof).
 const MAX_RESPONSE: u64 = 32 * 1024 * 1024;
-
-/// A request of the node protocol.
-#[derive(Debug, Clone, Serialize, Deserialize)]
-pub enum Request {
-    /// The latest checkpoint of `origin` the peer holds entries for, with its cosignatures.
-    Checkpoint { origin: String },
-    /// Entries `[start, end)` of `origin`, with the consistency proof from `end` to `to`
-    /// (empty when `end == to`), so the entries can be checked against a held checkpoint.
-    Entries {
-        origin: String,
-        start: u64,
-        end: u64,
-        to: u64,
-    },
-    /// The consistency proof of `origin` between two sizes.
-    Consistency { origin: String, old: u64, new: u64 },
-    /// A C2SP tlog-witness add-checkpoint request body, for the peer as a witness.
-    AddCheckpoint { body: ByteBuf },
-    /// An EPIX operation: a compact JWS signed by the requesting authority.
-    Epix { jws: String },
-    /// The size of every log the peer can serve (its own and its replicas).
-    Heads,
-}
-
-/// An answer of the node protocol.
-#[derive(Debug, Clone, Serialize, Deserialize)]
-pub enum Response {
-    /// A signed note, cosignature lines included.
-    Checkpoint { note: ByteBuf },
-    /// Entries and a consistency proof (32-byte hashes).
-    Entries {
-        entries: Vec<ByteBuf>,
-        proof: Vec<ByteBuf>,
-    },
-    /// A consistency proof (32-byte hashes).
-    Consistency { proof: Vec<ByteBuf> },
-    /// The witness's cosignature line(s).
-    Cosigned { lines: String },
-    /// The witness holds another size of the log (tlog-witness 409).
-    Conflict { size: u64 },
-    /// The answer to an EPIX operation.
-    Epix(crate::epix::Answer),
-    /// (origin, size) of every log held.
-    Heads { heads: Vec<(String, u64)> },
-    /// Refused, with an HTTP-like code (400 bad request, 403 bad signature, 404 unknown log,
-    /// 422 bad proof, 500 failure) and why.
-    Refused { code: u16, reason: String },
-}
 
 type NodeBehaviour = request_response::cbor::Behaviour<Request, Response>;
 
@@ -396,6 +342,7 @@ pub fn start(
         connected,
         listening: listening_tx,
         serving: Arc::new(tokio::sync::Semaphore::new(SERVING)),
+        per_peer: crate::shares::Shares::new(SERVING_PER_PEER),
     };
     tokio::spawn(event_loop.run(shutdown));
     Ok((network, Dialer { dials }))
@@ -437,10 +384,16 @@ struct EventLoop {
     listening: watch::Sender<Vec<Multiaddr>>,
     /// Requests being answered at most at once.
     serving: Arc<tokio::sync::Semaphore>,
+    /// Requests being answered per peer.
+    per_peer: Arc<crate::shares::Shares<PeerId>>,
 }
 
 /// Requests from peers answered at once.
 const SERVING: usize = 64;
+
+/// Requests from one peer answered at once: a peer that floods gets "busy" for the rest
+/// while the others are still served.
+const SERVING_PER_PEER: usize = 16;
 
 impl EventLoop {
     async fn run(mut self, mut shutdown: watch::Receiver<bool>) {
@@ -588,8 +541,12 @@ impl EventLoop {
                     },
                 ..
             } => {
-                // Answers run on blocking threads; bounded, a flood of requests gets "busy".
-                let Ok(slot) = self.serving.clone().try_acquire_owned() else {
+                // Answers run on blocking threads; bounded overall and per peer, a flood of
+                // requests gets "busy".
+                let share = crate::shares::Shares::take(&self.per_peer, peer);
+                let slot = self.serving.clone().try_acquire_owned().ok();
+                let (Some(share), Some(slot)) = (share, slot) else {
+                    tracing::debug!(%peer, "request refused: busy");
                     let busy = Response::Refused {
                         code: 503,
                         reason: "busy: ask again later".into(),
@@ -600,7 +557,7 @@ impl EventLoop {
                 let serve = self.serve.clone();
                 let responder = self.responder.clone();
                 tokio::task::spawn_blocking(move || {
-                    let _slot = slot;
+                    let _held = (slot, share);
                     let response = serve(peer, request);
                     let _ = responder.blocking_send(Command::Respond { channel, response });
                 });
@@ -654,21 +611,4 @@ impl DialBackoff {
             }
         }
     }
-}
-
-/// Hashes of a proof on the wire.
-pub fn proof_to_wire(proof: &[ledger::Hash]) -> Vec<ByteBuf> {
-    proof
-        .iter()
-        .map(|h| ByteBuf::from(h.as_bytes().to_vec()))
-        .collect()
-}
-
-/// Hashes of a proof from the wire.
-pub fn proof_from_wire(proof: &[ByteBuf]) -> anyhow::Result<ledger::ConsistencyProof> {
-    let hashes = proof
-        .iter()
-        .map(|h| ledger::Hash::from_slice(h).context("a proof hash is not 32 bytes"))
-        .collect::<anyhow::Result<_>>()?;
-    Ok(ledger::ConsistencyProof { hashes })
 }

@@ -120,8 +120,8 @@ fn held_log(state: &AppState, origin: &str) -> Result<(ledger::LogReader, u64), 
 
 /// Answers one request of the node protocol (blocking: store reads and the witness's writes).
 fn serve(state: &AppState, _peer: PeerId, request: Request) -> Response {
-    let outcome = match request {
-        Request::Checkpoint { origin } => held_log(state, &origin).and_then(|(reader, size)| {
+    let outcome = match &request {
+        Request::Checkpoint { origin } => held_log(state, origin).and_then(|(reader, size)| {
             match reader.cosigned_checkpoint(size) {
                 Ok(Some(note)) => Ok(Response::Checkpoint {
                     note: ByteBuf::from(note),
@@ -130,20 +130,14 @@ fn serve(state: &AppState, _peer: PeerId, request: Request) -> Response {
                 Err(e) => Err(refused(500, e.to_string())),
             }
         }),
-        Request::Entries {
-            origin,
+        &Request::Entries {
+            ref origin,
             start,
             end,
             to,
-        } => held_log(state, &origin).and_then(|(reader, size)| {
-            if start >= end || end > to || to > size || end - start > p2p::MAX_ENTRIES {
-                return Err(refused(
-                    400,
-                    format!(
-                        "bad range {start}..{end} to {to}: this node serves up to {size}, at most {} entries at a time",
-                        p2p::MAX_ENTRIES
-                    ),
-                ));
+        } => held_log(state, origin).and_then(|(reader, size)| {
+            if let Some(problem) = request.range_problem(size) {
+                return Err(refused(400, problem));
             }
             // Read in small pieces and stop past a byte budget, so one answer stays bounded
             // whatever the entries' sizes; the requester asks again from where it ends.
@@ -177,20 +171,22 @@ fn serve(state: &AppState, _peer: PeerId, request: Request) -> Response {
                 proof: p2p::proof_to_wire(&proof),
             })
         }),
-        Request::Consistency { origin, old, new } => {
-            held_log(state, &origin).and_then(|(reader, size)| {
-                if old == 0 || old > new || new > size {
-                    return Err(refused(400, format!("bad sizes {old}..{new} (held {size})")));
-                }
-                reader
-                    .consistency_proof(old, new)
-                    .map(|p| Response::Consistency {
-                        proof: p2p::proof_to_wire(&p.hashes),
-                    })
-                    .map_err(|e| refused(500, e.to_string()))
-            })
-        }
-        Request::Epix { jws } => Ok(Response::Epix(crate::epix::serve(state, &jws))),
+        &Request::Consistency {
+            ref origin,
+            old,
+            new,
+        } => held_log(state, origin).and_then(|(reader, size)| {
+            if let Some(problem) = request.range_problem(size) {
+                return Err(refused(400, problem));
+            }
+            reader
+                .consistency_proof(old, new)
+                .map(|p| Response::Consistency {
+                    proof: p2p::proof_to_wire(&p.hashes),
+                })
+                .map_err(|e| refused(500, e.to_string()))
+        }),
+        Request::Epix { jws } => Ok(Response::Epix(crate::epix::serve(state, jws))),
         Request::Heads => {
             // Our own log at its latest checkpoint: entries not yet covered cannot be fetched.
             let own = state
@@ -204,7 +200,7 @@ fn serve(state: &AppState, _peer: PeerId, request: Request) -> Response {
             heads.extend(state.replicas.sizes());
             Ok(Response::Heads { heads })
         }
-        Request::AddCheckpoint { body } => Ok(match witnessing::cosign(state, &body) {
+        Request::AddCheckpoint { body } => Ok(match witnessing::cosign(state, body) {
             Reply::Cosigned(lines) => Response::Cosigned { lines },
             Reply::Conflict(size) => Response::Conflict { size },
             Reply::Refused(code, reason) => refused(code, reason),
@@ -266,7 +262,7 @@ impl LogSource for P2pSource {
             old,
             new,
         })? {
-            Response::Consistency { proof } => p2p::proof_from_wire(&proof),
+            Response::Consistency { proof } => Ok(p2p::proof_from_wire(&proof)?),
             other => anyhow::bail!("unexpected answer to a consistency request: {other:?}"),
         }
     }

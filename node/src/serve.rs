@@ -22,6 +22,7 @@ use tokio::sync::watch;
 use tower::ServiceExt;
 
 use crate::config::Limits;
+use crate::shares::Shares;
 use crate::tls::ClientCertificate;
 
 /// Serves `app` on `listener` until `shutdown` turns true, then lets the requests in flight
@@ -39,6 +40,7 @@ pub async fn serve(
         app,
         https: tls.is_some(),
         buckets: Buckets::new(limits.requests_per_minute),
+        held: Shares::new(limits.max_connections_per_address),
         limits,
     });
     loop {
@@ -59,6 +61,18 @@ pub async fn serve(
             },
             _ = stopping(&mut shutdown) => break,
         };
+        // Charged before the TLS handshake, which is the expensive part of a connection.
+        let held = if front.limits.counts(peer.ip()) {
+            match Shares::take(&front.held, client_of(peer.ip())) {
+                Some(slot) => Some(slot),
+                None => {
+                    tracing::info!(%peer, "connection closed: too many from this address");
+                    continue;
+                }
+            }
+        } else {
+            None
+        };
         let _ = stream.set_nodelay(true);
         let front = front.clone();
         let tls = tls.clone();
@@ -66,7 +80,7 @@ pub async fn serve(
         tokio::spawn(async move {
             // Declared first, so dropped last: the slot comes back after the state.
             let _permit = permit;
-            let (front, tls, stream) = (front, tls, stream);
+            let (_held, front, tls, stream) = (held, front, tls, stream);
             let handshake = Duration::from_secs(front.limits.header_timeout_s);
             match tls {
                 None => front.connection(stream, peer, None, watcher).await,
@@ -117,6 +131,8 @@ struct Front {
     https: bool,
     limits: Limits,
     buckets: Buckets,
+    /// Connections held per client address.
+    held: Arc<Shares<IpAddr>>,
 }
 
 impl Front {
@@ -147,8 +163,7 @@ impl Front {
     }
 
     async fn request(&self, mut req: Request<Incoming>, peer: SocketAddr) -> Response<Body> {
-        let counted = self.limits.limit_loopback || !peer.ip().is_loopback();
-        if counted && !self.buckets.take(peer.ip()) {
+        if self.limits.counts(peer.ip()) && !self.buckets.take(peer.ip()) {
             tracing::info!(%peer, path = %req.uri().path(), "rate limit: request refused");
             return refusal(
                 StatusCode::TOO_MANY_REQUESTS,
@@ -284,5 +299,22 @@ mod tests {
             .count();
         assert_eq!(served, 60);
         assert!(!v6.take(first));
+    }
+
+    #[test]
+    fn the_addresses_of_one_ipv6_64_hold_connections_as_one_client() {
+        let held = Shares::new(2);
+        let v6 = |i| {
+            client_of(IpAddr::V6(std::net::Ipv6Addr::new(
+                0x2001, 0xdb8, 0, 1, 0, 0, 0, i,
+            )))
+        };
+        let _two = (
+            Shares::take(&held, v6(1)).unwrap(),
+            Shares::take(&held, v6(2)).unwrap(),
+        );
+        assert!(Shares::take(&held, v6(3)).is_none());
+        let mapped: IpAddr = "::ffff:10.0.0.1".parse().unwrap();
+        assert_eq!(client_of(mapped), IpAddr::from([10, 0, 0, 1]));
     }
 }

@@ -245,8 +245,15 @@ pub fn client_roots(config: &Config) -> anyhow::Result<ureq::tls::RootCerts> {
     if config.trust_ca.is_empty() {
         return Ok(ureq::tls::RootCerts::WebPki);
     }
+    roots_from(config.trust_ca.iter().map(PathBuf::as_path))
+}
+
+/// The certificates of PEM files as the only roots a client accepts.
+pub fn roots_from<'a>(
+    paths: impl IntoIterator<Item = &'a Path>,
+) -> anyhow::Result<ureq::tls::RootCerts> {
     let mut roots = Vec::new();
-    for path in &config.trust_ca {
+    for path in paths {
         for der in read_certificates(path)? {
             roots.push(ureq::tls::Certificate::from_der(der.as_ref()).to_owned());
         }

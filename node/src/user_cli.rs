@@ -19,8 +19,8 @@ pub fn call(
     body: Option<Value>,
 ) -> anyhow::Result<Value> {
     let token = crate::keys::read_secret(&config.api_token_path(), "API token")?;
-    let url = format!("http://{}{path}", config.listen);
-    let agent = crate::client::agent(std::time::Duration::from_secs(30));
+    let (base, agent) = local_api(config, std::time::Duration::from_secs(30))?;
+    let url = format!("{base}{path}");
     let auth = format!("Bearer {token}");
     let response = match (method, body) {
         ("POST", Some(b)) => agent
@@ -43,12 +43,48 @@ pub fn call(
     Ok(value)
 }
 
+/// Where the operator's commands reach the running node from its own machine: its listening
+/// address (loopback when it listens on every interface), over HTTPS when it serves HTTPS,
+/// trusting the node's own certificate file and its `trust_ca`, so the token goes to this
+/// node and no other. `CITES_NODE_URL` overrides the address, for a certificate that names
+/// only the public host.
+pub fn local_api(
+    config: &Config,
+    timeout: std::time::Duration,
+) -> anyhow::Result<(String, ureq::Agent)> {
+    let base = match std::env::var("CITES_NODE_URL") {
+        Ok(url) if !url.trim().is_empty() => url.trim().trim_end_matches('/').to_owned(),
+        _ => {
+            let mut addr = config.listen;
+            if addr.ip().is_unspecified() {
+                addr.set_ip(match addr {
+                    std::net::SocketAddr::V4(_) => std::net::Ipv4Addr::LOCALHOST.into(),
+                    std::net::SocketAddr::V6(_) => std::net::Ipv6Addr::LOCALHOST.into(),
+                });
+            }
+            format!("{}://{addr}", config.scheme())
+        }
+    };
+    let agent = match &config.tls {
+        None => crate::client::agent(timeout),
+        Some(tls) => {
+            let own = match &tls.cert {
+                Some(cert) if !tls.self_signed => cert.clone(),
+                _ => config.self_signed_paths().0,
+            };
+            crate::client::agent_trusting(&own, &config.trust_ca, timeout)?
+        }
+    };
+    Ok((base, agent))
+}
+
 /// Fetches `path` from the running node as its operator: the body, or the node's refusal (its
 /// problem detail, or each row problem of a report) as the error.
 pub fn fetch(config: &Config, path: &str) -> anyhow::Result<Vec<u8>> {
     let token = crate::keys::read_secret(&config.api_token_path(), "API token")?;
-    let url = format!("http://{}{path}", config.listen);
-    let mut r = crate::client::agent(std::time::Duration::from_secs(60))
+    let (base, agent) = local_api(config, std::time::Duration::from_secs(60))?;
+    let url = format!("{base}{path}");
+    let mut r = agent
         .get(&url)
         .header("authorization", &format!("Bearer {token}"))
         .call()

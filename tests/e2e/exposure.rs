@@ -55,6 +55,16 @@ fn nodes_serve_https_and_replicate_over_it_trusting_only_the_certificates_they_a
             .call()
             .is_err()
     );
+    // The operator's commands reach the node over HTTPS too, trusting its certificate.
+    let out = e2e_support::run(
+        &bin(),
+        &["user", "list", "--config", net.gh.config.to_str().unwrap()],
+    );
+    assert!(
+        out.status.success(),
+        "{}",
+        String::from_utf8_lossy(&out.stderr)
+    );
 }
 
 /// A node with tight limits, so the test's clients reach them quickly.
@@ -65,7 +75,7 @@ fn limited_node(dir: &std::path::Path) -> e2e_support::Node {
     std::fs::write(
         &config,
         format!(
-            "{text}\n[limits]\nheader_timeout_s = 1\nmax_connections = 16\nrequests_per_minute = 600\nlimit_loopback = true\n"
+            "{text}\n[limits]\nheader_timeout_s = 1\nmax_connections = 16\nmax_connections_per_address = 8\nrequests_per_minute = 600\nlimit_loopback = true\n"
         ),
     )
     .unwrap();
@@ -128,6 +138,31 @@ fn slow_malformed_oversized_and_flooding_clients_do_not_take_a_node_down() {
             "a client that never finished its headers kept its connection"
         );
     }
+
+    // One address holding its eight connections with bodies that never come gets no ninth:
+    // it is closed unanswered, and served again once the eight are gone. (First the node
+    // closes the test agent's idle connections, after `header_timeout_s`.)
+    std::thread::sleep(Duration::from_millis(1500));
+    let stalled: Vec<TcpStream> = (0..8)
+        .map(|_| {
+            let mut s = TcpStream::connect(&addr).unwrap();
+            s.write_all(
+                b"POST /permits/validate HTTP/1.1\r\nHost: x\r\nContent-Type: application/json\r\nContent-Length: 100\r\n\r\n",
+            )
+            .unwrap();
+            s
+        })
+        .collect();
+    std::thread::sleep(Duration::from_millis(200));
+    let mut ninth = TcpStream::connect(&addr).unwrap();
+    let _ = ninth.write_all(b"GET /healthz HTTP/1.1\r\nHost: x\r\n\r\n");
+    assert_eq!(
+        closed_by_server(ninth).as_deref(),
+        Some(&b""[..]),
+        "a ninth connection from one address was served"
+    );
+    drop(stalled);
+    assert!(healthy(&node));
 
     // Malformed and oversized requests are refused on their own connection.
     let mut garbage = TcpStream::connect(&addr).unwrap();

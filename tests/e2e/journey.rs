@@ -8,7 +8,7 @@ use serde_json::{Value, json};
 
 use crate::workflow::{Client, Ma};
 
-fn offer_and_permit(ma: &Ma, holder: &str) -> (Value, String, String) {
+pub(crate) fn offer_and_permit(ma: &Ma, holder: &str) -> (Value, String, String) {
     let id = crate::workflow::new_application_for(ma, "export_permit", holder);
     let app = |verb: &str| format!("/applications/{id}/{verb}");
     assert_eq!(ma.as_("applicant").post_empty(&app("submit")).0, 200);

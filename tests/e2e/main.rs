@@ -7,6 +7,7 @@ mod cli;
 mod docker;
 mod epix_https;
 mod exposure;
+mod interop;
 mod issue_verify;
 mod journey;
 mod log_http;

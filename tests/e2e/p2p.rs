@@ -1,7 +1,8 @@
 //! The peer-to-peer network with five real nodes (the Secretariat and four Management
 //! Authorities, separate processes and RocksDB directories) on 127.0.0.1: every node replicates
 //! every log and witnesses the others' checkpoints to the genesis quorum; a node that was down
-//! catches up on its own; a node nobody accredited is refused; a withdrawn node is dropped.
+//! catches up on its own, even when killed in the middle of catching up on a long log; a node
+//! nobody accredited is refused; a withdrawn node is dropped.
 
 use std::time::{Duration, Instant};
 
@@ -621,4 +622,98 @@ fn a_log_that_forks_is_caught_by_every_honest_node() {
         assert!(held.starts_with(&gh_origin) && conflicting.starts_with(&gh_origin));
         assert_ne!(held, conflicting, "{id} keeps both signed checkpoints");
     }
+}
+
+/// Appends `count` entries to the stopped node `id`'s own log, as its sequencer would (its log
+/// key signs the checkpoint), so a peer has a long log to catch up on.
+fn fill_log(net: &P2pNetwork, id: &str, count: u64) -> u64 {
+    let data = net.dir.path().join(format!("{id}-data"));
+    let key = std::fs::read_to_string(data.join("keys/log.key")).unwrap();
+    let signer = ledger::NoteSigner::from_key_string(key.trim()).unwrap();
+    let log = ledger::Log::open(
+        ledger::Store::open(data.join("db")).unwrap(),
+        &P2pNetwork::origin(id),
+    )
+    .unwrap();
+    let start = log.tree_size();
+    let sequencer =
+        ledger::Sequencer::start(log, signer, ledger::SequencerConfig::default()).unwrap();
+    let acked = std::sync::Arc::new(std::sync::atomic::AtomicU64::new(0));
+    for i in 0..count {
+        let acked = acked.clone();
+        let mut entry = format!("filler entry {:012} ", start + i).into_bytes();
+        entry.resize(120, b'.');
+        sequencer.submit(
+            entry,
+            vec![],
+            Box::new(move |r| {
+                r.unwrap();
+                acked.fetch_add(1, std::sync::atomic::Ordering::AcqRel);
+            }),
+        );
+    }
+    let size = start + count;
+    sequencer
+        .wait_for_checkpoint(size, Duration::from_secs(60))
+        .unwrap();
+    assert_eq!(acked.load(std::sync::atomic::Ordering::Acquire), count);
+    size
+}
+
+#[test]
+fn a_node_killed_while_catching_up_resumes_where_it_stopped() {
+    let _one = crate::networked();
+    let mut net = start(&["GH", "DE", "FR"]);
+    let gh = P2pNetwork::origin("gh");
+    let gh_index = net.members.iter().position(|m| m.id == "gh").unwrap();
+    let de_index = net.members.iter().position(|m| m.id == "de").unwrap();
+    let before = held(&net.members[gh_index].node, &gh).unwrap().0;
+    wait_until(
+        "Germany holds Ghana's log as it starts",
+        Duration::from_secs(30),
+        || held(&net.members[de_index].node, &gh).is_some_and(|(s, _, _)| s >= before),
+    );
+
+    // Ghana's log grows by 100,000 entries while its node is down; then it comes back.
+    net.members[gh_index].node.stop();
+    let size = fill_log(&net, "gh", 100_000);
+    net.members[gh_index].node.start();
+
+    // Germany is killed (no clean shutdown) in the middle of catching up.
+    let mut seen = 0;
+    wait_until(
+        "Germany started catching up",
+        Duration::from_secs(60),
+        || {
+            seen = held(&net.members[de_index].node, &gh).map_or(0, |h| h.0);
+            seen > before + 2000
+        },
+    );
+    net.members[de_index].node.kill();
+    assert!(
+        seen < size,
+        "Germany caught up before it could be killed; fill more entries"
+    );
+
+    // Back up, it holds at least what it had stored, and goes on to the whole log (a replica
+    // stores a chunk only once it is proven consistent with Ghana's signed checkpoint).
+    net.members[de_index].node.start();
+    let mut after_restart = 0;
+    wait_until(
+        "Germany lists Ghana's log again",
+        Duration::from_secs(30),
+        || {
+            after_restart = held(&net.members[de_index].node, &gh).map_or(0, |h| h.0);
+            after_restart > 0
+        },
+    );
+    assert!(
+        after_restart >= seen,
+        "Germany lost entries it had stored: {after_restart} < {seen}"
+    );
+    wait_until(
+        "Germany caught up after being killed mid-sync",
+        Duration::from_secs(120),
+        || held(&net.members[de_index].node, &gh).is_some_and(|(s, cp, _)| s >= size && cp >= size),
+    );
 }
