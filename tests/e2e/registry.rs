@@ -293,15 +293,23 @@ fn a_rotated_key_keeps_old_permits_valid_and_signs_new_ones() {
     for (issued, number) in [(&before, "GH26ROT00001"), (&after, "GH26ROT00002")] {
         let file = net.dir.path().join(format!("{number}.bundle.json"));
         std::fs::write(&file, issued["evidence"].to_string()).unwrap();
-        let online = e2e_support::run(
-            &crate::bin(),
-            &["verify", "--node", &sec, file.to_str().unwrap()],
-        );
-        assert!(
-            online.status.success(),
-            "{number} online: {}",
-            String::from_utf8_lossy(&online.stdout)
-        );
+        // The second permit's entry may still be on its way to the Secretariat's replica.
+        let deadline = std::time::Instant::now() + std::time::Duration::from_secs(30);
+        loop {
+            let online = e2e_support::run(
+                &crate::bin(),
+                &["verify", "--node", &sec, file.to_str().unwrap()],
+            );
+            if online.status.success() {
+                break;
+            }
+            assert!(
+                std::time::Instant::now() < deadline,
+                "{number} online: {}",
+                String::from_utf8_lossy(&online.stdout)
+            );
+            std::thread::sleep(std::time::Duration::from_millis(200));
+        }
         // Offline, with a fresh bundle once a witness cosigned: it carries the rotation entry,
         // so the old permit is judged by its position before it.
         let genesis = net.dir.path().join("genesis.json");
