@@ -12,8 +12,10 @@ command -v chromedriver >/dev/null 2>&1 || wanted+=(chromium-driver)
 command -v curl >/dev/null 2>&1 || wanted+=(curl)
 command -v node >/dev/null 2>&1 || wanted+=(nodejs)
 command -v npm >/dev/null 2>&1 || wanted+=(npm)
+# The partition test puts nodes in network namespaces of its own (needs root, as CI runs).
+command -v ip >/dev/null 2>&1 || wanted+=(iproute2)
 if [ ${#wanted[@]} -gt 0 ]; then
-  echo "test: installing ${wanted[*]} (for the browser, docker-script and interop tests)" >&2
+  echo "test: installing ${wanted[*]} (for the browser, docker-script, interop and partition tests)" >&2
   SUDO=""
   if [ "$(id -u)" -ne 0 ]; then SUDO="sudo"; fi
   $SUDO apt-get update -qq

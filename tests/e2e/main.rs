@@ -11,6 +11,7 @@ mod interop;
 mod issue_verify;
 mod journey;
 mod log_http;
+mod netns;
 mod p2p;
 mod portal;
 mod registry;

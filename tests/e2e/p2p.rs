@@ -1,8 +1,9 @@
 //! The peer-to-peer network with five real nodes (the Secretariat and four Management
 //! Authorities, separate processes and RocksDB directories) on 127.0.0.1: every node replicates
 //! every log and witnesses the others' checkpoints to the genesis quorum; a node that was down
-//! catches up on its own, even when killed in the middle of catching up on a long log; a node
-//! nobody accredited is refused; a withdrawn node is dropped.
+//! catches up on its own, even when killed in the middle of catching up on a long log; a
+//! partition (nodes in network namespaces, cut apart and joined again) heals; a node nobody
+//! accredited is refused; a withdrawn node is dropped.
 
 use std::time::{Duration, Instant};
 
@@ -10,6 +11,7 @@ use e2e_support::{Node, agent};
 use serde_json::{Value, json};
 
 use crate::bin;
+use crate::netns::Lab;
 
 /// One node of the test network.
 struct Member {
@@ -70,32 +72,57 @@ fn wait_until(what: &str, timeout: Duration, mut done: impl FnMut() -> bool) -> 
     start.elapsed()
 }
 
-/// A node's config with a fresh HTTP port and p2p port.
-fn init(dir: &std::path::Path, id: &str, party: &str) -> (std::path::PathBuf, String, u16) {
-    let port = e2e_support::free_port();
-    let (config, out) = e2e_support::init(&bin(), dir, id, id, party, port);
+/// A node's config and its (not yet started) process: on 127.0.0.1 with fresh HTTP and p2p
+/// ports, or alone in namespace `i` of a [`Lab`] (which its address is not loopback, so plain
+/// HTTP must be allowed).
+fn init(
+    dir: &std::path::Path,
+    id: &str,
+    party: &str,
+    place: Option<(&Lab, usize)>,
+) -> (std::path::PathBuf, String, Node) {
+    let Some((lab, i)) = place else {
+        let port = e2e_support::free_port();
+        let (config, out) = e2e_support::init(&bin(), dir, id, id, party, port);
+        prepend(
+            &config,
+            &format!("p2p_listen = \"127.0.0.1:{}\"", e2e_support::free_port()),
+        );
+        let node = Node::from_config(&bin(), &config, port);
+        return (config, out, node);
+    };
+    let host = lab.ip(i);
+    let listen = format!("{host}:8700");
+    let (config, out) = e2e_support::init_on(&bin(), dir, id, id, party, &listen, false);
     prepend(
         &config,
-        &format!("p2p_listen = \"127.0.0.1:{}\"", e2e_support::free_port()),
+        &format!("p2p_listen = \"{host}:9700\"\nallow_plain_http = true"),
     );
-    (config, out, port)
+    let node = Node::in_netns(&bin(), &config, &format!("http://{listen}"), &lab.ns(i));
+    (config, out, node)
 }
 
 /// The Secretariat and the MAs of `parties`, all on the p2p network (no HTTP `peers`), every
 /// MA accredited; the MAs are the genesis's witnesses, quorum 2.
 fn start(parties: &[&str]) -> P2pNetwork {
+    start_in(parties, None)
+}
+
+/// [`start`], each node in a namespace of `lab` (the Secretariat in the first) when given.
+fn start_in(parties: &[&str], lab: Option<&Lab>) -> P2pNetwork {
     let dir = tempfile::tempdir().unwrap();
-    let (sec_config, sec_out, sec_port) = init(dir.path(), "secretariat", "CH");
+    let place = |i: usize| lab.map(|l| (l, i));
+    let (sec_config, sec_out, sec_node) = init(dir.path(), "secretariat", "CH", place(0));
     let mut configs = vec![(
         "secretariat".to_owned(),
         sec_config.clone(),
         sec_out,
-        sec_port,
+        sec_node,
     )];
-    for party in parties {
+    for (i, party) in parties.iter().enumerate() {
         let id = party.to_lowercase();
-        let (c, o, p) = init(dir.path(), &id, party);
-        configs.push((id, c, o, p));
+        let (c, o, n) = init(dir.path(), &id, party, place(i + 1));
+        configs.push((id, c, o, n));
     }
     let genesis = dir.path().join("genesis.json");
     let mut args = vec![
@@ -117,9 +144,8 @@ fn start(parties: &[&str]) -> P2pNetwork {
     let args: Vec<&str> = args.iter().map(String::as_str).collect();
     cli(&args);
     let mut members = Vec::new();
-    for (id, config, out, port) in configs {
+    for (id, config, out, mut node) in configs {
         prepend(&config, "genesis = \"genesis.json\"");
-        let mut node = Node::from_config(&bin(), &config, port);
         node.start();
         let token = std::fs::read_to_string(dir.path().join(format!("{id}-data/keys/api.token")))
             .unwrap()
@@ -223,17 +249,23 @@ impl P2pNetwork {
 
     /// Ghana issues permit `number`; returns its log's size after it and the credential.
     fn issue_credential(&self, number: &str) -> (u64, Value) {
-        let gh = self.member("gh");
+        self.issue_at("gh", crate::issue_verify::issue_request(number, "jose"))
+    }
+
+    /// Member `id` issues what `request` asks; returns its log's size after it and the
+    /// credential.
+    fn issue_at(&self, id: &str, request: Value) -> (u64, Value) {
+        let m = self.member(id);
         let mut r = agent()
-            .post(format!("{}/credentials/issue", gh.node.url))
-            .header("authorization", &format!("Bearer {}", gh.token))
-            .send_json(crate::issue_verify::issue_request(number, "jose"))
+            .post(format!("{}/credentials/issue", m.node.url))
+            .header("authorization", &format!("Bearer {}", m.token))
+            .send_json(request)
             .unwrap();
         let status = r.status();
         let body: Value = r.body_mut().read_json().unwrap();
         assert_eq!(status, 201, "{body}");
         // Issuance returns once the entry is under a checkpoint.
-        let size = held(&gh.node, &Self::origin("gh")).unwrap().0;
+        let size = held(&m.node, &Self::origin(id)).unwrap().0;
         (size, body["verifiableCredential"].clone())
     }
 }
@@ -453,7 +485,7 @@ fn five_nodes_replicate_witness_catch_up_and_refuse_strangers() {
     );
 
     // A node pinning the same genesis but not accredited gets nothing.
-    let (config, _, port) = init(net.dir.path(), "stranger", "BR");
+    let (config, _, mut stranger) = init(net.dir.path(), "stranger", "BR", None);
     let sec_p2p = {
         let text = std::fs::read_to_string(&net.member("secretariat").node.config).unwrap();
         let line = text
@@ -474,7 +506,6 @@ fn five_nodes_replicate_witness_catch_up_and_refuse_strangers() {
             "genesis = \"genesis.json\"\np2p_bootstrap = [\"/ip4/{ip}/tcp/{p}/p2p/{sec_peer}\"]"
         ),
     );
-    let mut stranger = Node::from_config(&bin(), &config, port);
     stranger.start();
     std::thread::sleep(Duration::from_secs(4));
     let s = network_status(&stranger);
@@ -716,4 +747,86 @@ fn a_node_killed_while_catching_up_resumes_where_it_stopped() {
         Duration::from_secs(120),
         || held(&net.members[de_index].node, &gh).is_some_and(|(s, cp, _)| s >= size && cp >= size),
     );
+}
+
+#[test]
+fn a_partition_heals_and_every_node_ends_with_every_log() {
+    let _one = crate::networked();
+    let lab = Lab::new(5);
+    let net = start_in(&["GH", "DE", "FR", "KE"], Some(&lab));
+    let (gh, ke) = (P2pNetwork::origin("gh"), P2pNetwork::origin("ke"));
+    let kenyan = |number: &str| {
+        let mut request = crate::issue_verify::issue_request(number, "jose");
+        let permit = &mut request["credential"]["credentialSubject"]["permit"];
+        permit["authority"]["country"] = "KE".into();
+        permit["exporter"]["country"] = "KE".into();
+        request
+    };
+    let (ke_before, _) = net.issue_at("ke", kenyan("KE26PART00001"));
+    wait_until(
+        "Kenya's first permit everywhere",
+        Duration::from_secs(60),
+        || net.replicated_everywhere(&ke, ke_before, &[]),
+    );
+
+    // Kenya is cut off from everyone else; both sides go on issuing. Ghana's witnesses
+    // (Germany, France) are on its side; Kenya's checkpoints get no cosignature.
+    let everyone_else = [0, 1, 2, 3];
+    lab.cut(&everyone_else, &[4]);
+    let mut gh_size = 0;
+    for i in 1..=3 {
+        gh_size = net.issue(&format!("GH26PART{i:05}"));
+    }
+    let (ke_size, _) = net.issue_at("ke", kenyan("KE26PART00002"));
+    wait_until(
+        "Ghana's permits on its side of the cut",
+        Duration::from_secs(60),
+        || net.replicated_everywhere(&gh, gh_size, &["ke"]),
+    );
+    let kenya = &net.member("ke").node;
+    assert!(
+        held(kenya, &gh).is_none_or(|(s, _, _)| s < gh_size),
+        "Kenya got Ghana's entries through the cut"
+    );
+    for m in net.members.iter().filter(|m| m.id != "ke") {
+        assert!(
+            held(&m.node, &ke).is_some_and(|(s, _, _)| s < ke_size),
+            "{} got Kenya's entry through the cut",
+            m.id
+        );
+    }
+
+    // Healed: every node ends with both logs whole, cosigned to the quorum, and not one entry
+    // more than each log has.
+    lab.heal(&everyone_else, &[4]);
+    wait_until(
+        "every log everywhere after the partition healed",
+        Duration::from_secs(120),
+        || {
+            net.replicated_everywhere(&gh, gh_size, &[])
+                && net.replicated_everywhere(&ke, ke_size, &[])
+        },
+    );
+    // The logs grow on their own too (each node anchors its audit trail), so the check is that
+    // every replica comes to the size its owner holds, never beyond.
+    for (origin, owner) in [(&gh, "gh"), (&ke, "ke")] {
+        wait_until(
+            &format!("every replica of {origin} at its owner's size"),
+            Duration::from_secs(60),
+            || {
+                let sizes: Vec<u64> = net
+                    .members
+                    .iter()
+                    .map(|m| held(&m.node, origin).map_or(0, |h| h.0))
+                    .collect();
+                // Read last: a log only grows, so no replica read before can be beyond it.
+                let own = held(&net.member(owner).node, origin).unwrap().0;
+                assert!(
+                    sizes.iter().all(|s| *s <= own),
+                    "a replica beyond its log: {sizes:?} > {own}"
+                );
+                sizes.iter().all(|s| *s == own)
+            },
+        );
+    }
 }

@@ -18,6 +18,8 @@ pub struct Node {
     pub agent: ureq::Agent,
     child: Option<Child>,
     bin: PathBuf,
+    /// The network namespace the process runs in (`ip netns exec`), if not the test's.
+    netns: Option<String>,
 }
 
 /// A port nobody listens on right now.
@@ -60,8 +62,21 @@ pub fn init_with(
     port: u16,
     tls: bool,
 ) -> (PathBuf, String) {
+    init_on(bin, dir, id, name, party, &format!("127.0.0.1:{port}"), tls)
+}
+
+/// [`init_with`] listening on `listen` (an address of a network namespace the test made).
+pub fn init_on(
+    bin: &Path,
+    dir: &Path,
+    id: &str,
+    name: &str,
+    party: &str,
+    listen: &str,
+    tls: bool,
+) -> (PathBuf, String) {
     let config = dir.join(format!("{id}.toml"));
-    let port = format!("127.0.0.1:{port}");
+    let port = listen.to_owned();
     let (origin, data) = (format!("cites.test/{id}"), format!("{id}-data"));
     let mut args = vec![
         "init",
@@ -162,7 +177,17 @@ impl Node {
             agent: agent(),
             child: None,
             bin: bin.to_owned(),
+            netns: None,
         }
+    }
+
+    /// A node that runs in the network namespace `netns` and answers at `url`; call
+    /// [`Node::start`].
+    pub fn in_netns(bin: &Path, config: &Path, url: &str, netns: &str) -> Node {
+        let mut node = Node::from_config(bin, config, 0);
+        node.url = url.to_owned();
+        node.netns = Some(netns.to_owned());
+        node
     }
 
     /// A node serving HTTPS with the certificate in the PEM file `cert`; call [`Node::start`].
@@ -176,7 +201,16 @@ impl Node {
     /// Starts (or restarts) the process and waits until `/healthz` answers.
     pub fn start(&mut self) {
         assert!(self.child.is_none(), "already running");
-        let child = Command::new(&self.bin)
+        // `ip netns exec` execs the node in place, so the child is the node itself.
+        let mut command = match &self.netns {
+            Some(ns) => {
+                let mut c = Command::new("ip");
+                c.args(["netns", "exec", ns]).arg(&self.bin);
+                c
+            }
+            None => Command::new(&self.bin),
+        };
+        let child = command
             .args(["run", "--config", self.config.to_str().unwrap()])
             .env("RUST_LOG", "warn")
             .env("CITES_CHECKPOINT_INTERVAL_MS", "50")
