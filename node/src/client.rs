@@ -19,16 +19,10 @@ pub fn peer_agent(
     Ok(with_roots(timeout, crate::tls::client_roots(config)?))
 }
 
-/// An agent that accepts only certificates chaining to the ones in `own` or in `more` (PEM
-/// files): the operator's CLI talking to its own node.
-pub fn agent_trusting(
-    own: &std::path::Path,
-    more: &[std::path::PathBuf],
-    timeout: Duration,
-) -> anyhow::Result<ureq::Agent> {
-    let roots =
-        crate::tls::roots_from(std::iter::once(own).chain(more.iter().map(|p| p.as_path())))?;
-    Ok(with_roots(timeout, roots))
+/// An agent that accepts only certificates chaining to those of the PEM file `own`: the
+/// operator's CLI talking to its own node.
+pub fn agent_trusting(own: &std::path::Path, timeout: Duration) -> anyhow::Result<ureq::Agent> {
+    Ok(with_roots(timeout, crate::tls::roots_from([own])?))
 }
 
 fn with_roots(timeout: Duration, roots: ureq::tls::RootCerts) -> ureq::Agent {

@@ -319,6 +319,12 @@ enum PermitCommand {
     },
 }
 
+/// Under load the node's many small allocations (JSON values, RocksDB batches) from many
+/// threads spent a fifth of its time in glibc malloc; mimalloc's per-thread heaps cut that
+/// (BENCHMARKS.md, issuance over HTTP).
+#[global_allocator]
+static ALLOCATOR: mimalloc::MiMalloc = mimalloc::MiMalloc;
+
 fn main() -> ExitCode {
     let cli = Cli::parse();
     node::init_tracing(cli.log_format);

@@ -45,22 +45,25 @@ pub fn call(
 
 /// Where the operator's commands reach the running node from its own machine: its listening
 /// address (loopback when it listens on every interface), over HTTPS when it serves HTTPS,
-/// trusting the node's own certificate file and its `trust_ca`, so the token goes to this
-/// node and no other. `CITES_NODE_URL` overrides the address, for a certificate that names
-/// only the public host.
+/// trusting the node's own certificate alone, so the token goes to this node and no other.
+/// `CITES_ADMIN_URL` overrides the address, for a certificate that names only the public host;
+/// plain `http://` is taken only to a loopback address.
 pub fn local_api(
     config: &Config,
     timeout: std::time::Duration,
 ) -> anyhow::Result<(String, ureq::Agent)> {
-    let base = match std::env::var("CITES_NODE_URL") {
-        Ok(url) if !url.trim().is_empty() => url.trim().trim_end_matches('/').to_owned(),
+    let base = match std::env::var("CITES_ADMIN_URL") {
+        Ok(url) if !url.trim().is_empty() => {
+            let url = url.trim().trim_end_matches('/').to_owned();
+            check_admin_url(&url)?;
+            url
+        }
         _ => {
             let mut addr = config.listen;
             if addr.ip().is_unspecified() {
-                addr.set_ip(match addr {
-                    std::net::SocketAddr::V4(_) => std::net::Ipv4Addr::LOCALHOST.into(),
-                    std::net::SocketAddr::V6(_) => std::net::Ipv6Addr::LOCALHOST.into(),
-                });
+                // Also the way in to a dual-stack `[::]` listener; the development
+                // certificate names 127.0.0.1.
+                addr.set_ip(std::net::Ipv4Addr::LOCALHOST.into());
             }
             format!("{}://{addr}", config.scheme())
         }
@@ -72,10 +75,39 @@ pub fn local_api(
                 Some(cert) if !tls.self_signed => cert.clone(),
                 _ => config.self_signed_paths().0,
             };
-            crate::client::agent_trusting(&own, &config.trust_ca, timeout)?
+            crate::client::agent_trusting(&own, timeout)?
         }
     };
     Ok((base, agent))
+}
+
+/// Refuses a `CITES_ADMIN_URL` that would send the operator's token in clear off the machine.
+fn check_admin_url(url: &str) -> anyhow::Result<()> {
+    if url.starts_with("https://") {
+        return Ok(());
+    }
+    let Some(rest) = url.strip_prefix("http://") else {
+        bail!("CITES_ADMIN_URL {url:?} is not an http:// or https:// URL");
+    };
+    let host = rest.split(['/', '?']).next().unwrap_or_default();
+    let host = host.rsplit_once(':').map_or(host, |(h, port)| {
+        if port.bytes().all(|b| b.is_ascii_digit()) {
+            h
+        } else {
+            host
+        }
+    });
+    let host = host.trim_start_matches('[').trim_end_matches(']');
+    let loopback = host == "localhost"
+        || host
+            .parse::<std::net::IpAddr>()
+            .is_ok_and(|ip| ip.is_loopback());
+    if !loopback {
+        bail!(
+            "CITES_ADMIN_URL {url:?}: the operator's token goes over plain HTTP to loopback only; use https://"
+        );
+    }
+    Ok(())
 }
 
 /// Fetches `path` from the running node as its operator: the body, or the node's refusal (its
@@ -185,4 +217,27 @@ pub fn disable(config: &Config, username: &str, out: &mut impl Write) -> anyhow:
         writeln!(out, "registry entry: {r}")?;
     }
     Ok(())
+}
+
+#[cfg(test)]
+mod tests {
+    #[test]
+    fn the_token_goes_in_clear_to_loopback_only() {
+        for good in [
+            "https://cites.example.gov",
+            "http://127.0.0.1:8700",
+            "http://localhost:8700/",
+            "http://[::1]:8700",
+        ] {
+            assert!(super::check_admin_url(good).is_ok(), "{good}");
+        }
+        for bad in [
+            "http://10.0.0.5:8700",
+            "http://cites.example.gov",
+            "ftp://127.0.0.1",
+            "127.0.0.1:8700",
+        ] {
+            assert!(super::check_admin_url(bad).is_err(), "{bad}");
+        }
+    }
 }

@@ -142,7 +142,7 @@ fn slow_malformed_oversized_and_flooding_clients_do_not_take_a_node_down() {
     // One address holding its eight connections with bodies that never come gets no ninth:
     // it is closed unanswered, and served again once the eight are gone. (First the node
     // closes the test agent's idle connections, after `header_timeout_s`.)
-    std::thread::sleep(Duration::from_millis(1500));
+    std::thread::sleep(Duration::from_secs(3));
     let stalled: Vec<TcpStream> = (0..8)
         .map(|_| {
             let mut s = TcpStream::connect(&addr).unwrap();

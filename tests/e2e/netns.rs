@@ -29,11 +29,12 @@ fn ip(args: &[&str]) {
 
 impl Lab {
     /// A lab of `nodes` namespaces. Names and the subnet come from the process id, so two test
-    /// runs on one machine do not meet.
+    /// runs on one machine do not meet; what a killed run left behind is swept first.
     pub fn new(nodes: usize) -> Lab {
+        sweep();
         let pid = std::process::id();
         let lab = Lab {
-            tag: format!("cl{}", pid % 100_000),
+            tag: format!("cl{pid}"),
             subnet: format!("10.77.{}", pid % 250),
             nodes,
         };
@@ -114,6 +115,41 @@ impl Lab {
         {
             let dest = format!("{}/32", self.ip(to));
             ip(&["-n", &self.ns(from), "route", verb, "blackhole", &dest]);
+        }
+    }
+}
+
+/// Deletes the namespaces and root veths of labs whose test process is gone (`clPID-...`,
+/// `clPIDr`).
+fn sweep() {
+    let dead = |name: &str| {
+        let digits: String = name
+            .strip_prefix("cl")
+            .unwrap_or_default()
+            .chars()
+            .take_while(char::is_ascii_digit)
+            .collect();
+        !digits.is_empty() && !std::path::Path::new(&format!("/proc/{digits}")).exists()
+    };
+    let listed = |args: &[&str]| {
+        Command::new("ip")
+            .args(args)
+            .output()
+            .map(|o| String::from_utf8_lossy(&o.stdout).into_owned())
+            .unwrap_or_default()
+    };
+    for line in listed(&["netns", "list"]).lines() {
+        let name = line.split_whitespace().next().unwrap_or_default();
+        if name.contains('-') && dead(name) {
+            let _ = Command::new("ip").args(["netns", "del", name]).status();
+        }
+    }
+    for line in listed(&["-o", "link", "show"]).lines() {
+        // `7: clPIDr@if6: <...`
+        let name = line.split(':').nth(1).unwrap_or_default().trim();
+        let name = name.split('@').next().unwrap_or_default();
+        if name.ends_with('r') && dead(name) {
+            let _ = Command::new("ip").args(["link", "del", name]).status();
         }
     }
 }
