@@ -83,31 +83,22 @@ pub fn local_api(
 
 /// Refuses a `CITES_ADMIN_URL` that would send the operator's token in clear off the machine.
 fn check_admin_url(url: &str) -> anyhow::Result<()> {
-    if url.starts_with("https://") {
-        return Ok(());
-    }
-    let Some(rest) = url.strip_prefix("http://") else {
-        bail!("CITES_ADMIN_URL {url:?} is not an http:// or https:// URL");
+    let parsed =
+        url::Url::parse(url).with_context(|| format!("CITES_ADMIN_URL {url:?} is not a URL"))?;
+    let loopback = match parsed.host() {
+        Some(url::Host::Domain(name)) => name == "localhost",
+        Some(url::Host::Ipv4(ip)) => ip.is_loopback(),
+        Some(url::Host::Ipv6(ip)) => ip.is_loopback(),
+        None => false,
     };
-    let host = rest.split(['/', '?']).next().unwrap_or_default();
-    let host = host.rsplit_once(':').map_or(host, |(h, port)| {
-        if port.bytes().all(|b| b.is_ascii_digit()) {
-            h
-        } else {
-            host
-        }
-    });
-    let host = host.trim_start_matches('[').trim_end_matches(']');
-    let loopback = host == "localhost"
-        || host
-            .parse::<std::net::IpAddr>()
-            .is_ok_and(|ip| ip.is_loopback());
-    if !loopback {
-        bail!(
+    match parsed.scheme() {
+        "https" => Ok(()),
+        "http" if loopback => Ok(()),
+        "http" => bail!(
             "CITES_ADMIN_URL {url:?}: the operator's token goes over plain HTTP to loopback only; use https://"
-        );
+        ),
+        other => bail!("CITES_ADMIN_URL {url:?}: {other}: is not http: or https:"),
     }
-    Ok(())
 }
 
 /// Fetches `path` from the running node as its operator: the body, or the node's refusal (its
