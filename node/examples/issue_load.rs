@@ -15,36 +15,8 @@ use std::time::{Duration, Instant};
 
 use serde_json::{Value, json};
 
-/// The example export permit, read once.
-fn template() -> &'static Value {
-    static TEMPLATE: std::sync::OnceLock<Value> = std::sync::OnceLock::new();
-    TEMPLATE.get_or_init(|| {
-        let path = format!(
-            "{}/../contracts/tests/fixtures/valid/export_permit.json",
-            env!("CARGO_MANIFEST_DIR")
-        );
-        serde_json::from_slice(&std::fs::read(path).unwrap()).unwrap()
-    })
-}
-
-fn permit(number: &str) -> Value {
-    let mut p = template().clone();
-    let today = chrono::Utc::now().date_naive();
-    p["number"] = number.into();
-    p["issued"]["date"] = today.to_string().into();
-    p["valid_until"] = (today + chrono::Months::new(6) - chrono::Days::new(1))
-        .to_string()
-        .into();
-    p
-}
-
-fn percentile(sorted: &[Duration], p: f64) -> Duration {
-    if sorted.is_empty() {
-        return Duration::ZERO;
-    }
-    let i = ((sorted.len() as f64 - 1.0) * p).round() as usize;
-    sorted[i.min(sorted.len() - 1)]
-}
+mod common;
+use common::{percentile, permit};
 
 fn main() {
     let args: Vec<String> = std::env::args().collect();

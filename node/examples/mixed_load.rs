@@ -17,31 +17,10 @@ use std::time::{Duration, Instant};
 
 use serde_json::{Value, json};
 
+mod common;
+use common::{agent, percentile, permit};
+
 const KINDS: [&str; 5] = ["issue", "permit", "verify", "checkpoint", "status"];
-
-fn permit(template: &Value, number: &str) -> Value {
-    let mut p = template.clone();
-    let today = chrono::Utc::now().date_naive();
-    p["number"] = number.into();
-    p["issued"]["date"] = today.to_string().into();
-    p["valid_until"] = (today + chrono::Days::new(90)).to_string().into();
-    p
-}
-
-fn percentile(sorted: &[Duration], p: f64) -> Duration {
-    if sorted.is_empty() {
-        return Duration::ZERO;
-    }
-    sorted[(((sorted.len() - 1) as f64) * p).round() as usize]
-}
-
-fn agent() -> ureq::Agent {
-    ureq::Agent::config_builder()
-        .http_status_as_error(false)
-        .timeout_global(Some(Duration::from_secs(30)))
-        .build()
-        .into()
-}
 
 fn main() {
     let args: Vec<String> = std::env::args().collect();
@@ -53,15 +32,6 @@ fn main() {
     let token = std::fs::read_to_string(&args[2]).unwrap().trim().to_owned();
     let clients: u64 = args[3].parse().unwrap();
     let seconds: u64 = args[4].parse().unwrap();
-    let template: Value = serde_json::from_slice(
-        &std::fs::read(format!(
-            "{}/../contracts/tests/fixtures/valid/export_permit.json",
-            env!("CARGO_MANIFEST_DIR")
-        ))
-        .unwrap(),
-    )
-    .unwrap();
-
     // An auditor account to read permit records with (made once; 409 if it exists).
     let password = "load-harness-password";
     let _ = agent()
@@ -89,13 +59,12 @@ fn main() {
     let deadline = start + Duration::from_secs(seconds);
     let threads: Vec<_> = (0..clients)
         .map(|c| {
-            let (url, token, cookie, counter, errors, template) = (
+            let (url, token, cookie, counter, errors) = (
                 url.clone(),
                 token.clone(),
                 cookie.clone(),
                 counter.clone(),
                 errors.clone(),
-                template.clone(),
             );
             std::thread::spawn(move || {
                 let agent = agent();
@@ -111,7 +80,7 @@ fn main() {
                     let ok = match kind {
                         0 => {
                             let number = format!("M{run_id}-{}", counter.fetch_add(1, Ordering::Relaxed));
-                            let body = json!({ "credential": { "credentialSubject": { "id": holder, "permit": permit(&template, &number) } } });
+                            let body = json!({ "credential": { "credentialSubject": { "id": holder, "permit": permit(&number) } } });
                             match agent
                                 .post(format!("{url}/credentials/issue"))
                                 .header("authorization", &format!("Bearer {token}"))
