@@ -452,14 +452,18 @@ fn confirm(
 /// Opens an answer sealed to this node: with its current key, or (for an answer sealed while
 /// a rotation replicated) with a retired one.
 fn open_sealed(state: &AppState, jwe: &str) -> Result<Vec<u8>, credentials::jose::JoseError> {
-    let mut result = credentials::sealed::open(&state.issuer.current().secret(), jwe);
-    for key in state.issuer.retired().iter().rev() {
-        if result.is_ok() {
-            break;
-        }
-        result = credentials::sealed::open(&key.secret(), jwe).or(result);
+    let current = credentials::sealed::open(&state.issuer.current().secret(), jwe);
+    if current.is_ok() {
+        return current;
     }
-    result
+    // If no retired key opens it either, the current key's error says why.
+    state
+        .issuer
+        .retired()
+        .iter()
+        .rev()
+        .find_map(|key| credentials::sealed::open(&key.secret(), jwe).ok())
+        .map_or(current, Ok)
 }
 
 /// Signs a request as this node's authority.

@@ -126,11 +126,8 @@ impl RunningNode {
             )?),
             None => None,
         };
-        if create_key && !config.issuer_key_path().exists() {
-            issuer::create_key(&config)?;
-        }
         rotation::finish_interrupted(&config, registry.as_ref())?;
-        let issuer = issuer::Issuer::load(&config, false)?;
+        let issuer = issuer::Issuer::load(&config, create_key)?;
         let issuance = issuance::Issuance::load(anchor.store())?;
         let tls = tls::acceptor(&config)?;
         let base_url = format!("{}://{addr}", config.scheme());

@@ -82,9 +82,8 @@ enum Command {
     },
     /// Run a node from its configuration file.
     Run {
-        /// Configuration file.
-        #[arg(long, default_value = "cites-node.toml", env = "CITES_CONFIG")]
-        config: PathBuf,
+        #[command(flatten)]
+        config: NodeConfig,
     },
     /// Verify a credential, presentation or evidence bundle with a node; prints the checklist and
     /// exits 0 only when valid.
@@ -125,18 +124,16 @@ enum Command {
     /// Back up the node: a consistent copy of its database and keys (while it runs, through
     /// its API; when it is stopped, directly).
     Backup {
-        /// The node's configuration.
-        #[arg(long, default_value = "cites-node.toml", env = "CITES_CONFIG")]
-        config: PathBuf,
+        #[command(flatten)]
+        config: NodeConfig,
         /// Directory to create (default: DATA_DIR/backups/TIMESTAMP).
         #[arg(long)]
         out: Option<PathBuf>,
     },
     /// Restore a backup into a stopped node; the current database is moved aside, not deleted.
     Restore {
-        /// The node's configuration.
-        #[arg(long, default_value = "cites-node.toml", env = "CITES_CONFIG")]
-        config: PathBuf,
+        #[command(flatten)]
+        config: NodeConfig,
         /// The backup directory (it holds MANIFEST.json).
         #[arg(long)]
         from: PathBuf,
@@ -153,27 +150,15 @@ enum Command {
     },
     /// The node's issuing key (through its API, with the operator's token).
     Key {
-        /// The node's configuration.
-        #[arg(
-            long,
-            default_value = "cites-node.toml",
-            env = "CITES_CONFIG",
-            global = true
-        )]
-        config: PathBuf,
+        #[command(flatten)]
+        config: NodeConfig,
         #[command(subcommand)]
         command: KeyCommand,
     },
     /// Accounts of a running node (through its API, with the operator's token).
     User {
-        /// The node's configuration.
-        #[arg(
-            long,
-            default_value = "cites-node.toml",
-            env = "CITES_CONFIG",
-            global = true
-        )]
-        config: PathBuf,
+        #[command(flatten)]
+        config: NodeConfig,
         #[command(subcommand)]
         command: UserCommand,
     },
@@ -191,9 +176,8 @@ enum ReportCommand {
     /// The annual trade report of a year, in the Trade Database's tabular layout; refused
     /// (every problem printed) if a row breaks its upload rules.
     Annual {
-        /// The node's configuration.
-        #[arg(long, default_value = "cites-node.toml", env = "CITES_CONFIG")]
-        config: PathBuf,
+        #[command(flatten)]
+        config: NodeConfig,
         /// The calendar year.
         #[arg(long)]
         year: i32,
@@ -211,9 +195,8 @@ enum SpeciesCommand {
     /// Load a Species+ `taxon_concepts` export (JSON) as the node's checklist (from its next
     /// start on).
     Import {
-        /// The node's configuration.
-        #[arg(long, default_value = "cites-node.toml", env = "CITES_CONFIG")]
-        config: PathBuf,
+        #[command(flatten)]
+        config: NodeConfig,
         /// The export file.
         file: PathBuf,
     },
@@ -269,9 +252,8 @@ enum GenesisCommand {
     /// Create the genesis of a new network, on the Secretariat's node: its DID, key and log
     /// become the root of trust. Every node then pins the file (`genesis = "..."` in its config).
     New {
-        /// The Secretariat node's configuration.
-        #[arg(long, default_value = "cites-node.toml", env = "CITES_CONFIG")]
-        config: PathBuf,
+        #[command(flatten)]
+        config: NodeConfig,
         /// Network name.
         #[arg(long)]
         network: String,
@@ -317,6 +299,26 @@ enum PermitCommand {
         /// The XML file.
         file: PathBuf,
     },
+}
+
+/// `--config` (or `CITES_CONFIG`): the configuration file of the node a verb works on.
+#[derive(clap::Args)]
+struct NodeConfig {
+    /// The node's configuration.
+    #[arg(
+        long = "config",
+        value_name = "CONFIG",
+        default_value = "cites-node.toml",
+        env = "CITES_CONFIG",
+        global = true
+    )]
+    path: PathBuf,
+}
+
+impl NodeConfig {
+    fn load(&self) -> anyhow::Result<Config> {
+        Config::load(&self.path)
+    }
 }
 
 /// Under load the node's many small allocations (JSON values, RocksDB batches) from many
@@ -393,7 +395,7 @@ fn run(command: Command) -> anyhow::Result<ExitCode> {
                     out,
                 },
         } => {
-            let config = Config::load(&config)?;
+            let config = config.load()?;
             let id =
                 node::genesis_cli::create(&config, &network, &witnesses, quorum, &bootstrap, &out)?;
             println!("wrote {} (genesis id {id})", out.display());
@@ -497,12 +499,12 @@ fn run(command: Command) -> anyhow::Result<ExitCode> {
             Ok(ExitCode::SUCCESS)
         }
         Command::Run { config } => {
-            let config = Config::load(&config)?;
+            let config = config.load()?;
             runtime()?.block_on(node::run_until_signal(vec![config]))?;
             Ok(ExitCode::SUCCESS)
         }
         Command::Backup { config, out } => {
-            let config = Config::load(&config)?;
+            let config = config.load()?;
             let dir = out.unwrap_or_else(|| node::backup::default_dir(&config));
             let dir = if dir.is_relative() {
                 std::env::current_dir()?.join(dir)
@@ -543,7 +545,7 @@ fn run(command: Command) -> anyhow::Result<ExitCode> {
             Ok(ExitCode::SUCCESS)
         }
         Command::Restore { config, from } => {
-            let config = Config::load(&config)?;
+            let config = config.load()?;
             let restored = node::backup::restore(&config, &from)?;
             let m = &restored.manifest;
             println!(
@@ -571,7 +573,7 @@ fn run(command: Command) -> anyhow::Result<ExitCode> {
                     out,
                 },
         } => {
-            let config = Config::load(&config)?;
+            let config = config.load()?;
             let out = out.unwrap_or_else(|| {
                 PathBuf::from(format!(
                     "cites-annual-report-{}-{year}.{format}",
@@ -614,7 +616,7 @@ fn run(command: Command) -> anyhow::Result<ExitCode> {
         Command::Species {
             command: SpeciesCommand::Import { config, file },
         } => {
-            let config = Config::load(&config)?;
+            let config = config.load()?;
             let bytes =
                 std::fs::read(&file).with_context(|| format!("cannot read {}", file.display()))?;
             let list = contracts::species::Checklist::from_species_plus(&bytes)
@@ -662,7 +664,7 @@ fn run(command: Command) -> anyhow::Result<ExitCode> {
             config,
             command: KeyCommand::Rotate,
         } => {
-            let config = Config::load(&config)?;
+            let config = config.load()?;
             let rotated = node::user_cli::call(&config, "POST", "/admin/keys/rotate", None)?;
             println!(
                 "rotated: {} -> {}",
@@ -678,7 +680,7 @@ fn run(command: Command) -> anyhow::Result<ExitCode> {
             Ok(ExitCode::SUCCESS)
         }
         Command::User { config, command } => {
-            let config = Config::load(&config)?;
+            let config = config.load()?;
             let out = &mut std::io::stdout().lock();
             match command {
                 UserCommand::Add {
