@@ -7,9 +7,14 @@
 //! (`ssi`'s own verifier does not check that the key belongs to the issuer: see
 //! `shared/DEPENDENCIES.md`, trap 1).
 
+use std::collections::HashMap;
+use std::sync::{Arc, Mutex, OnceLock};
+
 use serde_json::Value;
 use sha2::{Digest, Sha256};
-use ssi::json_ld::{CompactJsonLd, Expandable};
+use ssi::json_ld::expansion::{Action, Options, Policy};
+use ssi::json_ld::syntax::TryFromJson;
+use ssi::json_ld::{Expand, Process};
 use ssi::rdf::{AnyLdEnvironment, LdEnvironment};
 
 use crate::context;
@@ -19,15 +24,75 @@ use crate::keys::{PublicKey, SecretKey, multibase_encode};
 /// The cryptosuite name.
 pub const CRYPTOSUITE: &str = "eddsa-rdfc-2022";
 
+/// A top-level `@context`, processed.
+type Active = ssi::json_ld::Context;
+
+/// Processed top-level contexts, by their JSON text. Loading and processing the VC 2.0 context
+/// took most of the time of a canonicalisation, and nearly every document names the same one
+/// or two lists: processed once, each is then cloned as the initial active context. Bounded,
+/// since a document to verify may name any list of (built-in) contexts.
+fn processed(context: &Value) -> Result<Arc<Active>, ProofError> {
+    const MAX_CACHED: usize = 32;
+    static CACHE: OnceLock<Mutex<HashMap<String, Arc<Active>>>> = OnceLock::new();
+    let key = context.to_string();
+    let cache = CACHE.get_or_init(Mutex::default);
+    if let Some(hit) = cache.lock().ok().and_then(|c| c.get(&key).cloned()) {
+        return Ok(hit);
+    }
+    let syntax = json_value(context).and_then(|v| {
+        ssi::json_ld::syntax::context::Context::try_from_json(v)
+            .map_err(|e| ProofError::Canonical(format!("@context: {e}")))
+    })?;
+    let active: Active =
+        futures_executor::block_on(syntax.process(&mut (), context::loader(), None))
+            .map_err(|e| ProofError::Canonical(format!("JSON-LD context processing: {e}")))?
+            .into_processed();
+    let active = Arc::new(active);
+    if let Ok(mut c) = cache.lock()
+        && c.len() < MAX_CACHED
+    {
+        c.insert(key, active.clone());
+    }
+    Ok(active)
+}
+
+fn json_value(value: &Value) -> Result<ssi::json_ld::syntax::Value, ProofError> {
+    serde_json::from_value(value.clone()).map_err(|e| ProofError::Canonical(e.to_string()))
+}
+
 /// RDFC-1.0 canonical N-Quads of a JSON-LD document, every context from the built-in set.
+///
+/// The document's top-level `@context` is processed once (see [`processed`]) and given to the
+/// expansion as its initial active context, with the `@context` entry taken out: the
+/// expansion algorithm would process that entry against the empty context first, which is
+/// the same. Nested and scoped contexts are processed by the expansion as usual.
 pub fn canonical_nquads(document: &Value) -> Result<String, ProofError> {
-    let json: ssi::json_ld::syntax::Value = serde_json::from_value(document.clone())
-        .map_err(|e| ProofError::Canonical(e.to_string()))?;
-    let doc = CompactJsonLd(json);
+    let mut document = document.clone();
+    let active = match document.as_object_mut().and_then(|o| o.remove("@context")) {
+        Some(context) => (*processed(&context)?).clone(),
+        None => Active::default(),
+    };
+    let json = json_value(&document)?;
+    let options = Options {
+        // As `ssi` expands: terms that expand to nothing are errors, not silently dropped.
+        policy: Policy {
+            invalid: Action::Reject,
+            allow_undefined: false,
+            ..Default::default()
+        },
+        ..Default::default()
+    };
     futures_executor::block_on(async {
         let mut ld = LdEnvironment::default();
-        let expanded = doc
-            .expand_with(&mut ld, context::loader())
+        let expanded = json
+            .expand_full(
+                &mut ld.vocabulary,
+                active,
+                None,
+                context::loader(),
+                options,
+                (),
+            )
             .await
             .map_err(|e| ProofError::Canonical(format!("JSON-LD expansion: {e}")))?;
         let lines = ld

@@ -36,6 +36,8 @@ pub struct AppState {
     pub species: contracts::species::Checklist,
     /// National export quotas and what is used of them.
     pub quotas: std::sync::Mutex<contracts::QuotaBook>,
+    /// What this node has issued before, for the risk flags.
+    pub history: std::sync::Mutex<crate::risk::History>,
     /// Signed status list credentials (revocation, suspension), re-signed on change.
     pub status_credentials: std::sync::RwLock<Vec<credentials::Secured>>,
     /// Bearer token for machine clients that issue.

@@ -306,30 +306,32 @@ pub async fn issue(state: &AppState, mut order: Order<'_>) -> Result<Issued, Iss
     result
 }
 
-/// The quota book: the configured quotas, with what the permits on record have used of them
-/// (cancelled and replaced permits give theirs back).
-pub fn quota_book(
+/// From one pass over the permit records: the quota book (the configured quotas with what
+/// the permits on record have used of them; cancelled and replaced permits give theirs back)
+/// and the history of quantities issued.
+pub fn books(
     config: &crate::config::Config,
     store: &ledger::Store,
-) -> anyhow::Result<contracts::QuotaBook> {
+) -> anyhow::Result<(contracts::QuotaBook, crate::risk::History)> {
     let mut book = contracts::QuotaBook::new();
     for q in &config.quotas {
         book.add(q.clone());
     }
-    if config.quotas.is_empty() {
-        return Ok(book);
-    }
+    let mut history = crate::risk::History::default();
     for record in store::permits(store)? {
+        history.add(&record.permit);
         let status = record.lifecycle().status;
-        if matches!(
-            status,
-            contracts::Status::Cancelled | contracts::Status::Replaced
-        ) {
+        if config.quotas.is_empty()
+            || matches!(
+                status,
+                contracts::Status::Cancelled | contracts::Status::Replaced
+            )
+        {
             continue;
         }
         book.count_issued(&record.permit);
     }
-    Ok(book)
+    Ok((book, history))
 }
 
 async fn issue_claimed(state: &AppState, order: Order<'_>) -> Result<Issued, IssueError> {
@@ -417,6 +419,9 @@ async fn issue_claimed(state: &AppState, order: Order<'_>) -> Result<Issued, Iss
         side_writes.extend(extra()?);
     }
     let leaf_index = anchor.append_with(entry.clone(), side_writes).await?;
+    if let Ok(mut history) = state.history.lock() {
+        history.add(permit);
+    }
     tracing::info!(permit = %key, leaf = leaf_index, "permit issued");
     Ok(Issued {
         credential,

@@ -134,7 +134,7 @@ impl RunningNode {
         let status_credentials =
             std::sync::RwLock::new(vcapi::sign_status_lists(&issuer, &issuance, &base_url)?);
         let journal = audit::Journal::load(anchor.store())?;
-        let quotas = std::sync::Mutex::new(issuance::quota_book(&config, anchor.store())?);
+        let (quotas, history) = issuance::books(&config, anchor.store())?;
         let species = config.species()?;
         let users = users::Users::new(anchor.store().clone());
         let api_token = keys::load_api_token(&config, create_key)?;
@@ -148,10 +148,11 @@ impl RunningNode {
         };
         let state = Arc::new(http::AppState {
             config: config.clone(),
+            quotas: std::sync::Mutex::new(quotas),
+            history: std::sync::Mutex::new(history),
             anchor,
             issuer,
             issuance,
-            quotas,
             species,
             status_credentials,
             api_token,

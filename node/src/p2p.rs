@@ -212,13 +212,15 @@ impl Network {
         let _ = self.commands.send(Command::Announce { note }).await;
     }
 
-    /// Reports what became of an announcement (from a blocking thread), so gossipsub
-    /// forwards, drops or penalises it.
-    pub fn judge(&self, announcement: Announcement, verdict: Verdict) {
-        let _ = self.commands.blocking_send(Command::Judge {
-            announcement,
-            verdict,
-        });
+    /// Reports what became of an announcement, so gossipsub forwards, drops or penalises it.
+    pub async fn judge(&self, announcement: Announcement, verdict: Verdict) {
+        let _ = self
+            .commands
+            .send(Command::Judge {
+                announcement,
+                verdict,
+            })
+            .await;
     }
 }
 
@@ -275,6 +277,12 @@ pub fn start(
             |key| -> Result<Behaviour, Box<dyn std::error::Error + Send + Sync>> {
                 let gossip = gossipsub::ConfigBuilder::default()
                     .heartbeat_interval(Duration::from_millis(500))
+                    // Every node keeps the mesh links its peers graft instead of pruning back to
+                    // six past twelve: the Secretariat and the witnesses, which every node
+                    // connects to, then relay to most of the network at once and an
+                    // announcement is two hops from everyone instead of four or five (each hop
+                    // replicates before it forwards). Each node still grafts only six itself.
+                    .mesh_n_high(MESH_HIGH)
                     .validation_mode(ValidationMode::Strict)
                     .max_transmit_size(64 * 1024)
                     .validate_messages()
@@ -387,6 +395,10 @@ struct EventLoop {
     /// Requests being answered per peer.
     per_peer: Arc<crate::shares::Shares<PeerId>>,
 }
+
+/// Most mesh links a node keeps (above the size of the network the project plans for: one
+/// node per Party and the Secretariat).
+const MESH_HIGH: usize = 256;
 
 /// Requests from peers answered at once.
 const SERVING: usize = 64;

@@ -302,8 +302,21 @@ fn owner_of(state: &AppState, origin: &str) -> Option<PeerId> {
         .and_then(|p| p.peer_id.parse().ok())
 }
 
+/// An announcement whose sync failed for a reason of the moment (a peer busy, a relay still
+/// fetching) is tried again after each of these waits, from more peers, before it is left to
+/// the next poll: gossipsub delivers each message once, so without a retry a node that missed
+/// it waits a whole poll interval.
+const ANNOUNCEMENT_RETRIES: [Duration; 3] = [
+    Duration::from_millis(200),
+    Duration::from_millis(400),
+    Duration::from_millis(800),
+];
+
+/// Connected peers added as sources when an announcement's sync is retried.
+const RETRY_PEERS: usize = 3;
+
 /// Replicates on every announcement, from the peer that passed it on (then from the log's
-/// own node), and tells gossipsub whether to pass it on.
+/// own node, then on a retry from other peers), and tells gossipsub whether to pass it on.
 async fn on_announcements(
     state: Arc<AppState>,
     network: Network,
@@ -316,53 +329,104 @@ async fn on_announcements(
             a = rx.recv() => match a { Some(a) => a, None => return },
             _ = shutdown.wait_for(|stop| *stop) => return,
         };
+        // Waiting for a slot before taking the next announcement keeps the backlog in the
+        // channel, which drops what does not fit.
         let Ok(slot) = slots.clone().acquire_owned().await else {
             return;
         };
-        let state = state.clone();
-        let network = network.clone();
-        tokio::task::spawn_blocking(move || {
-            let _slot = slot;
-            let origin = ledger::note::split(&announcement.note)
-                .ok()
-                .and_then(|(body, _)| ledger::Checkpoint::parse(&body).ok())
-                .map(|c| c.origin);
-            let Some(origin) = origin else {
-                tracing::debug!(from = %announcement.from, "announcement is not a checkpoint");
-                network.judge(announcement, p2p::Verdict::Reject);
-                return;
-            };
-            let mut peers = vec![announcement.from];
-            if let Some(owner) = owner_of(&state, &origin).filter(|o| *o != announcement.from) {
-                peers.push(owner);
-            }
-            let source = P2pSource {
-                network: network.clone(),
-                peers,
-            };
-            let note = announcement.note.clone();
-            let verdict = match replicate::sync(&state, &source, Some(&origin), Some(note)) {
-                Ok(_) => p2p::Verdict::Accept,
-                Err(e) => {
-                    tracing::warn!(log = %origin, error = %format!("{e:#}"), "replication from an announcement failed");
-                    // A checkpoint the log's key does not sign, or one that contradicts
-                    // what is held, is the sender's fault; anything else may pass.
-                    if matches!(
-                        e.downcast_ref::<ledger::ReplicaError>(),
-                        Some(
-                            ledger::ReplicaError::Equivocation { .. }
-                                | ledger::ReplicaError::Checkpoint(_)
-                        )
-                    ) {
-                        p2p::Verdict::Reject
-                    } else {
-                        p2p::Verdict::Ignore
-                    }
-                }
-            };
-            network.judge(announcement, verdict);
-        });
+        let origin = ledger::note::split(&announcement.note)
+            .ok()
+            .and_then(|(body, _)| ledger::Checkpoint::parse(&body).ok())
+            .map(|c| c.origin);
+        let Some(origin) = origin else {
+            tracing::debug!(from = %announcement.from, "announcement is not a checkpoint");
+            network.judge(announcement, p2p::Verdict::Reject).await;
+            continue;
+        };
+        tokio::spawn(replicate_announced(
+            state.clone(),
+            network.clone(),
+            announcement,
+            origin,
+            (slot, slots.clone()),
+        ));
     }
+}
+
+/// Syncs log `origin` up to an announced checkpoint, retrying what may succeed later, and
+/// judges the announcement. The sync slot is held only while syncing, not while waiting.
+async fn replicate_announced(
+    state: Arc<AppState>,
+    network: Network,
+    announcement: Announcement,
+    origin: String,
+    (slot, slots): (tokio::sync::OwnedSemaphorePermit, Arc<Semaphore>),
+) {
+    let mut peers = vec![announcement.from];
+    if let Some(owner) = owner_of(&state, &origin).filter(|o| *o != announcement.from) {
+        peers.push(owner);
+    }
+    let mut slot = Some(slot);
+    let mut verdict = p2p::Verdict::Ignore;
+    let received = Instant::now();
+    for attempt in 0..=ANNOUNCEMENT_RETRIES.len() {
+        if attempt > 0 {
+            tokio::time::sleep(ANNOUNCEMENT_RETRIES[attempt - 1]).await;
+            let more: Vec<PeerId> = network
+                .connected()
+                .into_iter()
+                .filter(|p| !peers.contains(p))
+                .take(RETRY_PEERS)
+                .collect();
+            peers.extend(more);
+        }
+        let held = match slot.take() {
+            Some(s) => s,
+            None => match slots.clone().acquire_owned().await {
+                Ok(s) => s,
+                Err(_) => return,
+            },
+        };
+        let source = P2pSource {
+            network: network.clone(),
+            peers: peers.clone(),
+        };
+        let (state, note, log) = (state.clone(), announcement.note.clone(), origin.clone());
+        let outcome = tokio::task::spawn_blocking(move || {
+            let _slot = held;
+            replicate::sync(&state, &source, Some(&log), Some(note))
+        })
+        .await;
+        let e = match outcome {
+            Ok(Ok(added)) => {
+                tracing::debug!(log = %origin, from = %announcement.from, added, attempt,
+                    ms = received.elapsed().as_millis() as u64, "announcement replicated");
+                verdict = p2p::Verdict::Accept;
+                break;
+            }
+            Ok(Err(e)) => e,
+            Err(e) => {
+                tracing::error!(error = %e, "replication task failed");
+                break;
+            }
+        };
+        // A checkpoint the log's key does not sign, or one that contradicts what is held, is
+        // the sender's fault and no retry changes it; anything else may pass later.
+        if matches!(
+            e.downcast_ref::<ledger::ReplicaError>(),
+            Some(ledger::ReplicaError::Equivocation { .. } | ledger::ReplicaError::Checkpoint(_))
+        ) {
+            tracing::warn!(log = %origin, error = %format!("{e:#}"), "announcement refused");
+            verdict = p2p::Verdict::Reject;
+            break;
+        }
+        if attempt == ANNOUNCEMENT_RETRIES.len() {
+            tracing::warn!(log = %origin, error = %format!("{e:#}"), "replication from an announcement failed; left to the next poll");
+        } else {
+            tracing::debug!(log = %origin, attempt, error = %format!("{e:#}"), "replication from an announcement failed; trying again");
+        }
+    }
+    network.judge(announcement, verdict).await;
 }
 
 /// Where a peer sits in this node's preference for connections: the Secretariat and the
@@ -661,7 +725,7 @@ async fn witness_and_announce(
     }
     let peers = state.registry.as_ref().context("no genesis")?.p2p_peers()?;
     let connected: BTreeSet<PeerId> = network.connected().into_iter().collect();
-    let mut tasks = Vec::new();
+    let mut tasks = tokio::task::JoinSet::new();
     for name in &witnesses {
         if failed
             .get(name)
@@ -678,7 +742,7 @@ async fn witness_and_announce(
         let Some(peer) = peer else { continue };
         let (state, network, name) = (state.clone(), network.clone(), name.clone());
         let slot = slots.clone().acquire_owned().await?;
-        tasks.push(tokio::task::spawn_blocking(move || {
+        tasks.spawn_blocking(move || {
             let _slot = slot;
             let done = witnessing::submit(&state, &peer.to_string(), |body| {
                 Ok(
@@ -702,10 +766,30 @@ async fn witness_and_announce(
                     (name, false)
                 }
             }
-        }));
+        });
     }
-    for task in tasks {
-        match task.await {
+    // Announced once the quorum has cosigned and the others had a moment more: one slow
+    // witness does not hold the network back, and its cosignature follows in a second
+    // announcement.
+    let quorum = state
+        .registry
+        .as_ref()
+        .map_or(0, |r| r.genesis().witness_policy.quorum as usize);
+    let mut deadline: Option<tokio::time::Instant> = None;
+    loop {
+        let next = match deadline {
+            Some(at) => match tokio::time::timeout_at(at, tasks.join_next()).await {
+                Ok(next) => next,
+                Err(_) => {
+                    deadline = None;
+                    announce_new(network, cosigned(reader)?, latest.size(), announced).await;
+                    continue;
+                }
+            },
+            None => tasks.join_next().await,
+        };
+        let Some(task) = next else { break };
+        match task {
             Ok((name, true)) => {
                 failed.remove(&name);
                 witnessed.insert(name, now);
@@ -714,6 +798,13 @@ async fn witness_and_announce(
                 failed.insert(name, now);
             }
             Err(e) => tracing::error!(error = %e, "witnessing task failed"),
+        }
+        if deadline.is_none()
+            && !tasks.is_empty()
+            && announced.0 != latest.size()
+            && cosigned(reader)?.1 >= quorum
+        {
+            deadline = Some(tokio::time::Instant::now() + QUORUM_GRACE);
         }
     }
     for name in &witnesses {
@@ -736,12 +827,26 @@ async fn witness_and_announce(
             });
         }
     }
-    let (note, count) = cosigned(reader)?;
-    if (latest.size(), count) != *announced {
-        network.announce(note).await;
-        *announced = (latest.size(), count);
-    }
+    announce_new(network, cosigned(reader)?, latest.size(), announced).await;
     Ok(())
+}
+
+/// How long the witnesses still out may take, once a quorum has cosigned, before the
+/// checkpoint is announced without them.
+const QUORUM_GRACE: Duration = Duration::from_millis(50);
+
+/// Announces our checkpoint of `size` with its `count` cosignatures unless that was the last
+/// thing announced.
+async fn announce_new(
+    network: &Network,
+    (note, count): (Vec<u8>, usize),
+    size: u64,
+    announced: &mut (u64, usize),
+) {
+    if (size, count) != *announced {
+        network.announce(note).await;
+        *announced = (size, count);
+    }
 }
 
 /// One log as this node holds it, for `GET /network`.

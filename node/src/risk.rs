@@ -126,13 +126,12 @@ fn digits(hs: &str) -> String {
 }
 
 /// The flags for the permits of one border check. `declared_hs` is the HS code on the goods
-/// declaration, if the officer gave it; `history` gives this node's earlier quantities of a
-/// taxon in a unit.
+/// declaration, if the officer gave it; `history` holds this node's earlier quantities.
 pub fn flags(
     config: &RiskConfig,
     permits: &[Permit],
     declared_hs: Option<&str>,
-    history: &dyn Fn(&str, Unit) -> Vec<f64>,
+    history: &History,
 ) -> Vec<Flag> {
     let mut flags = Vec::new();
     let watched: Vec<String> = match &config.watch_species {
@@ -205,39 +204,52 @@ pub fn flags(
             let Ok(quantity) = b.quantity.to_string().parse::<f64>() else {
                 continue;
             };
-            let mut earlier = history(name, b.unit);
-            if earlier.len() >= 3 {
-                earlier.sort_by(f64::total_cmp);
-                let median = earlier[earlier.len() / 2];
-                if median > 0.0 && quantity > factor * median {
-                    flags.push(Flag {
-                        rule: "quantity-history",
-                        permit: key.clone(),
-                        block: Some(b.id.clone()),
-                        message: format!(
-                            "{quantity} {} of {name}: more than {factor} times the median ({median}) of {} earlier permits",
-                            b.unit.code(),
-                            earlier.len()
-                        ),
-                    });
-                }
+            if let Some((earlier, median)) = history.median(name, b.unit)
+                && earlier >= 3
+                && median > 0.0
+                && quantity > factor * median
+            {
+                flags.push(Flag {
+                    rule: "quantity-history",
+                    permit: key.clone(),
+                    block: Some(b.id.clone()),
+                    message: format!(
+                        "{quantity} {} of {name}: more than {factor} times the median ({median}) of {earlier} earlier permits",
+                        b.unit.code(),
+                    ),
+                });
             }
         }
     }
     flags
 }
 
-/// This node's earlier quantities of a taxon in a unit, from the permits it issued.
-pub fn issued_history(
-    records: &[crate::store::PermitRecord],
-) -> impl Fn(&str, Unit) -> Vec<f64> + '_ {
-    move |name, unit| {
-        records
-            .iter()
-            .flat_map(|r| r.permit.blocks.iter())
-            .filter(|b| b.scientific_name.trim() == name && b.unit == unit)
-            .filter_map(|b| b.quantity.to_string().parse().ok())
-            .collect()
+/// The quantities this node has issued, per taxon and unit, sorted: built once from the
+/// permit records at start and kept up to date at issuance, so a border check reads a median
+/// instead of every permit record the node holds.
+#[derive(Debug, Default)]
+pub struct History(BTreeMap<(String, Unit), Vec<f64>>);
+
+impl History {
+    /// Counts the blocks of an issued permit.
+    pub fn add(&mut self, permit: &Permit) {
+        for b in &permit.blocks {
+            let Ok(q) = b.quantity.to_string().parse::<f64>() else {
+                continue;
+            };
+            let list = self
+                .0
+                .entry((b.scientific_name.trim().to_owned(), b.unit))
+                .or_default();
+            let at = list.partition_point(|x| x.total_cmp(&q).is_lt());
+            list.insert(at, q);
+        }
+    }
+
+    /// How many earlier blocks of `name` in `unit`, and their median.
+    pub fn median(&self, name: &str, unit: Unit) -> Option<(usize, f64)> {
+        let list = self.0.get(&(name.to_owned(), unit))?;
+        Some((list.len(), *list.get(list.len() / 2)?))
     }
 }
 
@@ -260,7 +272,7 @@ mod tests {
     #[test]
     fn each_rule_flags_what_it_is_about_and_nothing_else() {
         let p = permit(); // Python regius (R) and Kinixys homeana (W), both live, 50 and 5.
-        let none = |_: &str, _: Unit| Vec::new();
+        let none = History::default();
         let config = RiskConfig::default();
         assert!(flags(&config, std::slice::from_ref(&p), Some("0106.20"), &none).is_empty());
         let f = flags(&config, std::slice::from_ref(&p), Some("4202.21"), &none);
@@ -295,14 +307,14 @@ mod tests {
         assert_eq!(f[2].block.as_deref(), Some("B"));
 
         // 50 pythons against earlier permits of 10, 12 and 15: more than three times 12.
-        let history = |name: &str, _: Unit| {
-            if name == "Python regius" {
-                vec![10.0, 15.0, 12.0]
-            } else {
-                vec![5.0]
-            }
-        };
-        let f = flags(&config, &[p], None, &history);
+        let mut history = History::default();
+        for quantity in ["10", "15", "12"] {
+            let mut earlier = p.clone();
+            earlier.blocks.truncate(1);
+            earlier.blocks[0].quantity = quantity.parse().unwrap();
+            history.add(&earlier);
+        }
+        let f = flags(&config, std::slice::from_ref(&p), None, &history);
         assert_eq!(rules(&f), ["quantity-history"]);
         assert!(f[0].message.contains("median (12)"), "{}", f[0].message);
     }

@@ -386,19 +386,10 @@ fn risk_of(
     if permits.is_empty() {
         return Vec::new();
     }
-    let records = match crate::store::permits(s.anchor.store()) {
-        Ok(r) => r,
-        Err(e) => {
-            tracing::warn!(error = %format!("{e:#}"), "risk flags without this node's history");
-            Vec::new()
-        }
+    let Ok(history) = s.history.lock() else {
+        return Vec::new();
     };
-    crate::risk::flags(
-        &s.config.risk,
-        &permits,
-        hs,
-        &crate::risk::issued_history(&records),
-    )
+    crate::risk::flags(&s.config.risk, &permits, hs, &history)
 }
 
 fn expectations(purpose: Use, challenge: Option<String>, domain: Option<String>) -> Expectations {
