@@ -2,12 +2,16 @@
 //! is the JWS payload, compact serialisation, EdDSA, media type `application/vc+jwt`.
 //!
 //! We produce `typ: vc+jwt` as the Recommendation says and accept the older `vc-ld+jwt` on
-//! input. Signers and verifiers are built once per key: building them costs more than signing.
+//! input. josekit assembles and takes apart the JWS; the Ed25519 signature itself is made and
+//! checked by the same `ed25519-dalek` keys the Data Integrity suites use:
+//! josekit's own EdDSA goes through OpenSSL, whose key decoding and provider look-ups took more
+//! than half of a presentation's verification (BENCHMARKS.md). Ed25519 is deterministic, so
+//! the tokens are byte for byte those josekit's OpenSSL signer made.
 
 use base64::Engine as _;
 use base64::engine::general_purpose::URL_SAFE_NO_PAD;
-use josekit::jwk::Jwk;
-use josekit::jws::{EdDSA, JwsHeader};
+use josekit::jws::alg::eddsa::EddsaJwsAlgorithm;
+use josekit::jws::{JwsAlgorithm, JwsHeader, JwsSigner, JwsVerifier};
 use serde_json::Value;
 
 use crate::keys::{PublicKey, SecretKey};
@@ -43,30 +47,92 @@ pub struct Unverified {
     pub payload: Value,
 }
 
+/// The three parts of a compact JWS.
+fn parts(token: &str) -> Result<[&str; 3], JoseError> {
+    let mut it = token.trim().split('.');
+    match (it.next(), it.next(), it.next(), it.next()) {
+        (Some(h), Some(p), Some(s), None) => Ok([h, p, s]),
+        _ => Err(JoseError::Malformed(
+            "expected three '.'-separated parts".into(),
+        )),
+    }
+}
+
+fn json(part: &str, what: &str) -> Result<Value, JoseError> {
+    let bytes = URL_SAFE_NO_PAD
+        .decode(part)
+        .map_err(|_| JoseError::Malformed(format!("{what} is not base64url")))?;
+    serde_json::from_slice(&bytes).map_err(|_| JoseError::Malformed(format!("{what} is not JSON")))
+}
+
 /// Splits and decodes a compact JWS without checking it (to learn `kid` and the issuer).
 pub fn decode(token: &str) -> Result<Unverified, JoseError> {
-    let parts: Vec<&str> = token.trim().split('.').collect();
-    let [header, payload, _sig] = parts.as_slice() else {
-        return Err(JoseError::Malformed(
-            "expected three '.'-separated parts".into(),
-        ));
-    };
-    let json = |part: &str, what: &str| -> Result<Value, JoseError> {
-        let bytes = URL_SAFE_NO_PAD
-            .decode(part)
-            .map_err(|_| JoseError::Malformed(format!("{what} is not base64url")))?;
-        serde_json::from_slice(&bytes)
-            .map_err(|_| JoseError::Malformed(format!("{what} is not JSON")))
-    };
+    let [header, payload, _] = parts(token)?;
     Ok(Unverified {
         header: json(header, "header")?,
         payload: json(payload, "payload")?,
     })
 }
 
+/// The protected header alone, without checking it (the payload, often the larger part, is
+/// left undecoded).
+pub fn decode_header(token: &str) -> Result<Value, JoseError> {
+    json(parts(token)?[0], "header")
+}
+
+/// EdDSA signing over Ed25519 for josekit, with the project's own key.
+#[derive(Debug, Clone)]
+struct Ed25519Signer(SecretKey);
+
+impl JwsSigner for Ed25519Signer {
+    fn algorithm(&self) -> &dyn JwsAlgorithm {
+        &EddsaJwsAlgorithm::Eddsa
+    }
+    fn key_id(&self) -> Option<&str> {
+        // The caller writes `kid` into the header it passes.
+        None
+    }
+    fn signature_len(&self) -> usize {
+        64
+    }
+    fn sign(&self, message: &[u8]) -> Result<Vec<u8>, josekit::JoseError> {
+        Ok(self.0.sign(message).to_vec())
+    }
+    fn box_clone(&self) -> Box<dyn JwsSigner> {
+        Box::new(self.clone())
+    }
+}
+
+/// EdDSA verification over Ed25519 for josekit (strict: no malleable signatures, no
+/// small-order keys).
+#[derive(Debug, Clone)]
+struct Ed25519Verifier(PublicKey);
+
+impl JwsVerifier for Ed25519Verifier {
+    fn algorithm(&self) -> &dyn JwsAlgorithm {
+        &EddsaJwsAlgorithm::Eddsa
+    }
+    fn key_id(&self) -> Option<&str> {
+        // The caller checks `kid` against the issuer's or holder's keys.
+        None
+    }
+    fn verify(&self, message: &[u8], signature: &[u8]) -> Result<(), josekit::JoseError> {
+        if self.0.verify(message, signature) {
+            Ok(())
+        } else {
+            Err(josekit::JoseError::InvalidSignature(anyhow::anyhow!(
+                "EdDSA signature does not verify"
+            )))
+        }
+    }
+    fn box_clone(&self) -> Box<dyn JwsVerifier> {
+        Box::new(self.clone())
+    }
+}
+
 /// A JOSE signer for one key and verification method.
 pub struct JoseSigner {
-    signer: josekit::jws::alg::eddsa::EddsaJwsSigner,
+    signer: Ed25519Signer,
     kid: String,
 }
 
@@ -76,21 +142,11 @@ impl std::fmt::Debug for JoseSigner {
     }
 }
 
-fn jwk_of(value: Value) -> Result<Jwk, JoseError> {
-    match value {
-        Value::Object(map) => Jwk::from_map(map).map_err(|e| JoseError::Key(e.to_string())),
-        _ => Err(JoseError::Key("JWK is not an object".into())),
-    }
-}
-
 impl JoseSigner {
     /// A signer for `key`, naming `kid` (the verification method id) in every header.
     pub fn new(key: &SecretKey, kid: &str) -> Result<JoseSigner, JoseError> {
-        let signer = EdDSA
-            .signer_from_jwk(&jwk_of(key.to_jwk())?)
-            .map_err(|e| JoseError::Key(e.to_string()))?;
         Ok(JoseSigner {
-            signer,
+            signer: Ed25519Signer(key.clone()),
             kid: kid.to_owned(),
         })
     }
@@ -114,35 +170,31 @@ impl JoseSigner {
 /// Checks a compact JWS with `key`: EdDSA only, `typ` one of `accepted`, signature valid.
 /// Returns the verified header and payload. The caller checks that `kid` belongs to the issuer.
 pub fn verify(token: &str, key: &PublicKey, accepted: &[&str]) -> Result<Unverified, JoseError> {
-    let unverified = decode(token)?;
-    if unverified.header["alg"] != "EdDSA" {
+    let header = decode_header(token)?;
+    if header["alg"] != "EdDSA" {
         return Err(JoseError::Header(format!(
             "alg {} (only EdDSA is accepted)",
-            unverified.header["alg"]
+            header["alg"]
         )));
     }
-    let typ = unverified.header["typ"].as_str().unwrap_or("");
+    let typ = header["typ"].as_str().unwrap_or("");
     if !accepted.contains(&typ) {
         return Err(JoseError::Header(format!(
             "typ {typ:?} (expected one of {accepted:?})"
         )));
     }
-    if unverified.header.get("crit").is_some() || unverified.header.get("b64").is_some() {
+    if header.get("crit").is_some() || header.get("b64").is_some() {
         return Err(JoseError::Header(
             "crit/b64 extensions are not accepted".into(),
         ));
     }
-    let verifier = EdDSA
-        .verifier_from_jwk(&jwk_of(key.to_jwk())?)
-        .map_err(|e| JoseError::Key(e.to_string()))?;
-    let (payload, _) = josekit::jws::deserialize_compact(token.trim(), &verifier)
+    // josekit checks the header it parses (alg again) and the signature over the exact
+    // header and payload text, and hands back the payload it verified: decoded once, here.
+    let (payload, _) = josekit::jws::deserialize_compact(token.trim(), &Ed25519Verifier(*key))
         .map_err(|_| JoseError::BadSignature)?;
     let payload: Value = serde_json::from_slice(&payload)
         .map_err(|_| JoseError::Malformed("payload is not JSON".into()))?;
-    if payload != unverified.payload {
-        return Err(JoseError::BadSignature);
-    }
-    Ok(unverified)
+    Ok(Unverified { header, payload })
 }
 
 /// Accepted `typ` values for credentials (the Recommendation's, and the draft's that `ssi` and

@@ -134,7 +134,7 @@ impl Secured {
     /// The verification method named, before any check.
     pub fn unverified_method(&self) -> Result<String, SecureError> {
         match self {
-            Secured::Jwt(t) => jose::decode(t)?.header["kid"]
+            Secured::Jwt(t) => jose::decode_header(t)?["kid"]
                 .as_str()
                 .map(str::to_owned)
                 .ok_or(SecureError::Jose(JoseError::Header("no kid".into()))),

@@ -116,6 +116,11 @@ pub struct Verdict {
     pub permit: Option<PermitKey>,
     /// The checklist, in a fixed order.
     pub checks: Vec<Check>,
+    /// The permit as the credential states it, when it could be read (trust it only if
+    /// `valid`): what a verifier looks at next (risk flags, the officer's screen) without
+    /// reading the credential again.
+    #[serde(skip)]
+    pub stated: Option<Box<Permit>>,
 }
 
 impl Verdict {
@@ -287,18 +292,20 @@ pub fn verify_presentation(
             valid: false,
             permit: None,
             checks: head.0,
+            stated: None,
         }];
     }
     credentials
         .iter()
         .map(|c| {
             let mut list = List(head.0.clone());
-            let permit = verify_into(c, holder.as_deref(), trust, expect, &mut list);
+            let stated = verify_into(c, holder.as_deref(), trust, expect, &mut list);
             let valid = !list.0.iter().any(|c| c.outcome == Outcome::Fail);
             Verdict {
                 valid,
-                permit,
+                permit: stated.as_ref().map(|p| p.key()),
                 checks: list.0,
+                stated,
             }
         })
         .collect()
@@ -315,12 +322,13 @@ pub fn verify_credential(vc: &Secured, trust: &impl Trust, expect: &Expectations
         CheckId::ChallengeDomain,
         "a bare credential, not a presentation",
     );
-    let permit = verify_into(vc, None, trust, expect, &mut list);
+    let stated = verify_into(vc, None, trust, expect, &mut list);
     let valid = !list.0.iter().any(|c| c.outcome == Outcome::Fail);
     Verdict {
         valid,
-        permit,
+        permit: stated.as_ref().map(|p| p.key()),
         checks: list.0,
+        stated,
     }
 }
 
@@ -330,7 +338,7 @@ fn verify_into(
     trust: &impl Trust,
     expect: &Expectations,
     list: &mut List,
-) -> Option<PermitKey> {
+) -> Option<Box<Permit>> {
     let claims = match vc
         .unverified_document()
         .map_err(|e| e.to_string())
@@ -452,7 +460,7 @@ fn verify_into(
         let text: Vec<String> = rules.iter().map(ToString::to_string).collect();
         list.fail(CheckId::PermitRules, text.join("; "));
     }
-    Some(key)
+    Some(Box::new(claims.permit))
 }
 
 fn base64_salt(salt: &str) -> Result<[u8; 32], String> {

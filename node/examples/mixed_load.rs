@@ -18,7 +18,7 @@ use std::time::{Duration, Instant};
 use serde_json::{Value, json};
 
 mod common;
-use common::{agent, percentile, permit};
+use common::{agent, percentile, permit, status_of};
 
 const KINDS: [&str; 5] = ["issue", "permit", "verify", "checkpoint", "status"];
 
@@ -96,24 +96,23 @@ fn main() {
                         }
                         1 => {
                             let (n, _) = mine.as_ref().unwrap();
-                            agent
-                                .get(format!("{url}/permits/GH/{n}"))
-                                .header("cookie", &cookie)
-                                .call()
-                                .is_ok_and(|r| r.status() == 200)
+                            status_of(
+                                agent
+                                    .get(format!("{url}/permits/GH/{n}"))
+                                    .header("cookie", &cookie)
+                                    .call(),
+                            ) == Some(200)
                         }
                         2 => {
                             let (_, vc) = mine.as_ref().unwrap();
-                            agent
-                                .post(format!("{url}/credentials/verify"))
-                                .send_json(json!({ "verifiableCredential": vc }))
-                                .is_ok_and(|r| r.status() == 200)
+                            status_of(
+                                agent
+                                    .post(format!("{url}/credentials/verify"))
+                                    .send_json(json!({ "verifiableCredential": vc })),
+                            ) == Some(200)
                         }
-                        3 => agent.get(format!("{url}/checkpoint")).call().is_ok_and(|r| r.status() == 200),
-                        _ => agent
-                            .get(format!("{url}/status/revocation"))
-                            .call()
-                            .is_ok_and(|r| r.status() == 200),
+                        3 => status_of(agent.get(format!("{url}/checkpoint")).call()) == Some(200),
+                        _ => status_of(agent.get(format!("{url}/status/revocation")).call()) == Some(200),
                     };
                     if ok {
                         latencies[kind].push(t.elapsed());

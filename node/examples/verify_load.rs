@@ -19,7 +19,7 @@ use credentials::{Mechanism, Secured};
 use serde_json::{Value, json};
 
 mod common;
-use common::{agent, percentile, permit};
+use common::{agent, percentile, permit, status_of};
 
 fn main() {
     let args: Vec<String> = std::env::args().collect();
@@ -103,12 +103,15 @@ fn main() {
                         break;
                     }
                     let t = Instant::now();
-                    match agent
-                        .post(format!("{url}/presentations/verify"))
-                        .send_json(&body)
-                    {
-                        Ok(r) if r.status() == 200 => latencies.push(t.elapsed()),
-                        _ => refused += 1,
+                    let status = status_of(
+                        agent
+                            .post(format!("{url}/presentations/verify"))
+                            .send_json(&body),
+                    );
+                    if status == Some(200) {
+                        latencies.push(t.elapsed());
+                    } else {
+                        refused += 1;
                     }
                 }
                 (latencies, refused, ran_out)

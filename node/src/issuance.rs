@@ -439,10 +439,10 @@ pub async fn bundle_for(
     leaf_index: u64,
 ) -> anyhow::Result<Bundle> {
     let anchor = &state.anchor;
-    let checkpoint = anchor
+    let size = anchor
         .checkpoint_covering(leaf_index + 1, CHECKPOINT_WAIT)
         .await?;
-    let (proof, note) = anchor.inclusion(leaf_index, checkpoint.size())?;
+    let (proof, note) = anchor.inclusion(leaf_index, size)?;
     let log = LogEvidence {
         origin: anchor.origin().to_owned(),
         index: leaf_index,

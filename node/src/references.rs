@@ -84,10 +84,7 @@ fn check(id: &str, r: Result<String, String>) -> Value {
 
 /// The checks of a reference, from the node's own log or replicas.
 fn resolve_on(s: &AppState, r: &Reference) -> Vec<Value> {
-    let trust = NodeTrust {
-        state: s,
-        now: Utc::now(),
-    };
+    let trust = NodeTrust::new(s, Utc::now());
     let anchored = trust.anchor(&r.permit, &r.digest).and_then(|a| {
         if a.origin == r.origin && a.index == r.index {
             Ok(a)

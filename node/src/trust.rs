@@ -4,6 +4,9 @@
 //! Credentials of other Parties fail closed here ("not in this node's registry") until the
 //! registry and log replicas arrive over the network; nothing is ever fetched.
 
+use std::cell::RefCell;
+use std::rc::Rc;
+
 use chrono::{DateTime, Utc};
 use contracts::{Country, Digest, EntryKind, Lifecycle, LogEntry, PermitKey};
 use credentials::credential::StatusEntry;
@@ -12,17 +15,43 @@ use credentials::status::StatusList;
 use credentials::verify::{Anchor as Anchored, Trust};
 
 use crate::http::AppState;
-use crate::store;
+use crate::store::{self, PermitRecord};
 
 /// A view of the node's state for one verification.
 pub struct NodeTrust<'a> {
     /// The node.
     pub state: &'a AppState,
     /// When the view was taken.
-    pub now: DateTime<Utc>,
+    now: DateTime<Utc>,
+    /// The last permit record read: the pipeline asks about one permit several times
+    /// (anchor, status, use), and decoding the record was a tenth of a verification.
+    record: RefCell<Option<(PermitKey, Option<Rc<PermitRecord>>)>>,
 }
 
-impl NodeTrust<'_> {
+impl<'a> NodeTrust<'a> {
+    /// A view of `state` as of `now`.
+    pub fn new(state: &'a AppState, now: DateTime<Utc>) -> NodeTrust<'a> {
+        NodeTrust {
+            state,
+            now,
+            record: RefCell::new(None),
+        }
+    }
+
+    /// This node's record of `permit`, if it issued it.
+    fn record(&self, permit: &PermitKey) -> Result<Option<Rc<PermitRecord>>, String> {
+        if let Some((key, record)) = &*self.record.borrow()
+            && key == permit
+        {
+            return Ok(record.clone());
+        }
+        let record = store::permit(self.state.anchor.store(), permit)
+            .map_err(|e| e.to_string())?
+            .map(Rc::new);
+        *self.record.borrow_mut() = Some((permit.clone(), record.clone()));
+        Ok(record)
+    }
+
     fn own(&self, issuer: &str) -> Result<(), String> {
         if issuer == self.state.issuer.did {
             Ok(())
@@ -164,15 +193,14 @@ impl Trust for NodeTrust<'_> {
 
     fn anchor(&self, permit: &PermitKey, credential: &Digest) -> Result<Anchored, String> {
         // Our own permit: its record points to the leaf. Another Party's: the replica index.
-        let (reader, index) =
-            match store::permit(self.state.anchor.store(), permit).map_err(|e| e.to_string())? {
-                Some(record) => (
-                    self.state.anchor.reader().clone(),
-                    crate::issuance::issuance_index(&self.state.anchor, &record)
-                        .map_err(|e| e.to_string())?,
-                ),
-                None => self.foreign_issuance(permit)?,
-            };
+        let (reader, index) = match self.record(permit)? {
+            Some(record) => (
+                self.state.anchor.reader().clone(),
+                crate::issuance::issuance_index(&self.state.anchor, &record)
+                    .map_err(|e| e.to_string())?,
+            ),
+            None => self.foreign_issuance(permit)?,
+        };
         let origin = reader.origin().to_owned();
         let checkpoint = reader
             .latest_checkpoint()
@@ -226,9 +254,7 @@ impl Trust for NodeTrust<'_> {
     }
 
     fn lifecycle(&self, permit: &PermitKey) -> Result<(Lifecycle, DateTime<Utc>), String> {
-        if let Some(record) =
-            store::permit(self.state.anchor.store(), permit).map_err(|e| e.to_string())?
-        {
+        if let Some(record) = self.record(permit)? {
             return Ok((record.lifecycle(), self.now));
         }
         // Another Party's permit: replay its entries from our replica of the issuer's log,

@@ -335,16 +335,8 @@ async fn run_verification(
     + Send
     + 'static,
 ) -> Response {
-    let result = tokio::task::spawn_blocking(move || {
-        verify(
-            &NodeTrust {
-                state: &s,
-                now: expect.now,
-            },
-            &expect,
-        )
-    })
-    .await;
+    let result =
+        tokio::task::spawn_blocking(move || verify(&NodeTrust::new(&s, expect.now), &expect)).await;
     match result {
         Ok((verdicts, risk)) => answer(verdicts, risk),
         Err(e) => internal(e.into()),
@@ -368,20 +360,12 @@ pub(crate) fn permits_in(secured: &Secured) -> Vec<contracts::Permit> {
         .collect()
 }
 
-/// The risk flags for the permits of a presentation whose credentials verified.
-fn risk_of(
-    s: &AppState,
-    secured: &Secured,
-    verdicts: &[Verdict],
-    hs: Option<&str>,
-) -> Vec<crate::risk::Flag> {
-    let permits: Vec<contracts::Permit> = permits_in(secured)
-        .into_iter()
-        .filter(|p| {
-            verdicts
-                .iter()
-                .any(|v| v.valid && v.permit.as_ref() == Some(&p.key()))
-        })
+/// The risk flags for the permits whose credentials verified.
+fn risk_of(s: &AppState, verdicts: &[Verdict], hs: Option<&str>) -> Vec<crate::risk::Flag> {
+    let permits: Vec<contracts::Permit> = verdicts
+        .iter()
+        .filter(|v| v.valid)
+        .filter_map(|v| v.stated.as_deref().cloned())
         .collect();
     if permits.is_empty() {
         return Vec::new();
@@ -460,7 +444,7 @@ pub async fn verify_vp(State(s): State<Arc<AppState>>, body: Bytes) -> Response 
     let hs = request.options.hs_code.clone();
     run_verification(s, expect, move |trust, expect| {
         let verdicts = verify_presentation(&secured, trust, expect);
-        let risk = risk_of(trust.state, &secured, &verdicts, hs.as_deref());
+        let risk = risk_of(trust.state, &verdicts, hs.as_deref());
         (verdicts, risk)
     })
     .await

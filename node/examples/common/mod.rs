@@ -35,6 +35,14 @@ pub fn percentile(sorted: &[Duration], p: f64) -> Duration {
     sorted[(((sorted.len() - 1) as f64) * p).round() as usize]
 }
 
+/// The status of an answer, its body read to the end: an answer dropped unread closes its
+/// connection, and a harness that opens one per request measures TCP set-up, not the node.
+pub fn status_of(r: Result<ureq::http::Response<ureq::Body>, ureq::Error>) -> Option<u16> {
+    let mut r = r.ok()?;
+    r.body_mut().read_to_vec().ok()?;
+    Some(r.status().as_u16())
+}
+
 /// An agent that hands back every status and gives up after 30 s.
 pub fn agent() -> ureq::Agent {
     ureq::Agent::config_builder()
