@@ -47,14 +47,29 @@ pub struct ParseError {
     pub path: String,
     /// What is wrong there.
     pub message: String,
-    /// 1-based line of the error in the input, when known.
+    /// 1-based line of the error in the input, when known (0 otherwise).
     pub line: usize,
 }
 
 /// Parses JSON into a contracts type, reporting the field path of the first error.
 pub fn from_json<T: serde::de::DeserializeOwned>(bytes: &[u8]) -> Result<T, ParseError> {
-    let de = &mut serde_json::Deserializer::from_slice(bytes);
-    serde_path_to_error::deserialize(de).map_err(|e| {
+    parse_error(serde_path_to_error::deserialize(
+        &mut serde_json::Deserializer::from_slice(bytes),
+    ))
+}
+
+/// As [`from_json`], from JSON already parsed (a field of a larger request): no second pass
+/// over text, and no line numbers (`line` is 0), which would be those of a re-serialisation.
+pub fn from_value<T: serde::de::DeserializeOwned>(
+    value: serde_json::Value,
+) -> Result<T, ParseError> {
+    parse_error(serde_path_to_error::deserialize(value))
+}
+
+fn parse_error<T>(
+    result: Result<T, serde_path_to_error::Error<serde_json::Error>>,
+) -> Result<T, ParseError> {
+    result.map_err(|e| {
         let path = e.path().to_string();
         let inner = e.into_inner();
         ParseError {

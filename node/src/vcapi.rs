@@ -114,24 +114,31 @@ pub async fn issue(
     if let Err(r) = caller.require(&[crate::users::Role::Admin]) {
         return r;
     }
-    let request: IssueRequest = match parse_json(&body) {
+    let mut request: IssueRequest = match parse_json(&body) {
         Ok(r) => r,
         Err(r) => return r,
     };
-    let subject = &request.credential["credentialSubject"];
-    let Some(holder) = subject["id"].as_str() else {
+    let Some(holder) = request.credential["credentialSubject"]["id"]
+        .as_str()
+        .map(str::to_owned)
+    else {
         return bad_request("credential.credentialSubject.id (the holder's did:key) is required");
     };
-    let permit = match serde_json::to_vec(&subject["permit"]).map(|b| Permit::from_json(&b)) {
-        Ok(Ok(p)) => p,
-        Ok(Err(e)) => return bad_request(format!("credential.credentialSubject.permit.{e}")),
-        Err(e) => return bad_request(e.to_string()),
+    // Taken out of the parsed request, not written out and read again.
+    let permit = request
+        .credential
+        .pointer_mut("/credentialSubject/permit")
+        .map(Value::take)
+        .unwrap_or(Value::Null);
+    let permit: Permit = match contracts::from_value(permit) {
+        Ok(p) => p,
+        Err(e) => return bad_request(format!("credential.credentialSubject.permit.{e}")),
     };
     let mechanism = match securing(request.options.securing.as_deref(), "options.securing") {
         Ok(m) => m,
         Err(r) => return r,
     };
-    issue_permit(&s, &caller, &info, permit, holder, mechanism).await
+    issue_permit(&s, &caller, &info, permit, &holder, mechanism).await
 }
 
 fn securing(name: Option<&str>, field: &str) -> Result<Option<Mechanism>, Response> {
@@ -212,15 +219,26 @@ async fn issue_permit(
         })
     }));
     match issuance::issue(s, order).await {
-        Ok(issued) => (
-            StatusCode::CREATED,
-            Json(
-                json!({ "verifiableCredential": issued.credential, "evidence": issued.evidence(s).await }),
-            ),
-        )
-            .into_response(),
+        Ok(issued) => {
+            let evidence = issued.evidence(s).await;
+            let answer = Issued {
+                verifiable_credential: &issued.credential,
+                evidence,
+            };
+            (StatusCode::CREATED, Json(answer)).into_response()
+        }
         Err(e) => issue_error(e),
     }
+}
+
+/// The answer to `POST /credentials/issue`, written straight out (not built as a JSON tree
+/// first, which copied the credential and the whole bundle once more).
+#[derive(serde::Serialize)]
+#[serde(rename_all = "camelCase")]
+struct Issued<'a> {
+    verifiable_credential: &'a Secured,
+    /// `null` when no checkpoint covered the entry in time (`POST /evidence` gives it later).
+    evidence: Option<credentials::bundle::Bundle>,
 }
 
 /// 422 with every problem of a permit, by box.

@@ -51,3 +51,61 @@ pub fn agent() -> ureq::Agent {
         .build()
         .into()
 }
+
+/// A lean HTTP/1.1 client for the timed part of a harness: every simulated client is a task on
+/// one thread, connections stay open and are reused. Thirty-two `ureq` threads took a fifth of
+/// the machine's CPU away from the node they were measuring (BENCHMARKS.md).
+pub type Http = hyper_util::client::legacy::Client<
+    hyper_util::client::legacy::connect::HttpConnector,
+    http_body_util::Full<hyper::body::Bytes>,
+>;
+
+/// A new [`Http`] on the current runtime.
+pub fn http() -> Http {
+    hyper_util::client::legacy::Client::builder(hyper_util::rt::TokioExecutor::new()).build_http()
+}
+
+/// POSTs a JSON `body` (with the bearer `token`, if any) and reads the whole answer: its status
+/// and body, or `None` if it failed or took more than 30 s.
+pub async fn post(
+    http: &Http,
+    url: &hyper::Uri,
+    token: Option<&str>,
+    body: hyper::body::Bytes,
+) -> Option<(u16, hyper::body::Bytes)> {
+    use http_body_util::BodyExt as _;
+    let mut request = hyper::Request::post(url.clone()).header("content-type", "application/json");
+    if let Some(token) = token {
+        request = request.header("authorization", format!("Bearer {token}"));
+    }
+    let request = request.body(http_body_util::Full::new(body)).ok()?;
+    let answer = async {
+        let response = http.request(request).await.ok()?;
+        let status = response.status().as_u16();
+        let body = response.into_body().collect().await.ok()?.to_bytes();
+        Some((status, body))
+    };
+    tokio::time::timeout(Duration::from_secs(30), answer)
+        .await
+        .ok()
+        .flatten()
+}
+
+/// User and system CPU time of this process so far, every thread counted (`/proc/self/stat`,
+/// in the kernel's USER_HZ ticks, 100 a second on Linux).
+pub fn cpu_seconds() -> f64 {
+    let stat = std::fs::read_to_string("/proc/self/stat").unwrap_or_default();
+    // The fields after the command name, which is in parentheses and may hold spaces.
+    let fields: Vec<&str> = stat
+        .rsplit_once(')')
+        .map(|(_, rest)| rest.split_whitespace().collect())
+        .unwrap_or_default();
+    let ticks = |i: usize| {
+        fields
+            .get(i)
+            .and_then(|f| f.parse::<f64>().ok())
+            .unwrap_or(0.0)
+    };
+    // utime and stime: fields 14 and 15 of the line, 11 and 12 (from 0) after the name.
+    (ticks(11) + ticks(12)) / 100.0
+}
