@@ -117,13 +117,23 @@ pub struct Verdict {
     /// The checklist, in a fixed order.
     pub checks: Vec<Check>,
     /// The permit as the credential states it, when it could be read (trust it only if
-    /// `valid`): what a verifier looks at next (risk flags, the officer's screen) without
-    /// reading the credential again.
+    /// `valid`): what a verifier looks at next (the risk flags) without reading the
+    /// credential again.
     #[serde(skip)]
     pub stated: Option<Box<Permit>>,
 }
 
 impl Verdict {
+    /// The verdict of a finished checklist: valid only if no check failed.
+    fn new(checks: Vec<Check>, stated: Option<Box<Permit>>) -> Verdict {
+        Verdict {
+            valid: !checks.iter().any(|c| c.outcome == Outcome::Fail),
+            permit: stated.as_ref().map(|p| p.key()),
+            checks,
+            stated,
+        }
+    }
+
     /// The outcome of one check.
     pub fn outcome(&self, id: CheckId) -> Option<Outcome> {
         self.checks
@@ -300,13 +310,7 @@ pub fn verify_presentation(
         .map(|c| {
             let mut list = List(head.0.clone());
             let stated = verify_into(c, holder.as_deref(), trust, expect, &mut list);
-            let valid = !list.0.iter().any(|c| c.outcome == Outcome::Fail);
-            Verdict {
-                valid,
-                permit: stated.as_ref().map(|p| p.key()),
-                checks: list.0,
-                stated,
-            }
+            Verdict::new(list.0, stated)
         })
         .collect()
 }
@@ -323,13 +327,7 @@ pub fn verify_credential(vc: &Secured, trust: &impl Trust, expect: &Expectations
         "a bare credential, not a presentation",
     );
     let stated = verify_into(vc, None, trust, expect, &mut list);
-    let valid = !list.0.iter().any(|c| c.outcome == Outcome::Fail);
-    Verdict {
-        valid,
-        permit: stated.as_ref().map(|p| p.key()),
-        checks: list.0,
-        stated,
-    }
+    Verdict::new(list.0, stated)
 }
 
 fn verify_into(

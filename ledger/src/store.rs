@@ -230,9 +230,11 @@ impl Store {
     /// Options for each of the ledger's column families.
     pub fn cf_options() -> Options {
         let mut o = Options::default();
-        // Flushes and the first compaction write uncompressed (LZ4 there was a twentieth of
-        // a node's CPU under issuance load); every level below, where nearly all the data
-        // ends up, is LZ4 as before.
+        // L0 and the base level (the level L0 is merged into: RocksDB sizes levels
+        // dynamically, so that is the last level while a database is under 256 MB, and
+        // about a tenth of the data above) are written uncompressed, the levels below LZ4,
+        // as RocksDB's tuning guide advises: LZ4 on every flush and first compaction was a
+        // twentieth of the node's CPU under issuance load, for data that is rewritten soon.
         let mut levels = [DBCompressionType::Lz4; 7];
         levels[0] = DBCompressionType::None;
         levels[1] = DBCompressionType::None;

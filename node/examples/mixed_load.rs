@@ -91,7 +91,11 @@ fn main() {
                                     mine = Some((number, v["verifiableCredential"].clone()));
                                     true
                                 }
-                                _ => false,
+                                other => {
+                                    // Read, so the connection is used again.
+                                    status_of(other);
+                                    false
+                                }
                             }
                         }
                         1 => {
