@@ -189,7 +189,8 @@ impl SecretKey {
         self.0.sign(message).to_bytes()
     }
 
-    /// The private JWK, for JOSE libraries.
+    /// The private JWK, for other implementations' tools (the interoperability test hands the
+    /// holder key to an independent wallet); JOSE here signs with the key itself.
     pub fn to_jwk(&self) -> serde_json::Value {
         let mut jwk = self.public().to_jwk();
         jwk["d"] = URL_SAFE_NO_PAD.encode(self.0.to_bytes()).into();

@@ -104,7 +104,7 @@ fn main() {
     let cpu_before = cpu_seconds();
     let start = Instant::now();
     let deadline = start + Duration::from_secs(seconds);
-    let (all, refused, ran_out) = runtime.block_on(async {
+    let (mut all, refused, ran_out) = runtime.block_on(async {
         let http = http();
         let tasks: Vec<_> = prepared
             .into_iter()
@@ -136,7 +136,6 @@ fn main() {
         }
         (all, refused, ran_out)
     });
-    let mut all = all;
     let elapsed = start.elapsed().as_secs_f64();
     all.sort();
     println!(
