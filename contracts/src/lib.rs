@@ -60,8 +60,8 @@ pub fn from_json<T: serde::de::DeserializeOwned>(bytes: &[u8]) -> Result<T, Pars
 
 /// As [`from_json`], from JSON already parsed (a field of a larger request): no second pass
 /// over text, and no line numbers (`line` is 0), which would be those of a re-serialisation.
-pub fn from_value<T: serde::de::DeserializeOwned>(
-    value: serde_json::Value,
+pub fn from_value<'de, T: serde::Deserialize<'de>>(
+    value: impl serde::Deserializer<'de, Error = serde_json::Error>,
 ) -> Result<T, ParseError> {
     parse_error(serde_path_to_error::deserialize(value))
 }

@@ -198,10 +198,8 @@ pub fn read(vc: &Value) -> Result<PermitClaims, CredentialError> {
         .as_str()
         .ok_or_else(|| bad("credentialSubject.salt"))?
         .to_owned();
-    let permit_json = serde_json::to_vec(&subject["permit"])
+    let permit: Permit = contracts::from_value(&subject["permit"])
         .map_err(|e| CredentialError::BadPermit(e.to_string()))?;
-    let permit =
-        Permit::from_json(&permit_json).map_err(|e| CredentialError::BadPermit(e.to_string()))?;
     if !types.contains(&credential_type(permit.document_type)) {
         return Err(bad(
             "the credential type does not match the permit's document type",

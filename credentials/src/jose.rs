@@ -170,6 +170,16 @@ impl JoseSigner {
 /// Checks a compact JWS with `key`: EdDSA only, `typ` one of `accepted`, signature valid.
 /// Returns the verified header and payload. The caller checks that `kid` belongs to the issuer.
 pub fn verify(token: &str, key: &PublicKey, accepted: &[&str]) -> Result<Unverified, JoseError> {
+    let (header, payload) = verify_as(token, key, accepted)?;
+    Ok(Unverified { header, payload })
+}
+
+/// As [`verify`], reading from the payload only what `T` asks for.
+pub fn verify_as<T: serde::de::DeserializeOwned>(
+    token: &str,
+    key: &PublicKey,
+    accepted: &[&str],
+) -> Result<(Value, T), JoseError> {
     let header = decode_header(token)?;
     if header["alg"] != "EdDSA" {
         return Err(JoseError::Header(format!(
@@ -192,9 +202,9 @@ pub fn verify(token: &str, key: &PublicKey, accepted: &[&str]) -> Result<Unverif
     // header and payload text, and hands back the payload it verified: decoded once, here.
     let (payload, _) = josekit::jws::deserialize_compact(token.trim(), &Ed25519Verifier(*key))
         .map_err(|_| JoseError::BadSignature)?;
-    let payload: Value = serde_json::from_slice(&payload)
+    let payload = serde_json::from_slice(&payload)
         .map_err(|_| JoseError::Malformed("payload is not JSON".into()))?;
-    Ok(Unverified { header, payload })
+    Ok((header, payload))
 }
 
 /// Accepted `typ` values for credentials (the Recommendation's, and the draft's that `ssi` and

@@ -241,7 +241,7 @@ pub fn verify_presentation(
     if let Some(holder) = &holder {
         let proven = did_key_holder(holder).and_then(|(key, method)| {
             let proven = vp
-                .verify(&key, true)
+                .check(&key, true)
                 .map_err(|e| format!("holder proof: {e}"))?;
             if proven.method != method {
                 return Err(format!(
@@ -390,14 +390,18 @@ fn verify_into(
     let at = issued_at.unwrap_or(expect.now);
 
     let method = vc.unverified_method().map_err(|e| e.to_string());
-    let signature = method.clone().and_then(|m| {
+    let issuer_key = method.clone().and_then(|m| {
+        let key = trust.issuer_key(issuer, &m, at, anchor.as_ref().ok())?;
+        Ok((m, key))
+    });
+    let signature = method.and_then(|m| {
         if !m.starts_with(&format!("{issuer}#")) {
             return Err(format!(
                 "signed with {m}, which is not a key of the issuer {issuer}"
             ));
         }
-        let key = trust.issuer_key(issuer, &m, at, anchor.as_ref().ok())?;
-        let proven = vc.verify(&key, false).map_err(|e| e.to_string())?;
+        let (_, key) = issuer_key.clone()?;
+        let proven = vc.check(&key, false).map_err(|e| e.to_string())?;
         if proven.purpose != "assertionMethod" {
             return Err(format!(
                 "proof purpose {} (expected assertionMethod)",
@@ -406,11 +410,7 @@ fn verify_into(
         }
         Ok(format!("signed by {issuer} with {m}"))
     });
-    let key_valid = method.and_then(|m| {
-        trust
-            .issuer_key(issuer, &m, at, anchor.as_ref().ok())
-            .map(|_| format!("{m} was valid on {at}"))
-    });
+    let key_valid = issuer_key.map(|(m, _)| format!("{m} was valid on {at}"));
     list.result(CheckId::IssuerSignature, signature);
     list.result(
         CheckId::IssuerAccredited,

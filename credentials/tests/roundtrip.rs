@@ -67,8 +67,8 @@ fn every_document_type_round_trips_in_every_mechanism() {
                 .unwrap();
             assert_eq!(secured.mechanism().unwrap(), m);
             let proven = secured.verify(&issuer().public(), false).unwrap();
-            assert_eq!(proven.method, format!("{ISSUER}#key-1"));
-            assert_eq!(proven.purpose, "assertionMethod");
+            assert_eq!(proven.proof.method, format!("{ISSUER}#key-1"));
+            assert_eq!(proven.proof.purpose, "assertionMethod");
             let claims = credential::read(&proven.document).unwrap();
             assert_eq!(claims.permit, p, "{name} {m:?}");
             assert_eq!(claims.issuer, ISSUER);
@@ -204,12 +204,12 @@ fn presentations_carry_challenge_and_domain_in_every_mechanism() {
                 .unwrap();
             let proven = secured.verify(&h.public(), true).unwrap();
             assert_eq!(
-                proven.challenge.as_deref(),
+                proven.proof.challenge.as_deref(),
                 Some("c-123"),
                 "{cm:?} in {pm:?}"
             );
-            assert_eq!(proven.domain.as_deref(), Some("customs.de.example"));
-            assert_eq!(proven.purpose, "authentication");
+            assert_eq!(proven.proof.domain.as_deref(), Some("customs.de.example"));
+            assert_eq!(proven.proof.purpose, "authentication");
             let (holder_did, inner) = presentation::contents(&proven.document).unwrap();
             assert_eq!(holder_did, h.public().did_key());
             assert_eq!(inner, vec![credential.clone()]);

@@ -464,11 +464,13 @@ pub async fn bundle_for(
 
 /// Where the issuance entry of a permit this node issued sits in its log.
 pub fn issuance_index(anchor: &Anchor, record: &PermitRecord) -> anyhow::Result<u64> {
-    let leaf = ledger::Hash::from_hex(&record.leaf_hash).context("corrupt permit record")?;
-    anchor.index_of(&leaf)?.with_context(|| {
-        format!(
-            "{}: issuance entry missing from the log",
-            record.permit.key()
-        )
-    })
+    issuance_index_of(anchor, &record.permit.key(), &record.leaf_hash)
+}
+
+/// As [`issuance_index`], from the permit's key and its record's `leaf_hash`.
+pub fn issuance_index_of(anchor: &Anchor, key: &PermitKey, leaf_hash: &str) -> anyhow::Result<u64> {
+    let leaf = ledger::Hash::from_hex(leaf_hash).context("corrupt permit record")?;
+    anchor
+        .index_of(&leaf)?
+        .with_context(|| format!("{key}: issuance entry missing from the log"))
 }

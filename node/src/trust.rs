@@ -15,7 +15,7 @@ use credentials::status::StatusList;
 use credentials::verify::{Anchor as Anchored, Trust};
 
 use crate::http::AppState;
-use crate::store::{self, PermitRecord};
+use crate::store::{self, PermitFacts};
 
 /// A view of the node's state for one verification.
 pub struct NodeTrust<'a> {
@@ -23,9 +23,9 @@ pub struct NodeTrust<'a> {
     pub state: &'a AppState,
     /// When the view was taken.
     now: DateTime<Utc>,
-    /// The last permit record read: the pipeline asks about one permit three times (anchor,
-    /// status, use), and decoding the record each time took 6% of a verification.
-    record: RefCell<Option<(PermitKey, Option<Rc<PermitRecord>>)>>,
+    /// What was last read of a permit record: the pipeline asks about one permit three times
+    /// (anchor, status, use), and decoding the record each time took 6% of a verification.
+    record: RefCell<Option<(PermitKey, Option<Rc<PermitFacts>>)>>,
 }
 
 impl<'a> NodeTrust<'a> {
@@ -38,14 +38,14 @@ impl<'a> NodeTrust<'a> {
         }
     }
 
-    /// This node's record of `permit`, if it issued it.
-    fn record(&self, permit: &PermitKey) -> Result<Option<Rc<PermitRecord>>, String> {
+    /// What this node's record of `permit` says, if it issued it.
+    fn record(&self, permit: &PermitKey) -> Result<Option<Rc<PermitFacts>>, String> {
         if let Some((key, record)) = &*self.record.borrow()
             && key == permit
         {
             return Ok(record.clone());
         }
-        let record = store::permit(self.state.anchor.store(), permit)
+        let record = store::permit_facts(self.state.anchor.store(), permit)
             .map_err(|e| e.to_string())?
             .map(Rc::new);
         *self.record.borrow_mut() = Some((permit.clone(), record.clone()));
@@ -196,7 +196,7 @@ impl Trust for NodeTrust<'_> {
         let (reader, index) = match self.record(permit)? {
             Some(record) => (
                 self.state.anchor.reader().clone(),
-                crate::issuance::issuance_index(&self.state.anchor, &record)
+                crate::issuance::issuance_index_of(&self.state.anchor, permit, &record.leaf_hash)
                     .map_err(|e| e.to_string())?,
             ),
             None => self.foreign_issuance(permit)?,
@@ -255,7 +255,7 @@ impl Trust for NodeTrust<'_> {
 
     fn lifecycle(&self, permit: &PermitKey) -> Result<(Lifecycle, DateTime<Utc>), String> {
         if let Some(record) = self.record(permit)? {
-            return Ok((record.lifecycle(), self.now));
+            return Ok((record.lifecycle.clone(), self.now));
         }
         // Another Party's permit: replay its entries from our replica of the issuer's log,
         // with the same rules every node applies (quantities stay on the issuing node).

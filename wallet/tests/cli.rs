@@ -122,7 +122,10 @@ fn init_import_show_present_and_qr() {
         let holder = PublicKey::from_multikey(did.strip_prefix("did:key:").unwrap()).unwrap();
         let proven = vp.verify(&holder, true).unwrap();
         assert_eq!(
-            (proven.challenge.as_deref(), proven.domain.as_deref()),
+            (
+                proven.proof.challenge.as_deref(),
+                proven.proof.domain.as_deref()
+            ),
             (Some("c-1"), Some("customs.example"))
         );
         let (_, inner) = presentation::contents(&proven.document).unwrap();
