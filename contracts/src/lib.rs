@@ -58,8 +58,9 @@ pub fn from_json<T: serde::de::DeserializeOwned>(bytes: &[u8]) -> Result<T, Pars
     ))
 }
 
-/// As [`from_json`], from JSON already parsed (a field of a larger request): no second pass
-/// over text, and no line numbers (`line` is 0), which would be those of a re-serialisation.
+/// As [`from_json`], from JSON already parsed (a field of a larger request), owned or borrowed
+/// (`Value` or `&Value`): no second pass over text, and no line numbers (`line` is 0), which
+/// would be those of a re-serialisation.
 pub fn from_value<'de, T: serde::Deserialize<'de>>(
     value: impl serde::Deserializer<'de, Error = serde_json::Error>,
 ) -> Result<T, ParseError> {

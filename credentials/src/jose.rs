@@ -202,8 +202,13 @@ pub fn verify_as<T: serde::de::DeserializeOwned>(
     // header and payload text, and hands back the payload it verified: decoded once, here.
     let (payload, _) = josekit::jws::deserialize_compact(token.trim(), &Ed25519Verifier(*key))
         .map_err(|_| JoseError::BadSignature)?;
+    // A JSON object, as a credential or presentation is (a derived struct would also take an
+    // array, field by field).
+    if payload.trim_ascii_start().first() != Some(&b'{') {
+        return Err(JoseError::Malformed("payload is not a JSON object".into()));
+    }
     let payload = serde_json::from_slice(&payload)
-        .map_err(|_| JoseError::Malformed("payload is not JSON".into()))?;
+        .map_err(|e| JoseError::Malformed(format!("payload: {e}")))?;
     Ok((header, payload))
 }
 
@@ -257,6 +262,25 @@ mod tests {
         assert_eq!(v.header["alg"], "EdDSA");
         assert_eq!(v.header["kid"], kid);
         assert_eq!(v.payload, vc);
+    }
+
+    /// A signed payload that is JSON but not an object is refused as such, whatever the
+    /// caller reads from it (a struct of two fields would take an array).
+    #[test]
+    fn payloads_other_than_objects_are_refused() {
+        let signer = JoseSigner::new(&key(), "did:key:z#z").unwrap();
+        for payload in [serde_json::json!(["c-1", "domain"]), serde_json::json!("x")] {
+            let token = signer.sign(&payload, TYP_PRESENTATION).unwrap();
+            let refused = Some(JoseError::Malformed("payload is not a JSON object".into()));
+            assert_eq!(
+                verify(&token, &key().public(), PRESENTATION_TYPS).err(),
+                refused
+            );
+            assert_eq!(
+                verify_as::<(String, String)>(&token, &key().public(), PRESENTATION_TYPS).err(),
+                refused
+            );
+        }
     }
 
     #[test]

@@ -172,11 +172,23 @@ impl Secured {
     /// Checks the signature with `key` and returns the verified document. `presentation`
     /// selects the accepted JOSE `typ`.
     pub fn verify(&self, key: &PublicKey, presentation: bool) -> Result<Proven, SecureError> {
-        let proof = self.check(key, presentation)?;
-        Ok(Proven {
-            document: self.unverified_document()?,
-            proof,
-        })
+        match self {
+            Secured::Jwt(token) => {
+                let (header, document) =
+                    jose::verify_as::<Value>(token, key, jose_typs(presentation))?;
+                let proof = jose_proof(
+                    &header,
+                    document.get("nonce").cloned(),
+                    document.get("aud").cloned(),
+                    presentation,
+                )?;
+                Ok(Proven { document, proof })
+            }
+            Secured::Embedded(_) => Ok(Proven {
+                proof: self.check(key, presentation)?,
+                document: self.unverified_document()?,
+            }),
+        }
     }
 
     /// Checks the signature with `key`, without building the document again: for callers
@@ -185,28 +197,9 @@ impl Secured {
     pub fn check(&self, key: &PublicKey, presentation: bool) -> Result<Proof, SecureError> {
         match self {
             Secured::Jwt(token) => {
-                let typs = if presentation {
-                    jose::PRESENTATION_TYPS
-                } else {
-                    jose::CREDENTIAL_TYPS
-                };
-                let (header, binding) = jose::verify_as::<Binding>(token, key, typs)?;
-                let text = |v: Option<Value>| v.as_ref().and_then(Value::as_str).map(str::to_owned);
-                Ok(Proof {
-                    challenge: text(binding.nonce),
-                    domain: text(binding.aud),
-                    method: header["kid"]
-                        .as_str()
-                        .map(str::to_owned)
-                        .ok_or(JoseError::Header("no kid".into()))?,
-                    purpose: if presentation {
-                        "authentication"
-                    } else {
-                        "assertionMethod"
-                    }
-                    .into(),
-                    mechanism: Mechanism::Jose,
-                })
+                let (header, binding) =
+                    jose::verify_as::<Binding>(token, key, jose_typs(presentation))?;
+                jose_proof(&header, binding.nonce, binding.aud, presentation)
             }
             Secured::Embedded(doc) => {
                 let mechanism = self.mechanism()?;
@@ -230,6 +223,44 @@ impl Secured {
             }
         }
     }
+}
+
+/// The JOSE `typ` values accepted for a credential or a presentation.
+fn jose_typs(presentation: bool) -> &'static [&'static str] {
+    if presentation {
+        jose::PRESENTATION_TYPS
+    } else {
+        jose::CREDENTIAL_TYPS
+    }
+}
+
+/// What a verified JWS says of itself: its header's `kid`, and `nonce` and `aud` from its
+/// payload (strings only: another `aud` shape names no domain).
+fn jose_proof(
+    header: &Value,
+    nonce: Option<Value>,
+    aud: Option<Value>,
+    presentation: bool,
+) -> Result<Proof, SecureError> {
+    let text = |v: Option<Value>| match v {
+        Some(Value::String(s)) => Some(s),
+        _ => None,
+    };
+    Ok(Proof {
+        challenge: text(nonce),
+        domain: text(aud),
+        method: header["kid"]
+            .as_str()
+            .map(str::to_owned)
+            .ok_or(JoseError::Header("no kid".into()))?,
+        purpose: if presentation {
+            "authentication"
+        } else {
+            "assertionMethod"
+        }
+        .into(),
+        mechanism: Mechanism::Jose,
+    })
 }
 
 /// Signs with one key and verification method, in any mechanism.

@@ -400,8 +400,8 @@ fn verify_into(
                 "signed with {m}, which is not a key of the issuer {issuer}"
             ));
         }
-        let (_, key) = issuer_key.clone()?;
-        let proven = vc.check(&key, false).map_err(|e| e.to_string())?;
+        let (_, key) = issuer_key.as_ref().map_err(Clone::clone)?;
+        let proven = vc.check(key, false).map_err(|e| e.to_string())?;
         if proven.purpose != "assertionMethod" {
             return Err(format!(
                 "proof purpose {} (expected assertionMethod)",

@@ -218,12 +218,12 @@ impl Trust for OfflineTrust {
             }
             let method = secured.unverified_method().map_err(|e| e.to_string())?;
             let key = self.issuer_key(&issuer, &method, Utc::now(), None)?;
-            let proven = secured
-                .verify(&key, false)
+            secured
+                .check(&key, false)
                 .map_err(|e| format!("status list: {e}"))?;
-            let list = StatusList::from_credential(&proven.document, entry.purpose)
-                .map_err(|e| e.to_string())?;
-            let as_of = proven.document["validFrom"]
+            let list =
+                StatusList::from_credential(&doc, entry.purpose).map_err(|e| e.to_string())?;
+            let as_of = doc["validFrom"]
                 .as_str()
                 .and_then(|t| t.parse::<DateTime<Utc>>().ok())
                 .ok_or_else(|| "status list without validFrom".to_owned())?;

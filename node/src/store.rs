@@ -313,7 +313,6 @@ pub fn permit_facts(
     #[derive(Deserialize)]
     struct Stored {
         leaf_hash: String,
-        #[serde(default)]
         lifecycle: Option<contracts::Lifecycle>,
     }
     let cf = store
@@ -327,10 +326,9 @@ pub fn permit_facts(
     let lifecycle = match stored.lifecycle {
         Some(l) => l,
         // Written before lifecycles were kept: built from the permit, as `lifecycle()` does.
-        None => match permit(store, key)? {
-            Some(record) => record.lifecycle(),
-            None => return Ok(None),
-        },
+        None => serde_json::from_slice::<PermitRecord>(&bytes)
+            .context("corrupt permit record")?
+            .lifecycle(),
     };
     Ok(Some(PermitFacts {
         leaf_hash: stored.leaf_hash,
