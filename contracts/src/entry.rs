@@ -85,7 +85,7 @@ pub fn commit(permit: &Permit, salt: &[u8; 32]) -> Result<Digest, EntryError> {
 
 /// RFC 8785 canonical JSON of any serialisable value.
 pub fn canonical_json<T: Serialize>(value: &T) -> Result<Vec<u8>, EntryError> {
-    serde_json_canonicalizer::to_vec(value).map_err(|e| EntryError::Encode(e.to_string()))
+    crate::canonical::to_vec(value).map_err(|e| EntryError::Encode(e.to_string()))
 }
 
 /// Why an entry could not be encoded or decoded.

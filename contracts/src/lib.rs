@@ -18,6 +18,7 @@
 //! offline verifier reach the same verdict from the same inputs.
 
 pub mod application;
+pub mod canonical;
 pub mod codes;
 pub mod entry;
 pub mod lifecycle;

@@ -43,6 +43,17 @@ fn bench(c: &mut Criterion) {
     })
     .unwrap();
 
+    // The permit's RFC 8785 form (its log commitment), by the reference implementation and
+    // by ours (`contracts::canonical`).
+    let mut g = c.benchmark_group("canonical");
+    g.bench_function("permit/serde_json_canonicalizer", |b| {
+        b.iter(|| serde_json_canonicalizer::to_vec(&p).unwrap())
+    });
+    g.bench_function("permit/contracts", |b| {
+        b.iter(|| contracts::canonical::to_vec(&p).unwrap())
+    });
+    g.finish();
+
     let mut g = c.benchmark_group("credential");
     for m in Mechanism::ALL {
         let name = serde_json::to_value(m)

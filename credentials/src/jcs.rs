@@ -56,7 +56,7 @@ pub struct ProofOptions {
 }
 
 fn jcs(value: &Value) -> Result<Vec<u8>, JcsError> {
-    serde_json_canonicalizer::to_vec(value).map_err(|e| JcsError::Canonical(e.to_string()))
+    contracts::canonical::to_vec(value).map_err(|e| JcsError::Canonical(e.to_string()))
 }
 
 fn hash_data(proof_config: &Value, document: &Value) -> Result<Vec<u8>, JcsError> {

@@ -164,7 +164,7 @@ impl Secured {
     pub fn digest(&self) -> [u8; 32] {
         let bytes = match self {
             Secured::Jwt(t) => t.as_bytes().to_vec(),
-            Secured::Embedded(doc) => serde_json_canonicalizer::to_vec(doc).unwrap_or_default(),
+            Secured::Embedded(doc) => contracts::canonical::to_vec(doc).unwrap_or_default(),
         };
         Sha256::digest(bytes).into()
     }
