@@ -622,6 +622,20 @@ fn a_log_that_forks_is_caught_by_every_honest_node() {
         backup.to_str().unwrap(),
     ]);
     net.members[gh].node.start();
+    // The fork reaches the others as gossip, heard only by nodes connected at that moment: wait
+    // for the restored node to be back in touch with every other one. (A fork at a size the
+    // others hold, announced while nobody listens, is caught only once the log grows again: the
+    // poll compares sizes, not roots.)
+    let others = net.members.len() - 1;
+    wait_until(
+        "Ghana reconnected to every other node",
+        Duration::from_secs(60),
+        || {
+            network_status(&net.members[gh].node)["connected"]
+                .as_array()
+                .is_some_and(|c| c.len() >= others)
+        },
+    );
     net.issue("GH26FRK00003");
 
     let honest = ["secretariat", "de", "fr"];
