@@ -462,13 +462,9 @@ pub async fn bundle_for(
     ))
 }
 
-/// Where the issuance entry of a permit this node issued sits in its log.
-pub fn issuance_index(anchor: &Anchor, record: &PermitRecord) -> anyhow::Result<u64> {
-    issuance_index_of(anchor, &record.permit.key(), &record.leaf_hash)
-}
-
-/// As [`issuance_index`], from the permit's key and its record's `leaf_hash`.
-pub fn issuance_index_of(anchor: &Anchor, key: &PermitKey, leaf_hash: &str) -> anyhow::Result<u64> {
+/// Where the issuance entry of a permit this node issued sits in its log, from the `leaf_hash`
+/// of its record.
+pub fn issuance_index(anchor: &Anchor, key: &PermitKey, leaf_hash: &str) -> anyhow::Result<u64> {
     let leaf = ledger::Hash::from_hex(leaf_hash).context("corrupt permit record")?;
     anchor
         .index_of(&leaf)?

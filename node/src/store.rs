@@ -282,16 +282,19 @@ pub fn permit(
     store: &ledger::Store,
     key: &contracts::PermitKey,
 ) -> anyhow::Result<Option<PermitRecord>> {
-    let cf = store
+    permit_bytes(store, key)?
+        .map(|bytes| serde_json::from_slice(&bytes).context("corrupt permit record"))
+        .transpose()
+}
+
+/// The stored bytes of a permit record.
+fn permit_bytes<'a>(
+    store: &'a ledger::Store,
+    key: &contracts::PermitKey,
+) -> anyhow::Result<Option<rocksdb::DBPinnableSlice<'a>>> {
+    Ok(store
         .db()
-        .cf_handle(CF_PERMITS)
-        .context("missing permits column family")?;
-    match store.db().get_cf(&cf, permit_key(key))? {
-        Some(bytes) => Ok(Some(
-            serde_json::from_slice(&bytes).context("corrupt permit record")?,
-        )),
-        None => Ok(None),
-    }
+        .get_pinned_cf(cf(store, CF_PERMITS)?, permit_key(key))?)
 }
 
 /// What a verification asks of a permit record: where its issuance entry is and its life so
@@ -315,11 +318,7 @@ pub fn permit_facts(
         leaf_hash: String,
         lifecycle: Option<contracts::Lifecycle>,
     }
-    let cf = store
-        .db()
-        .cf_handle(CF_PERMITS)
-        .context("missing permits column family")?;
-    let Some(bytes) = store.db().get_pinned_cf(&cf, permit_key(key))? else {
+    let Some(bytes) = permit_bytes(store, key)? else {
         return Ok(None);
     };
     let stored: Stored = serde_json::from_slice(&bytes).context("corrupt permit record")?;

@@ -195,7 +195,7 @@ impl Trust for NodeTrust<'_> {
         let (reader, index) = match self.record(permit)? {
             Some(record) => (
                 self.state.anchor.reader().clone(),
-                crate::issuance::issuance_index_of(&self.state.anchor, permit, &record.leaf_hash)
+                crate::issuance::issuance_index(&self.state.anchor, permit, &record.leaf_hash)
                     .map_err(|e| e.to_string())?,
             ),
             None => self.foreign_issuance(permit)?,

@@ -513,7 +513,7 @@ pub async fn evidence(State(s): State<Arc<AppState>>, body: Bytes) -> Response {
         );
     }
     let bundle = async {
-        let index = issuance::issuance_index(&s.anchor, &record)?;
+        let index = issuance::issuance_index(&s.anchor, &key, &record.leaf_hash)?;
         let entry = s.anchor.reader().leaf(index)?;
         issuance::bundle_for(&s, &record.credential, &entry, index).await
     };
