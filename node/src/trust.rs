@@ -2,9 +2,10 @@
 //! identity, its own log and permit records, its own status lists.
 //!
 //! Credentials of other Parties fail closed here ("not in this node's registry") until the
-//! registry and log replicas arrive over the network; nothing is ever fetched.
+//! registry and log replicas arrive over the network. The one thing fetched is another node's
+//! status list, from a peer or an accredited node's endpoint, and only by a view that may block.
 
-use std::cell::RefCell;
+use std::cell::{Cell, RefCell};
 use std::rc::Rc;
 
 use chrono::{DateTime, Utc};
@@ -26,6 +27,10 @@ pub struct NodeTrust<'a> {
     /// What was last read of a permit record: the pipeline asks about one permit three times
     /// (anchor, status, use), and each read is a RocksDB look-up and a decoding.
     record: RefCell<Option<(PermitKey, Option<Rc<PermitFacts>>)>>,
+    /// Whether this view may fetch another node's status list, a blocking call that may take
+    /// seconds on a slow link; a view that may not notes that it needed to in `wanted_fetch`.
+    may_fetch: bool,
+    wanted_fetch: Cell<bool>,
 }
 
 impl<'a> NodeTrust<'a> {
@@ -35,7 +40,25 @@ impl<'a> NodeTrust<'a> {
             state,
             now,
             record: RefCell::new(None),
+            may_fetch: true,
+            wanted_fetch: Cell::new(false),
         }
+    }
+
+    /// A view that answers only from what the node holds, for a verification run on the async
+    /// runtime: where [`NodeTrust::new`] would fetch a status list from another node, this one
+    /// fails the check and [`NodeTrust::wanted_fetch`] tells the caller to run it again where
+    /// blocking is allowed.
+    pub fn local(state: &'a AppState, now: DateTime<Utc>) -> NodeTrust<'a> {
+        NodeTrust {
+            may_fetch: false,
+            ..NodeTrust::new(state, now)
+        }
+    }
+
+    /// Whether a [`NodeTrust::local`] view's answers lack a status list it would have fetched.
+    pub fn wanted_fetch(&self) -> bool {
+        self.wanted_fetch.get()
     }
 
     /// What this node's record of `permit` says, if it issued it.
@@ -68,6 +91,10 @@ impl<'a> NodeTrust<'a> {
     /// make this node fetch arbitrary URLs) and checked against its issuer's key in the
     /// registry.
     fn foreign_status_bit(&self, entry: &StatusEntry) -> Result<(bool, DateTime<Utc>), String> {
+        if !self.may_fetch {
+            self.wanted_fetch.set(true);
+            return Err(format!("{} is not fetched from this thread", entry.list));
+        }
         let registry = self
             .state
             .registry

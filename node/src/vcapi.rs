@@ -344,15 +344,36 @@ fn answer(verdicts: Vec<Verdict>, risk: Vec<crate::risk::Flag>) -> Response {
     (status, Json(body)).into_response()
 }
 
-/// Runs a verification off the async runtime (it signs-checks and may read RocksDB or fetch a
-/// peer's status list) and answers with the verdicts.
+/// Requests at most this large whose outer proof is not `eddsa-rdfc-2022` are verified on the
+/// async runtime: a few hundred microseconds of signature checks and RocksDB reads, where
+/// handing them to the blocking pool and back cost the node a tenth of its CPU under load
+/// (BENCHMARKS.md). RDF canonicalisation takes milliseconds, so it always goes to the pool.
+const INLINE_MAX_BYTES: usize = 64 * 1024;
+
+/// Whether a request of `len` bytes securing its content with `secured` is cheap enough to
+/// verify on the async runtime.
+fn cheap(secured: &Secured, len: usize) -> bool {
+    len <= INLINE_MAX_BYTES && !matches!(secured.mechanism(), Ok(Mechanism::EddsaRdfc2022))
+}
+
+/// Runs a verification and answers with the verdicts: on the async runtime when `cheap` and the
+/// node holds every answer, otherwise (again) on the blocking pool, where it may also fetch
+/// another node's status list.
 async fn run_verification(
     s: Arc<AppState>,
     expect: Expectations,
-    verify: impl FnOnce(&NodeTrust, &Expectations) -> (Vec<Verdict>, Vec<crate::risk::Flag>)
+    cheap: bool,
+    verify: impl Fn(&NodeTrust, &Expectations) -> (Vec<Verdict>, Vec<crate::risk::Flag>)
     + Send
     + 'static,
 ) -> Response {
+    if cheap {
+        let trust = NodeTrust::local(&s, expect.now);
+        let (verdicts, risk) = verify(&trust, &expect);
+        if !trust.wanted_fetch() {
+            return answer(verdicts, risk);
+        }
+    }
     let result =
         tokio::task::spawn_blocking(move || verify(&NodeTrust::new(&s, expect.now), &expect)).await;
     match result {
@@ -422,6 +443,7 @@ pub async fn verify_vc(State(s): State<Arc<AppState>>, body: Bytes) -> Response 
     run_verification(
         s,
         expectations(purpose, None, None),
+        cheap(&secured, body.len()),
         move |trust, expect| (vec![verify_credential(&secured, trust, expect)], Vec::new()),
     )
     .await
@@ -460,7 +482,8 @@ pub async fn verify_vp(State(s): State<Arc<AppState>>, body: Bytes) -> Response 
         .unwrap_or_else(|| s.domain.clone());
     let expect = expectations(purpose, Some(challenge), Some(domain));
     let hs = request.options.hs_code.clone();
-    run_verification(s, expect, move |trust, expect| {
+    let cheap = cheap(&secured, body.len());
+    run_verification(s, expect, cheap, move |trust, expect| {
         let verdicts = verify_presentation(&secured, trust, expect);
         let risk = risk_of(trust.state, &verdicts, hs.as_deref());
         (verdicts, risk)
