@@ -170,7 +170,15 @@ impl Trust for OfflineTrust {
             log.checkpoint.as_bytes(),
             &trust,
         )
-        .map_err(|e| format!("{e}"))?;
+        .map_err(|e| match e {
+            // Usually a bundle taken at issuance, before the witnesses' first round.
+            ledger::OfflineError::NotEnoughCosignatures { .. } => format!(
+                "{e}; a bundle taken right after issuance has no cosignatures yet: refresh it \
+                 (`cites-wallet refresh`, or POST /evidence to the issuing node) once the \
+                 witnesses have cosigned, a few seconds later"
+            ),
+            e => e.to_string(),
+        })?;
         let since = verified
             .cosigned_since
             .and_then(|t| Utc.timestamp_opt(t as i64, 0).single())

@@ -445,7 +445,8 @@ fn a_bundle_verifies_offline_against_the_genesis_alone() {
     no_cosignature["log"]["checkpoint"] = format!("{}{log_line}\n", &note[..body_end]).into();
     check(
         &no_cosignature,
-        "0 valid witness cosignatures, policy requires 1",
+        "0 valid witness cosignatures, policy requires 1; a bundle taken right after issuance \
+         has no cosignatures yet: refresh it (`cites-wallet refresh`",
     );
     let mut wrong_index = bundle.clone();
     wrong_index["log"]["index"] = 7.into();
