@@ -33,10 +33,18 @@ for t in $targets; do
   # New inputs go to the corpus beside the build (kept between runs, out of git); the
   # seeds are only read.
   log="$out/$t.log"
-  if ! cargo fuzz run $profile -s none --target-dir "$out" "$t" "$out/corpus/$t" "seeds/$t" -- \
-    -max_total_time="$seconds" -rss_limit_mb=2048 -max_len=65536 -print_final_stats=1 >"$log" 2>&1; then
+  status=0
+  cargo fuzz run $profile -s none --target-dir "$out" "$t" "$out/corpus/$t" "seeds/$t" -- \
+    -max_total_time="$seconds" -rss_limit_mb=2048 -max_len=65536 -print_final_stats=1 >"$log" 2>&1 ||
+    status=$?
+  if [ "$status" -ne 0 ]; then
     tail -40 "$log" >&2
-    echo "fuzz: $t found a crash; its input is in fuzz/artifacts/$t/" >&2
+    if [ -n "$(find "artifacts/$t" -type f 2>/dev/null | head -1)" ]; then
+      echo "fuzz: $t found a crash; its input is in fuzz/artifacts/$t/" >&2
+    else
+      # libFuzzer exits 72 when a signal interrupts it: no input to keep.
+      echo "fuzz: $t stopped with status $status and left no crash input (interrupted?)" >&2
+    fi
     exit 1
   fi
   grep -E "^(stat::number_of_executed_units|stat::peak_rss_mb)" "$log" | tr '\n' ' ' >&2

@@ -172,7 +172,7 @@ impl Trust for OfflineTrust {
         )
         .map_err(|e| match e {
             // Usually a bundle taken at issuance, before the witnesses' first round.
-            ledger::OfflineError::NotEnoughCosignatures { .. } => format!(
+            ledger::OfflineError::NotEnoughCosignatures { got: 0, .. } => format!(
                 "{e}; a bundle taken right after issuance has no cosignatures yet: refresh it \
                  (`cites-wallet refresh`, or POST /evidence to the issuing node) once the \
                  witnesses have cosigned, a few seconds later"

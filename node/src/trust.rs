@@ -91,10 +91,6 @@ impl<'a> NodeTrust<'a> {
     /// make this node fetch arbitrary URLs) and checked against its issuer's key in the
     /// registry.
     fn foreign_status_bit(&self, entry: &StatusEntry) -> Result<(bool, DateTime<Utc>), String> {
-        if !self.may_fetch {
-            self.wanted_fetch.set(true);
-            return Err(format!("{} is not fetched from this thread", entry.list));
-        }
         let registry = self
             .state
             .registry
@@ -128,6 +124,14 @@ impl<'a> NodeTrust<'a> {
                     entry.list
                 )
             })?;
+        // Only a list this node would fetch makes the caller run the verification again.
+        if !self.may_fetch {
+            self.wanted_fetch.set(true);
+            return Err(format!(
+                "{} is not fetched on the async runtime",
+                entry.list
+            ));
+        }
         let mut r = self
             .state
             .peers_http
