@@ -58,7 +58,7 @@ fn parts(token: &str) -> Result<[&str; 3], JoseError> {
     }
 }
 
-fn json(part: &str, what: &str) -> Result<Value, JoseError> {
+fn json<T: serde::de::DeserializeOwned>(part: &str, what: &str) -> Result<T, JoseError> {
     let bytes = URL_SAFE_NO_PAD
         .decode(part)
         .map_err(|_| JoseError::Malformed(format!("{what} is not base64url")))?;
@@ -72,6 +72,15 @@ pub fn decode(token: &str) -> Result<Unverified, JoseError> {
         header: json(header, "header")?,
         payload: json(payload, "payload")?,
     })
+}
+
+/// Whether `token` is a compact JWS whose header and payload are base64url JSON, as
+/// [`decode`] would find, without building the payload (often the larger part).
+pub fn check_form(token: &str) -> Result<(), JoseError> {
+    let [header, payload, _] = parts(token)?;
+    json::<Value>(header, "header")?;
+    json::<serde::de::IgnoredAny>(payload, "payload")?;
+    Ok(())
 }
 
 /// The protected header alone, without checking it (the payload, often the larger part, is
@@ -280,6 +289,26 @@ mod tests {
                 verify_as::<(String, String)>(&token, &key().public(), PRESENTATION_TYPS).err(),
                 refused
             );
+        }
+    }
+
+    /// `check_form` (what parsing a request checks) accepts exactly what `decode` does.
+    #[test]
+    fn the_form_check_agrees_with_decoding() {
+        let b64 = |s: &str| URL_SAFE_NO_PAD.encode(s);
+        let header = b64(r#"{"alg":"EdDSA"}"#);
+        let cases = [
+            format!("{header}.{}.sig", b64(r#"{"a":[1,{"b":"c"}]}"#)),
+            format!("{header}.{}.sig", b64("[1,2]")),
+            format!("{header}.{}.sig", b64(r#"{"a":"#)),
+            format!("{header}.{}.sig", b64(r#"{"a":1} x"#)),
+            format!("{header}.not*base64.sig"),
+            format!("{}.{}.sig", b64("{"), b64("{}")),
+            format!("{header}.{}", b64("{}")),
+            format!("{header}.{}.sig.more", b64("{}")),
+        ];
+        for token in cases {
+            assert_eq!(check_form(&token).err(), decode(&token).err(), "{token}");
         }
     }
 

@@ -114,7 +114,7 @@ impl Secured {
                 .map(Secured::Embedded)
                 .map_err(|e| SecureError::Jose(JoseError::Malformed(format!("not JSON: {e}"))))
         } else {
-            jose::decode(trimmed)?;
+            jose::check_form(trimmed)?;
             Ok(Secured::Jwt(trimmed.to_owned()))
         }
     }

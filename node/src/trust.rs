@@ -262,14 +262,18 @@ impl Trust for NodeTrust<'_> {
         if key != *permit || anchored != *credential {
             return Err("this is not the credential the issuer's log recorded".into());
         }
-        let note = reader
-            .cosigned_checkpoint(checkpoint.size())
-            .map_err(|e| e.to_string())?
-            .unwrap_or_default();
+        // The checkpoint's note and the cosignatures stored beside it (what
+        // `cosigned_checkpoint` joins, without reading the checkpoint a second time).
+        let stored = reader
+            .store()
+            .cosignatures(&reader.log_id(), checkpoint.size())
+            .map_err(|e| e.to_string())?;
         // Signature lines other than the log's own are witness cosignatures.
-        let cosignatures = String::from_utf8_lossy(&note)
+        let own = format!("— {origin} ");
+        let cosignatures = String::from_utf8_lossy(checkpoint.note_bytes())
             .lines()
-            .filter(|l| l.starts_with("— ") && !l.starts_with(&format!("— {origin} ")))
+            .chain(stored.iter().flat_map(|l| l.lines()))
+            .filter(|l| l.starts_with("— ") && !l.starts_with(&own))
             .count();
         Ok(Anchored {
             issued_at: entry.at,

@@ -312,6 +312,20 @@ fn five_nodes_replicate_witness_catch_up_and_refuse_strangers() {
         .unwrap();
     let (status, verdict) = (r.status(), r.body_mut().read_json::<Value>().unwrap());
     assert_eq!(status, 200, "valid at another Party's node: {verdict:#}");
+    // Its anchor names the witnesses' cosignatures on the covering checkpoint, which France
+    // holds with its replica.
+    let anchored = verdict["results"][0]["checks"]
+        .as_array()
+        .unwrap()
+        .iter()
+        .find(|c| c["check"] == "anchored")
+        .unwrap()
+        .clone();
+    let reason = anchored["reason"].as_str().unwrap();
+    assert!(
+        reason.contains("witness cosignature(s)") && !reason.contains("(0 witness"),
+        "{anchored}"
+    );
 
     // EPIX: Germany (the Party of import) reads the permit from Ghana's node; France may not.
     let de_customs = official(net.member("de"), "customs-officer");
