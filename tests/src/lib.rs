@@ -118,6 +118,16 @@ pub fn printed<'a>(stdout: &'a str, prefix: &str) -> &'a str {
         .trim()
 }
 
+/// The reason a verifier's answer gives for check `id` of its first credential.
+pub fn check_reason(verdict: &serde_json::Value, id: &str) -> String {
+    verdict["results"][0]["checks"]
+        .as_array()
+        .and_then(|checks| checks.iter().find(|c| c["check"] == id))
+        .and_then(|c| c["reason"].as_str())
+        .unwrap_or_else(|| panic!("no {id} check in {verdict:#}"))
+        .to_owned()
+}
+
 /// An HTTP agent that returns 4xx/5xx responses instead of errors, with a short timeout.
 pub fn agent() -> ureq::Agent {
     ureq::Agent::config_builder()
