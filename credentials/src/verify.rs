@@ -224,9 +224,20 @@ pub fn verify_presentation(
     trust: &impl Trust,
     expect: &Expectations,
 ) -> Vec<Verdict> {
+    verify_read_presentation(vp, vp.unverified_document().ok().as_ref(), trust, expect)
+}
+
+/// As [`verify_presentation`], for a caller that has read the presentation's document already
+/// (`Secured::unverified_document`, `None` when it could not be read): decoding it is a good
+/// part of a check.
+pub fn verify_read_presentation(
+    vp: &Secured,
+    document: Option<&serde_json::Value>,
+    trust: &impl Trust,
+    expect: &Expectations,
+) -> Vec<Verdict> {
     let mut head = List(Vec::new());
-    let document = vp.unverified_document().ok();
-    let contents = document.as_ref().map(presentation::contents);
+    let contents = document.map(presentation::contents);
     let (holder, credentials) = match contents {
         Some(Ok((holder, credentials))) => (Some(holder), credentials),
         Some(Err(e)) => {

@@ -151,11 +151,15 @@ impl LogReader {
 
     /// The checkpoint at `size` with every cosignature collected for it appended.
     pub fn cosigned_checkpoint(&self, size: u64) -> Result<Option<Vec<u8>>, LedgerError> {
-        let Some(cp) = self.checkpoint_at(size)? else {
-            return Ok(None);
-        };
-        let lines = self.store.cosignatures(&self.id, size)?;
-        Ok(Some(cp.with_extra_signatures(&lines)))
+        self.checkpoint_at(size)?
+            .map(|cp| self.cosigned(&cp))
+            .transpose()
+    }
+
+    /// `checkpoint`, already read, with every cosignature collected for it appended.
+    pub fn cosigned(&self, checkpoint: &SignedCheckpoint) -> Result<Vec<u8>, LedgerError> {
+        let lines = self.store.cosignatures(&self.id, checkpoint.size())?;
+        Ok(checkpoint.with_extra_signatures(&lines))
     }
 }
 

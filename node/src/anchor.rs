@@ -110,7 +110,7 @@ impl Anchor {
         let Some(latest) = self.reader.latest_checkpoint()? else {
             return Ok(None);
         };
-        Ok(self.reader.cosigned_checkpoint(latest.size())?)
+        Ok(Some(self.reader.cosigned(&latest)?))
     }
 
     /// A tile of the tree of the latest checkpoint, at `path` (`tile/<L>/<N>[.p/<W>]` or

@@ -262,17 +262,11 @@ impl Trust for NodeTrust<'_> {
         if key != *permit || anchored != *credential {
             return Err("this is not the credential the issuer's log recorded".into());
         }
-        // The checkpoint's note and the cosignatures stored beside it (what
-        // `cosigned_checkpoint` joins, without reading the checkpoint a second time).
-        let stored = reader
-            .store()
-            .cosignatures(&reader.log_id(), checkpoint.size())
-            .map_err(|e| e.to_string())?;
+        let note = reader.cosigned(&checkpoint).map_err(|e| e.to_string())?;
         // Signature lines other than the log's own are witness cosignatures.
         let own = format!("— {origin} ");
-        let cosignatures = String::from_utf8_lossy(checkpoint.note_bytes())
+        let cosignatures = String::from_utf8_lossy(&note)
             .lines()
-            .chain(stored.iter().flat_map(|l| l.lines()))
             .filter(|l| l.starts_with("— ") && !l.starts_with(&own))
             .count();
         Ok(Anchored {

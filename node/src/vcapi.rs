@@ -20,7 +20,9 @@ use base64::engine::general_purpose::URL_SAFE_NO_PAD;
 use chrono::Utc;
 use contracts::Permit;
 use credentials::credential::StatusPurpose;
-use credentials::verify::{Expectations, Use, Verdict, verify_credential, verify_presentation};
+use credentials::verify::{
+    Expectations, Use, Verdict, verify_credential, verify_read_presentation,
+};
 use credentials::{Mechanism, Secured};
 use serde::Deserialize;
 use serde_json::{Value, json};
@@ -365,17 +367,17 @@ fn cheap_credential(secured: &Secured, len: usize) -> bool {
     len <= INLINE_MAX_BYTES && without_rdfc(secured)
 }
 
-/// Whether a presentation request of `len` bytes is cheap: its credentials are read (not
-/// checked) to know, since a presentation secured one way may carry credentials secured
-/// another.
-fn cheap_presentation(secured: &Secured, len: usize) -> bool {
+/// Whether a presentation request of `len` bytes, whose document reads as `document`, is
+/// cheap: its credentials are read (not checked) to know, since a presentation secured one way
+/// may carry credentials secured another.
+fn cheap_presentation(secured: &Secured, document: Option<&Value>, len: usize) -> bool {
     if !cheap_credential(secured, len) {
         return false;
     }
-    let Ok(document) = secured.unverified_document() else {
+    let Some(document) = document else {
         return true;
     };
-    match credentials::presentation::contents(&document) {
+    match credentials::presentation::contents(document) {
         Ok((_, held)) => held.len() <= INLINE_MAX_CREDENTIALS && held.iter().all(without_rdfc),
         // The pipeline stops at the holder check, before any credential.
         Err(_) => true,
@@ -515,9 +517,11 @@ pub async fn verify_vp(State(s): State<Arc<AppState>>, body: Bytes) -> Response 
         .unwrap_or_else(|| s.domain.clone());
     let expect = expectations(purpose, Some(challenge), Some(domain));
     let hs = request.options.hs_code.clone();
-    let cheap = cheap_presentation(&secured, body.len());
+    // Read once, for where to verify and for the verification.
+    let document = secured.unverified_document().ok();
+    let cheap = cheap_presentation(&secured, document.as_ref(), body.len());
     run_verification(s, expect, cheap, move |trust, expect| {
-        let verdicts = verify_presentation(&secured, trust, expect);
+        let verdicts = verify_read_presentation(&secured, document.as_ref(), trust, expect);
         let risk = risk_of(trust.state, &verdicts, hs.as_deref());
         (verdicts, risk)
     })
@@ -678,28 +682,24 @@ mod tests {
     #[test]
     fn rdf_canonicalisation_anywhere_in_a_request_sends_it_to_the_blocking_pool() {
         let (jcs, rdfc) = ("eddsa-jcs-2022", "eddsa-rdfc-2022");
-        assert!(cheap_presentation(
-            &presentation(jcs, vec![proven(jcs)]),
-            1_000
-        ));
-        assert!(!cheap_presentation(
-            &presentation(rdfc, vec![proven(jcs)]),
-            1_000
-        ));
+        let cheap =
+            |vp: &Secured, len| cheap_presentation(vp, vp.unverified_document().ok().as_ref(), len);
+        assert!(cheap(&presentation(jcs, vec![proven(jcs)]), 1_000));
+        assert!(!cheap(&presentation(rdfc, vec![proven(jcs)]), 1_000));
         // A presentation secured one way may carry a credential secured another.
-        assert!(!cheap_presentation(
+        assert!(!cheap(
             &presentation(jcs, vec![proven(jcs), proven(rdfc)]),
             1_000
         ));
         let many = vec![proven(jcs); INLINE_MAX_CREDENTIALS + 1];
-        assert!(!cheap_presentation(&presentation(jcs, many), 1_000));
-        assert!(!cheap_presentation(
+        assert!(!cheap(&presentation(jcs, many), 1_000));
+        assert!(!cheap(
             &presentation(jcs, vec![proven(jcs)]),
             INLINE_MAX_BYTES + 1
         ));
         assert!(cheap_credential(&Secured::Embedded(proven(jcs)), 1_000));
         assert!(!cheap_credential(&Secured::Embedded(proven(rdfc)), 1_000));
         // Unreadable: the pipeline fails it before any cryptography.
-        assert!(cheap_presentation(&Secured::Embedded(json!([])), 10));
+        assert!(cheap(&Secured::Embedded(json!([])), 10));
     }
 }
