@@ -9,6 +9,8 @@
 # $BENCH_DIR (default /tmp/cites-bench), runs the load harness for 10 s with 32 clients (issue:
 # CLIENTS) and prints the harness's summary with the node's user + system CPU time across the
 # timed part divided by the requests answered. Release build, shared target directory.
+# NODE_BIN=PATH runs that cites-node instead (a copy of an earlier build, to compare two commits
+# run for run on a VM whose speed drifts).
 set -euo pipefail
 cd "$(dirname "$0")/.."
 
@@ -28,6 +30,8 @@ export CARGO_TARGET_DIR=${CARGO_TARGET_DIR:-$HOME/.cache/cites-target}
 # rebuilds RocksDB.
 cargo build --release --locked -p node --bin cites-node --example issue_load --example verify_load
 bin=$CARGO_TARGET_DIR/release
+node_bin=${NODE_BIN:-$bin/cites-node}
+[ -x "$node_bin" ] || { echo "bench-cpu: $node_bin is not an executable" >&2; exit 2; }
 dir=${BENCH_DIR:-/tmp/cites-bench}
 tick=$(getconf CLK_TCK)
 node_pid=
@@ -74,7 +78,7 @@ for run in $(seq 1 "$runs"); do
   case $what in
   verify)
     per_client=${4:-1500}
-    RUST_LOG=warn "$bin/cites-node" dev --data-dir "$dir/dev" --port 8710 >"$dir/node.log" 2>&1 &
+    RUST_LOG=warn "$node_bin" dev --data-dir "$dir/dev" --port 8710 >"$dir/node.log" 2>&1 &
     node_pid=$!
     wait_healthy http://127.0.0.1:8711
     "$bin/examples/verify_load" http://127.0.0.1:8711 "$dir/dev/gh/keys/api.token" \
@@ -92,9 +96,9 @@ for run in $(seq 1 "$runs"); do
     ;;
   issue)
     clients=${4:-32}
-    "$bin/cites-node" init --config "$dir/node.toml" --name "Bench MA" --party GH \
+    "$node_bin" init --config "$dir/node.toml" --name "Bench MA" --party GH \
       --log-origin cites.bench/cpu --listen 127.0.0.1:8796 >"$dir/init.log" 2>&1
-    CITES_CHECKPOINT_INTERVAL_MS=10 RUST_LOG=warn "$bin/cites-node" run --config "$dir/node.toml" \
+    CITES_CHECKPOINT_INTERVAL_MS=10 RUST_LOG=warn "$node_bin" run --config "$dir/node.toml" \
       >"$dir/node.log" 2>&1 &
     node_pid=$!
     wait_healthy http://127.0.0.1:8796
