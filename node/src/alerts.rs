@@ -140,10 +140,15 @@ pub fn raise(
 }
 
 /// Raises the alert a refused checkpoint calls for (equivocation), logging a failure to
-/// store it.
-pub fn raise_replica(state: &AppState, origin: &str, peer: &str, error: &ledger::ReplicaError) {
+/// store it. True when the refusal is an equivocation already alerted on.
+pub fn raise_replica(
+    state: &AppState,
+    origin: &str,
+    peer: &str,
+    error: &ledger::ReplicaError,
+) -> bool {
     let ledger::ReplicaError::Equivocation { held, conflicting } = error else {
-        return;
+        return false;
     };
     let evidence = serde_json::json!({
         "held": String::from_utf8_lossy(held.note_bytes()),
@@ -155,8 +160,12 @@ pub fn raise_replica(state: &AppState, origin: &str, peer: &str, error: &ledger:
         held.size(),
         conflicting.size()
     );
-    if let Err(e) = raise(state, AlertKind::Equivocation, origin, summary, evidence) {
-        tracing::error!(error = %format!("{e:#}"), "alert not stored");
+    match raise(state, AlertKind::Equivocation, origin, summary, evidence) {
+        Ok(new) => !new,
+        Err(e) => {
+            tracing::error!(error = %format!("{e:#}"), "alert not stored");
+            false
+        }
     }
 }
 

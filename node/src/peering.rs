@@ -546,7 +546,8 @@ async fn round(
         }
     }
     // Poll: ask a few connected peers (a different few each round) for the size of every log
-    // they hold, and catch up on each log they hold more of. What gossip missed arrives this way.
+    // they hold, catch up on each log they hold more of, and compare one they hold as much of.
+    // What gossip missed arrives this way.
     let relays: Vec<PeerId> = connected.iter().copied().collect();
     for k in 0..POLLED_PER_ROUND.min(relays.len()) {
         let peer = relays[(turn * POLLED_PER_ROUND + k) % relays.len()];
@@ -556,7 +557,7 @@ async fn round(
         let (state, network, polling) = (state.clone(), network.clone(), polling.clone());
         tokio::task::spawn_blocking(move || {
             let _slot = slot;
-            if let Err(e) = catch_up_from(&state, &network, peer, &polling) {
+            if let Err(e) = catch_up_from(&state, &network, peer, &polling, turn) {
                 tracing::debug!(%peer, error = %format!("{e:#}"), "poll failed");
             }
         });
@@ -567,7 +568,6 @@ async fn round(
 /// Peers asked for their heads each round.
 const POLLED_PER_ROUND: usize = 3;
 
-/// Syncs every log `peer` holds more of than this node (blocking).
 /// What polls share: the logs being synced by one, and since when each log has been behind
 /// what a peer holds.
 #[derive(Default)]
@@ -594,21 +594,34 @@ impl Polls {
     }
 }
 
+/// Syncs every log `peer` holds more of than this node, and compares the checkpoint of one log
+/// it holds as much of, a different one each `turn` (blocking).
 fn catch_up_from(
     state: &AppState,
     network: &Network,
     peer: PeerId,
     polling: &Polls,
+    turn: usize,
 ) -> anyhow::Result<()> {
     let Response::Heads { heads } = network.request_blocking(peer, Request::Heads)? else {
         anyhow::bail!("{peer} did not answer with its heads");
     };
     let ours: BTreeMap<String, u64> = state.replicas.sizes().into_iter().collect();
+    // Equal sizes say nothing of roots: a peer holding a fork of a log at the size this node
+    // holds (a log showing one history to some nodes and another to the rest, or a fork
+    // announced while nobody listened) shows here only as the same number. Syncing to its
+    // checkpoint compares the roots, and a fork raises the equivocation alert.
+    let level: Vec<&String> = heads
+        .iter()
+        .filter(|(o, s)| *s > 0 && *o != state.anchor.origin() && ours.get(o) == Some(s))
+        .map(|(o, _)| o)
+        .collect();
+    let compared = (!level.is_empty()).then(|| level[turn % level.len()].clone());
     for (origin, size) in heads {
         if origin == state.anchor.origin() {
             continue;
         }
-        if ours.get(&origin).copied().unwrap_or(0) >= size {
+        if ours.get(&origin).copied().unwrap_or(0) >= size && compared.as_ref() != Some(&origin) {
             polling.still_behind(&origin, false);
             continue;
         }

@@ -238,8 +238,12 @@ pub fn sync(
     };
     let now = chrono::Utc::now().timestamp().max(0) as u64;
     replica.update_checkpoint(&note, &proof, now).map_err(|e| {
-        tracing::error!(log = %origin, error = %e, "replication refused a checkpoint");
-        crate::alerts::raise_replica(state, &origin, &peer, &e);
+        // A fork already alerted on is met again at every poll that compares the log.
+        if crate::alerts::raise_replica(state, &origin, &peer, &e) {
+            tracing::debug!(log = %origin, error = %e, "replication refused a checkpoint");
+        } else {
+            tracing::error!(log = %origin, error = %e, "replication refused a checkpoint");
+        }
         anyhow::anyhow!(e)
     })?;
     crate::witnessing::keep_cosignatures(registry, &replica.reader(), size, &note);

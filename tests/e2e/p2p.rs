@@ -631,8 +631,8 @@ fn a_log_that_forks_is_caught_by_every_honest_node() {
     net.members[gh].node.start();
     // The fork reaches the others as gossip, heard only by nodes connected at that moment: wait
     // for the restored node to be back in touch with every other one. (A fork at a size the
-    // others hold, announced while nobody listens, is caught only once the log grows again: the
-    // poll compares sizes, not roots.)
+    // others hold, announced while nobody listens, is left to the polls, which compare one
+    // such log a round: see the next test.)
     let others = net.members.len() - 1;
     wait_until(
         "Ghana reconnected to every other node",
@@ -645,35 +645,124 @@ fn a_log_that_forks_is_caught_by_every_honest_node() {
     );
     net.issue("GH26FRK00003");
 
-    let honest = ["secretariat", "de", "fr"];
-    wait_until(
-        "every honest node raised the equivocation alert",
+    equivocation_alerted(
+        &net,
+        &["secretariat", "de", "fr"],
+        &gh_origin,
         Duration::from_secs(60),
-        || {
-            honest.iter().all(|id| {
-                alerts(net.member(id))
-                    .as_array()
-                    .unwrap()
-                    .iter()
-                    .any(|a| a["kind"] == "equivocation" && a["subject"] == gh_origin.as_str())
-            })
-        },
     );
-    for id in honest {
-        let list = alerts(net.member(id));
-        let alert = list
+}
+
+/// Waits until each of `nodes` holds an equivocation alert on log `origin`, with both signed
+/// checkpoints as its evidence.
+fn equivocation_alerted(net: &P2pNetwork, nodes: &[&str], origin: &str, timeout: Duration) {
+    let alert = |id: &str| {
+        alerts(net.member(id))
             .as_array()
             .unwrap()
             .iter()
-            .find(|a| a["kind"] == "equivocation")
-            .unwrap();
+            .find(|a| a["kind"] == "equivocation" && a["subject"] == origin)
+            .cloned()
+    };
+    wait_until("the equivocation alert raised", timeout, || {
+        nodes.iter().all(|id| alert(id).is_some())
+    });
+    for id in nodes {
+        let alert = alert(id).unwrap();
         let (held, conflicting) = (
             alert["evidence"]["held"].as_str().unwrap(),
             alert["evidence"]["conflicting"].as_str().unwrap(),
         );
-        assert!(held.starts_with(&gh_origin) && conflicting.starts_with(&gh_origin));
+        assert!(held.starts_with(origin) && conflicting.starts_with(origin));
         assert_ne!(held, conflicting, "{id} keeps both signed checkpoints");
     }
+}
+
+/// A node holding another history of a log at the very size the others hold (what a log that
+/// shows one history to one node and another to the rest gives it) announces nothing and
+/// differs from the others in no size: the polls, comparing checkpoints of logs held alike,
+/// find it, and the nodes holding the true history raise the equivocation alert.
+#[test]
+fn a_fork_held_at_the_same_size_is_found_by_the_polls() {
+    let _one = crate::networked();
+    let mut net = start(&["GH", "DE", "FR"]);
+    let gh_origin = P2pNetwork::origin("gh");
+    let size = net.issue("GH26SPL00001");
+    wait_until(
+        "Ghana's first permit replicated",
+        Duration::from_secs(60),
+        || net.replicated_everywhere(&gh_origin, size, &[]),
+    );
+    let fr = net.members.iter().position(|m| m.id == "fr").unwrap();
+    net.members[fr].node.stop();
+    net.issue("GH26SPL00002");
+    // Until Ghana's log stops growing (the audit trail's anchor follows the issuance) and the
+    // nodes that are up hold all of it.
+    let mut last = (0, Instant::now());
+    wait_until(
+        "Ghana's log settled and replicated by the nodes that are up",
+        Duration::from_secs(60),
+        || {
+            let size = held(&net.member("gh").node, &gh_origin).map_or(0, |h| h.1);
+            if size != last.0 {
+                last = (size, Instant::now());
+            }
+            last.1.elapsed() > Duration::from_secs(3)
+                && ["secretariat", "de"].iter().all(|id| {
+                    held(&net.member(id).node, &gh_origin)
+                        .is_some_and(|(s, cp, _)| s == size && cp == size)
+                })
+        },
+    );
+    fork_replica(&net, "fr", "gh", last.0);
+    net.members[fr].node.start();
+
+    // The nodes holding Ghana's true log.
+    equivocation_alerted(
+        &net,
+        &["secretariat", "de"],
+        &gh_origin,
+        Duration::from_secs(90),
+    );
+}
+
+/// Gives the stopped node `holder` another history of `log`'s log from where its replica ends
+/// to `size` entries, under a checkpoint signed with the log's key.
+fn fork_replica(net: &P2pNetwork, holder: &str, log: &str, size: u64) {
+    let origin = P2pNetwork::origin(log);
+    let dir = net.dir.path();
+    let key = std::fs::read_to_string(dir.join(format!("{log}-data/keys/log.key"))).unwrap();
+    let signer = ledger::NoteSigner::from_key_string(key.trim()).unwrap();
+    let store = ledger::Store::open(dir.join(format!("{holder}-data/db"))).unwrap();
+    let mut replica = ledger::Replica::open(store, &origin, signer.verifier()).unwrap();
+    let start = replica.size();
+    assert!(
+        start < size,
+        "{holder} holds {start} entries of {origin}, not fewer than {size}"
+    );
+    let fork: Vec<Vec<u8>> = (start..size)
+        .map(|i| format!("another history, entry {i}").into_bytes())
+        .collect();
+    let mut other = ledger::Log::open(
+        ledger::Store::open(dir.join(format!("{log}-fork-db"))).unwrap(),
+        &origin,
+    )
+    .unwrap();
+    other
+        .append_batch(&replica.reader().leaves(0, start).unwrap(), &[])
+        .unwrap();
+    other.append_batch(&fork, &[]).unwrap();
+    let now = std::time::SystemTime::now()
+        .duration_since(std::time::UNIX_EPOCH)
+        .unwrap()
+        .as_secs();
+    let checkpoint = other.publish_checkpoint(&signer, now).unwrap();
+    let proof = other.reader().consistency_proof(start, size).unwrap();
+    replica
+        .update_checkpoint(checkpoint.note_bytes(), &proof, now)
+        .unwrap();
+    let none = ledger::ConsistencyProof { hashes: vec![] };
+    replica.append_entries(start, &fork, &none).unwrap();
 }
 
 /// Appends `count` entries to the stopped node `id`'s own log, as its sequencer would (its log
