@@ -731,8 +731,7 @@ fn a_fork_held_at_the_same_size_is_found_by_the_polls() {
 fn fork_replica(net: &P2pNetwork, holder: &str, log: &str, size: u64) {
     let origin = P2pNetwork::origin(log);
     let dir = net.dir.path();
-    let key = std::fs::read_to_string(dir.join(format!("{log}-data/keys/log.key"))).unwrap();
-    let signer = ledger::NoteSigner::from_key_string(key.trim()).unwrap();
+    let signer = log_signer(net, log);
     let store = ledger::Store::open(dir.join(format!("{holder}-data/db"))).unwrap();
     let mut replica = ledger::Replica::open(store, &origin, signer.verifier()).unwrap();
     let start = replica.size();
@@ -765,12 +764,18 @@ fn fork_replica(net: &P2pNetwork, holder: &str, log: &str, size: u64) {
     replica.append_entries(start, &fork, &none).unwrap();
 }
 
+/// Member `id`'s log key, as its node signs checkpoints with it.
+fn log_signer(net: &P2pNetwork, id: &str) -> ledger::NoteSigner {
+    let path = net.dir.path().join(format!("{id}-data/keys/log.key"));
+    let key = std::fs::read_to_string(path).unwrap();
+    ledger::NoteSigner::from_key_string(key.trim()).unwrap()
+}
+
 /// Appends `count` entries to the stopped node `id`'s own log, as its sequencer would (its log
 /// key signs the checkpoint), so a peer has a long log to catch up on.
 fn fill_log(net: &P2pNetwork, id: &str, count: u64) -> u64 {
     let data = net.dir.path().join(format!("{id}-data"));
-    let key = std::fs::read_to_string(data.join("keys/log.key")).unwrap();
-    let signer = ledger::NoteSigner::from_key_string(key.trim()).unwrap();
+    let signer = log_signer(net, id);
     let log = ledger::Log::open(
         ledger::Store::open(data.join("db")).unwrap(),
         &P2pNetwork::origin(id),
