@@ -39,7 +39,7 @@ fn processed(context: &Value) -> Result<Arc<Active>, ProofError> {
     if let Some(hit) = cache.lock().ok().and_then(|c| c.get(&key).cloned()) {
         return Ok(hit);
     }
-    let syntax = json_value(context).and_then(|v| {
+    let syntax = json_value(context.clone()).and_then(|v| {
         ssi::json_ld::syntax::context::Context::try_from_json(v)
             .map_err(|e| ProofError::Canonical(format!("@context: {e}")))
     })?;
@@ -56,8 +56,8 @@ fn processed(context: &Value) -> Result<Arc<Active>, ProofError> {
     Ok(active)
 }
 
-fn json_value(value: &Value) -> Result<ssi::json_ld::syntax::Value, ProofError> {
-    serde_json::from_value(value.clone()).map_err(|e| ProofError::Canonical(e.to_string()))
+fn json_value(value: Value) -> Result<ssi::json_ld::syntax::Value, ProofError> {
+    serde_json::from_value(value).map_err(|e| ProofError::Canonical(e.to_string()))
 }
 
 /// RDFC-1.0 canonical N-Quads of a JSON-LD document, every context from the built-in set.
@@ -65,14 +65,15 @@ fn json_value(value: &Value) -> Result<ssi::json_ld::syntax::Value, ProofError> 
 /// The document's top-level `@context` is processed once (see [`processed`]) and given to the
 /// expansion as its initial active context, with the `@context` entry taken out: the
 /// expansion algorithm would process that entry against the empty context first, which is
-/// the same. Nested and scoped contexts are processed by the expansion as usual.
+/// the same. Nested and scoped contexts are processed by the expansion, which remembers each
+/// result (the patched `json-ld`, third_party/README.md).
 pub fn canonical_nquads(document: &Value) -> Result<String, ProofError> {
     let mut document = document.clone();
     let active = match document.as_object_mut().and_then(|o| o.remove("@context")) {
         Some(context) => (*processed(&context)?).clone(),
         None => Active::default(),
     };
-    let json = json_value(&document)?;
+    let json = json_value(document)?;
     let options = Options {
         // As `ssi` expands: terms that expand to nothing are errors, not silently dropped.
         policy: Policy {
@@ -212,5 +213,89 @@ mod tests {
         let mut t = signed;
         t["credentialSubject"]["addedTerm"] = "x".into();
         assert_eq!(verify(&t, &key().public()), Err(ProofError::BadSignature));
+    }
+
+    #[test]
+    fn the_w3c_test_vector_verifies_again_once_its_contexts_are_remembered() {
+        let signed: Value = serde_json::from_str(SIGNED).unwrap();
+        let first = canonical_nquads(&signed).unwrap();
+        for _ in 0..3 {
+            verify(&signed, &key().public()).unwrap();
+            assert_eq!(canonical_nquads(&signed).unwrap(), first);
+        }
+    }
+
+    /// A credential whose second context defines `flavour` inline, and optionally a type whose
+    /// scoped context defines it again.
+    fn flavoured(inline: &str, value: &str, typed: bool) -> Value {
+        let mut subject = serde_json::json!({"id": "did:example:subject", "flavour": value});
+        if typed {
+            subject["type"] = "Sweet".into();
+        }
+        serde_json::json!({
+            "@context": [
+                context::VC_V2,
+                {
+                    "flavour": inline,
+                    "Sweet": {
+                        "@id": "https://sweet.example/Sweet",
+                        "@context": {"flavour": "https://sweet.example/flavour"}
+                    }
+                }
+            ],
+            "type": ["VerifiableCredential"],
+            "issuer": "did:example:issuer",
+            "credentialSubject": subject
+        })
+    }
+
+    fn has(nquads: &str, predicate: &str, value: &str) -> bool {
+        nquads.contains(&format!("<{predicate}> \"{value}\""))
+    }
+
+    /// Processed contexts are remembered (the patched `json-ld`, third_party/README.md): what
+    /// a document means must still come from its own contexts, whatever came before it,
+    /// including inline, type-scoped and embedded ones that differ by one term.
+    #[test]
+    fn remembered_contexts_never_leak_between_documents() {
+        let a = "https://a.example/flavour";
+        let b = "https://b.example/flavour";
+        let sweet = "https://sweet.example/flavour";
+        let first_a = canonical_nquads(&flavoured(a, "x", false)).unwrap();
+        assert!(has(&first_a, a, "x"), "{first_a}");
+        let first_b = canonical_nquads(&flavoured(b, "x", false)).unwrap();
+        assert!(has(&first_b, b, "x") && !first_b.contains(a), "{first_b}");
+        let typed = canonical_nquads(&flavoured(a, "x", true)).unwrap();
+        assert!(has(&typed, sweet, "x") && !typed.contains(a), "{typed}");
+        // Again, every context now processed before.
+        assert_eq!(
+            canonical_nquads(&flavoured(a, "x", false)).unwrap(),
+            first_a
+        );
+        assert_eq!(
+            canonical_nquads(&flavoured(b, "x", false)).unwrap(),
+            first_b
+        );
+        assert_eq!(canonical_nquads(&flavoured(a, "x", true)).unwrap(), typed);
+
+        // Embedded in one presentation, each credential keeps its own `flavour`.
+        let presentation = serde_json::json!({
+            "@context": [context::VC_V2],
+            "type": ["VerifiablePresentation"],
+            "verifiableCredential": [
+                flavoured(a, "one", false),
+                flavoured(b, "two", false),
+                flavoured(b, "three", true)
+            ]
+        });
+        let nquads = canonical_nquads(&presentation).unwrap();
+        assert!(has(&nquads, a, "one"), "{nquads}");
+        assert!(has(&nquads, b, "two"), "{nquads}");
+        assert!(has(&nquads, sweet, "three"), "{nquads}");
+        assert!(
+            !has(&nquads, a, "two") && !has(&nquads, b, "one"),
+            "{nquads}"
+        );
+        assert_eq!(canonical_nquads(&presentation).unwrap(), nquads);
     }
 }

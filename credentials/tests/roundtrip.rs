@@ -220,3 +220,41 @@ fn presentations_carry_challenge_and_domain_in_every_mechanism() {
         }
     }
 }
+
+/// `fixtures/presentation-eddsa-rdfc-2022.json` was made by this code with the `json-ld` crates
+/// as published (0.21.4), before `third_party/` patched them. Everything that goes into it is
+/// fixed (keys, dates, challenge) and Ed25519 is deterministic, so the same presentation made
+/// today is the same document, proof bytes included, if and only if RDF canonicalisation
+/// still gives what the published library gave.
+#[test]
+fn rdfc_proofs_match_those_of_the_unpatched_json_ld() {
+    let path = format!(
+        "{}/tests/fixtures/presentation-eddsa-rdfc-2022.json",
+        env!("CARGO_MANIFEST_DIR")
+    );
+    let fixture: Value = serde_json::from_slice(&std::fs::read(path).unwrap()).unwrap();
+    let rdfc = Mechanism::EddsaRdfc2022;
+    let credential = issuer()
+        .issue(
+            &unsigned(&permit("export_permit")),
+            rdfc,
+            "2026-10-01T08:30:00Z",
+        )
+        .unwrap();
+    let h = holder();
+    let vp = presentation::build(&h.public().did_key(), std::slice::from_ref(&credential));
+    let made = h
+        .present(
+            &vp,
+            rdfc,
+            "2026-10-10T09:00:00Z",
+            "c-123",
+            "customs.de.example",
+        )
+        .unwrap();
+    assert_eq!(made, Secured::Embedded(fixture.clone()));
+    let fixture = Secured::Embedded(fixture);
+    let proven = fixture.verify(&h.public(), true).unwrap();
+    let (_, inner) = presentation::contents(&proven.document).unwrap();
+    inner[0].verify(&issuer().public(), false).unwrap();
+}
