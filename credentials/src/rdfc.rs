@@ -298,4 +298,62 @@ mod tests {
         );
         assert_eq!(canonical_nquads(&presentation).unwrap(), nquads);
     }
+
+    /// A presentation whose own context carries the unused term `marker`, holding one
+    /// credential with the context `inner`: a new marker gives the credential's context an
+    /// active context nothing was processed against before.
+    fn in_presentation(marker: &str, inner: &Value, subject: &str) -> Result<String, ProofError> {
+        let marker = serde_json::json!({ marker: "https://marker.example/term" });
+        canonical_nquads(&serde_json::json!({
+            "@context": [context::VC_V2, marker],
+            "type": ["VerifiablePresentation"],
+            "verifiableCredential": [{
+                "@context": inner,
+                "type": ["VerifiableCredential"],
+                "issuer": "did:example:issuer",
+                "credentialSubject": {"id": subject, "note": "x"}
+            }]
+        }))
+    }
+
+    /// Contexts that the library's own equality calls equal but that mean different things
+    /// (a language tag's case, an IRI's percent-encoding, the order of term definitions, on
+    /// which a scoped context's validation depends): after one was remembered, the other
+    /// must still be processed as written.
+    #[test]
+    fn contexts_equal_but_for_spelling_are_remembered_apart() {
+        let vc = context::VC_V2;
+        let note = "https://note.example/note";
+        let cases = [
+            (
+                serde_json::json!([vc, {"@language": "EN", "note": note}]),
+                serde_json::json!([vc, {"@language": "en", "note": note}]),
+                "did:example:subject",
+            ),
+            (
+                serde_json::json!([vc, {"@base": "https://ex.example/%61/", "note": note}]),
+                serde_json::json!([vc, {"@base": "https://ex.example/a/", "note": note}]),
+                "subject",
+            ),
+            (
+                serde_json::json!([vc, {
+                    "T": {"@id": "https://ex.example/T", "@context": {"ex:foo": {"@id": "https://ex.example/foo"}}},
+                    "ex": "https://ex.example/",
+                    "note": note
+                }]),
+                serde_json::json!([vc, {
+                    "ex": "https://ex.example/",
+                    "T": {"@id": "https://ex.example/T", "@context": {"ex:foo": {"@id": "https://ex.example/foo"}}},
+                    "note": note
+                }]),
+                "did:example:subject",
+            ),
+        ];
+        for (i, (written, alike, subject)) in cases.iter().enumerate() {
+            let cold = in_presentation(&format!("cold{i}"), written, subject);
+            in_presentation(&format!("warm{i}"), alike, subject).ok();
+            let warm = in_presentation(&format!("warm{i}"), written, subject);
+            assert_eq!(warm, cold, "case {i}");
+        }
+    }
 }

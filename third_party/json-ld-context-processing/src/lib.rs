@@ -258,7 +258,6 @@ impl Options {
 		opt
 	}
 
-	/// Return the same set of options, but with `propagate` set to `false`.
 	/// The options as one number, for `json_ld_core::Context::derived`.
 	fn code(&self) -> u8 {
 		let mode = match self.processing_mode {
@@ -273,6 +272,7 @@ impl Options {
 		mode | (self.override_protected as u8) << 1 | (self.propagate as u8) << 2 | vocab << 3
 	}
 
+	/// Return the same set of options, but with `propagate` set to `false`.
 	#[must_use]
 	pub fn without_propagation(&self) -> Options {
 		let mut opt = *self;

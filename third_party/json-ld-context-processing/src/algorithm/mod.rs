@@ -39,7 +39,8 @@ impl Process for syntax::context::Context {
 		// Patch carried by the `cites` project: the same local context processed against the
 		// same active context gives the same result (see `json_ld_core::Context::derived`).
 		let code = options.code();
-		if let Some(processed) = active_context.derived(self, base_url.as_ref(), code) {
+		let key = memo_key(vocabulary, self, base_url.as_ref());
+		if let Some(processed) = key.as_ref().and_then(|k| active_context.derived(k, code)) {
 			return Ok(Processed::new(self, processed));
 		}
 		let processed = process_context(
@@ -55,9 +56,30 @@ impl Process for syntax::context::Context {
 			options,
 		)
 		.await?;
-		active_context.remember_derived(self, base_url, code, &processed);
+		if let Some(key) = key {
+			active_context.remember_derived(key, code, &processed);
+		}
 		Ok(processed)
 	}
+}
+
+/// The local context and base URL as written, for `json_ld_core::Context::derived`: printed,
+/// since the syntax types' equality ignores differences that processing keeps (a language
+/// tag's case, an IRI's percent-encoding, the order of term definitions). None when the base
+/// URL is not in the vocabulary: nothing is remembered then.
+fn memo_key<N>(
+	vocabulary: &N,
+	local: &syntax::context::Context,
+	base_url: Option<&N::Iri>,
+) -> Option<String>
+where
+	N: VocabularyMut,
+{
+	let base = match base_url {
+		Some(b) => vocabulary.iri(b)?.as_str(),
+		None => "-",
+	};
+	Some(format!("{base} {}", serde_json::to_string(local).ok()?))
 }
 
 /// Resolve `iri_ref` against the given base IRI.

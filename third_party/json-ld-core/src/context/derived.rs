@@ -8,7 +8,9 @@
 //! Processing is a function of the active context, the local context, the base URL and the
 //! options, as long as the loader returns the same document for the same IRI. The memo is
 //! therefore attached to the active context's *value*: clones share it, and any change to a
-//! context gives it an empty one.
+//! context gives it an empty one. Its key is the local context and base URL *as written*
+//! (built by the caller): the syntax types' own equality calls equal what processing keeps
+//! apart (a language tag's case, an IRI's percent-encoding, the order of term definitions).
 
 use std::sync::atomic::{AtomicUsize, Ordering};
 use std::sync::{Mutex, PoisonError};
@@ -25,8 +27,7 @@ const MAX_TOTAL: usize = 1024;
 static TOTAL: AtomicUsize = AtomicUsize::new(0);
 
 struct Entry<T, B> {
-	local: json_ld_syntax::context::Context,
-	base_url: Option<T>,
+	key: String,
 	options: u8,
 	result: Context<T, B>,
 }
@@ -45,47 +46,42 @@ impl<T, B> Default for Derived<T, B> {
 }
 
 impl<T, B> Derived<T, B> {
-	pub(super) fn get(
-		&self,
-		local: &json_ld_syntax::context::Context,
-		base_url: Option<&T>,
-		options: u8,
-	) -> Option<Context<T, B>>
+	pub(super) fn get(&self, key: &str, options: u8) -> Option<Context<T, B>>
 	where
-		T: Clone + PartialEq,
+		T: Clone,
 		B: Clone,
 	{
 		let entries = self.entries.lock().unwrap_or_else(PoisonError::into_inner);
 		entries
 			.iter()
-			.find(|e| e.options == options && e.base_url.as_ref() == base_url && e.local == *local)
+			.find(|e| e.options == options && e.key == key)
 			.map(|e| e.result.clone())
 	}
 
-	pub(super) fn insert(
-		&self,
-		local: &json_ld_syntax::context::Context,
-		base_url: Option<T>,
-		options: u8,
-		result: Context<T, B>,
-	) where
+	pub(super) fn insert(&self, key: String, options: u8, result: Context<T, B>)
+	where
 		T: Clone,
 		B: Clone,
 	{
+		let entry = Entry {
+			key,
+			options,
+			result,
+		};
 		let mut entries = self.entries.lock().unwrap_or_else(PoisonError::into_inner);
-		if entries.len() >= MAX_PER_CONTEXT {
+		// Another thread may have processed the same context meanwhile.
+		if entries.len() >= MAX_PER_CONTEXT
+			|| entries
+				.iter()
+				.any(|e| e.options == entry.options && e.key == entry.key)
+		{
 			return;
 		}
 		if TOTAL.fetch_add(1, Ordering::Relaxed) >= MAX_TOTAL {
 			TOTAL.fetch_sub(1, Ordering::Relaxed);
 			return;
 		}
-		entries.push(Entry {
-			local: local.clone(),
-			base_url,
-			options,
-			result,
-		});
+		entries.push(entry);
 	}
 
 	/// Forgets every entry (the context it belongs to changed).

@@ -252,37 +252,31 @@ impl<T, B> Context<T, B> {
 		}
 	}
 
-	/// The context that processing `local` against this one gave before, with the same base
-	/// URL and options (an opaque code chosen by the context processor).
-	pub fn derived(
-		&self,
-		local: &json_ld_syntax::context::Context,
-		base_url: Option<&T>,
-		options: u8,
-	) -> Option<Self>
+	/// The context that processing a local context against this one gave before: `key` is
+	/// that local context and the base URL exactly as written, `options` an opaque code, both
+	/// chosen by the context processor. Not for other callers.
+	#[doc(hidden)]
+	pub fn derived(&self, key: &str, options: u8) -> Option<Self>
 	where
-		T: Clone + PartialEq,
+		T: Clone,
 		B: Clone,
 	{
-		self.derived.get(local, base_url, options)
+		self.derived.get(key, options)
 	}
 
-	/// Remembers that processing `local` against this context gave `result`.
+	/// Remembers that processing the local context of `key` against this context gave
+	/// `result` (see [`Context::derived`]).
 	///
 	/// Only valid when the loader used returns the same document for the same IRI.
-	pub fn remember_derived(
-		&self,
-		local: &json_ld_syntax::context::Context,
-		base_url: Option<T>,
-		options: u8,
-		result: &Self,
-	) where
+	#[doc(hidden)]
+	pub fn remember_derived(&self, key: String, options: u8, result: &Self)
+	where
 		T: Clone,
 		B: Clone,
 	{
 		// A result that shares this memo (nothing changed) would hold itself.
 		if !Arc::ptr_eq(&self.derived, &result.derived) {
-			self.derived.insert(local, base_url, options, result.clone())
+			self.derived.insert(key, options, result.clone())
 		}
 	}
 
