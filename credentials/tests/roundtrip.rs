@@ -185,6 +185,20 @@ fn tampering_with_any_proof_byte_is_detected() {
     }
 }
 
+/// `credential` presented by `h` with `m`, for challenge `c-123` and domain
+/// `customs.de.example`.
+fn presented(h: &Signer, credential: &Secured, m: Mechanism) -> Secured {
+    let vp = presentation::build(&h.public().did_key(), std::slice::from_ref(credential));
+    h.present(
+        &vp,
+        m,
+        "2026-10-10T09:00:00Z",
+        "c-123",
+        "customs.de.example",
+    )
+    .unwrap()
+}
+
 #[test]
 fn presentations_carry_challenge_and_domain_in_every_mechanism() {
     let vc = unsigned(&permit("export_permit"));
@@ -192,16 +206,7 @@ fn presentations_carry_challenge_and_domain_in_every_mechanism() {
         let credential = issuer().issue(&vc, cm, "2026-10-01T08:30:00Z").unwrap();
         for pm in Mechanism::ALL {
             let h = holder();
-            let vp = presentation::build(&h.public().did_key(), std::slice::from_ref(&credential));
-            let secured = h
-                .present(
-                    &vp,
-                    pm,
-                    "2026-10-10T09:00:00Z",
-                    "c-123",
-                    "customs.de.example",
-                )
-                .unwrap();
+            let secured = presented(&h, &credential, pm);
             let proven = secured.verify(&h.public(), true).unwrap();
             assert_eq!(
                 proven.proof.challenge.as_deref(),
@@ -242,16 +247,7 @@ fn rdfc_proofs_match_those_of_the_unpatched_json_ld() {
         )
         .unwrap();
     let h = holder();
-    let vp = presentation::build(&h.public().did_key(), std::slice::from_ref(&credential));
-    let made = h
-        .present(
-            &vp,
-            rdfc,
-            "2026-10-10T09:00:00Z",
-            "c-123",
-            "customs.de.example",
-        )
-        .unwrap();
+    let made = presented(&h, &credential, rdfc);
     assert_eq!(made, Secured::Embedded(fixture.clone()));
     let fixture = Secured::Embedded(fixture);
     let proven = fixture.verify(&h.public(), true).unwrap();

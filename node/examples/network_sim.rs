@@ -20,19 +20,6 @@ use std::time::{Duration, Instant};
 use node::RunningNode;
 use node::config::{Config, Role};
 
-/// Connections summed over the nodes (each counted at both ends).
-fn connection_count(running: &[RunningNode]) -> usize {
-    running
-        .iter()
-        .map(|n| {
-            n.state()
-                .network
-                .get()
-                .map_or(0, |net| net.connected().len())
-        })
-        .sum()
-}
-
 /// A free port below the ephemeral range, so no node's outgoing connection takes the port a
 /// later node is about to listen on.
 fn free_port(next: &mut u16) -> u16 {
@@ -198,7 +185,15 @@ async fn main() -> anyhow::Result<()> {
         );
         tokio::time::sleep(Duration::from_millis(500)).await;
     }
-    let connections = connection_count(&running);
+    let connections: usize = running
+        .iter()
+        .map(|n| {
+            n.state()
+                .network
+                .get()
+                .map_or(0, |net| net.connected().len())
+        })
+        .sum();
     tracing::info!(
         elapsed = ?started.elapsed(),
         connections = connections / 2,

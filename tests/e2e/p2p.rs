@@ -593,14 +593,7 @@ fn alerts(m: &Member) -> Value {
 #[test]
 fn a_log_that_forks_is_caught_by_every_honest_node() {
     let _one = crate::networked();
-    let mut net = start(&["GH", "DE", "FR"]);
-    let gh_origin = P2pNetwork::origin("gh");
-    let size = net.issue("GH26FRK00001");
-    wait_until(
-        "Ghana's first permit replicated",
-        Duration::from_secs(60),
-        || net.replicated_everywhere(&gh_origin, size, &[]),
-    );
+    let (mut net, gh_origin) = ghana_permit_everywhere("GH26FRK00001");
     let backup = net.dir.path().join("gh-backup");
     let config = net.member("gh").node.config.clone();
     cli(&[
@@ -653,6 +646,20 @@ fn a_log_that_forks_is_caught_by_every_honest_node() {
     );
 }
 
+/// Ghana, Germany and France, with permit `number` issued by Ghana and replicated everywhere;
+/// and Ghana's log origin.
+fn ghana_permit_everywhere(number: &str) -> (P2pNetwork, String) {
+    let net = start(&["GH", "DE", "FR"]);
+    let gh_origin = P2pNetwork::origin("gh");
+    let size = net.issue(number);
+    wait_until(
+        "Ghana's first permit replicated",
+        Duration::from_secs(60),
+        || net.replicated_everywhere(&gh_origin, size, &[]),
+    );
+    (net, gh_origin)
+}
+
 /// Waits until each of `nodes` holds an equivocation alert on log `origin`, with both signed
 /// checkpoints as its evidence.
 fn equivocation_alerted(net: &P2pNetwork, nodes: &[&str], origin: &str, timeout: Duration) {
@@ -685,14 +692,7 @@ fn equivocation_alerted(net: &P2pNetwork, nodes: &[&str], origin: &str, timeout:
 #[test]
 fn a_fork_held_at_the_same_size_is_found_by_the_polls() {
     let _one = crate::networked();
-    let mut net = start(&["GH", "DE", "FR"]);
-    let gh_origin = P2pNetwork::origin("gh");
-    let size = net.issue("GH26SPL00001");
-    wait_until(
-        "Ghana's first permit replicated",
-        Duration::from_secs(60),
-        || net.replicated_everywhere(&gh_origin, size, &[]),
-    );
+    let (mut net, gh_origin) = ghana_permit_everywhere("GH26SPL00001");
     let fr = net.members.iter().position(|m| m.id == "fr").unwrap();
     net.members[fr].node.stop();
     net.issue("GH26SPL00002");
