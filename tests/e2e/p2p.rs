@@ -72,6 +72,34 @@ fn wait_until(what: &str, timeout: Duration, mut done: impl FnMut() -> bool) -> 
     start.elapsed()
 }
 
+/// Waits until log `origin` has stopped growing (nothing appended for 3 s: the audit trail's
+/// anchor follows an issuance) and each of `ids` holds all of it under a checkpoint of that
+/// size; returns the size.
+fn settled(net: &P2pNetwork, origin: &str, ids: &[&str]) -> u64 {
+    let owner = net
+        .members
+        .iter()
+        .find(|m| P2pNetwork::origin(&m.id) == origin)
+        .unwrap();
+    let mut last = (0, Instant::now());
+    wait_until(
+        &format!("{origin} settled and held by {ids:?}"),
+        Duration::from_secs(60),
+        || {
+            let size = held(&owner.node, origin).map_or(0, |h| h.1);
+            if size != last.0 {
+                last = (size, Instant::now());
+            }
+            last.1.elapsed() > Duration::from_secs(3)
+                && ids.iter().all(|id| {
+                    held(&net.member(id).node, origin)
+                        .is_some_and(|(s, cp, _)| s == size && cp == size)
+                })
+        },
+    );
+    last.0
+}
+
 /// A node's config and its (not yet started) process: on 127.0.0.1 with fresh HTTP and p2p
 /// ports, or alone in namespace `i` of a [`Lab`] (which its address is not loopback, so plain
 /// HTTP must be allowed).
@@ -693,28 +721,15 @@ fn equivocation_alerted(net: &P2pNetwork, nodes: &[&str], origin: &str, timeout:
 fn a_fork_held_at_the_same_size_is_found_by_the_polls() {
     let _one = crate::networked();
     let (mut net, gh_origin) = ghana_permit_everywhere("GH26SPL00001");
+    // France stops once it holds all of Ghana's log under a checkpoint of that size: a node
+    // stopped between taking a checkpoint and fetching its entries holds fewer entries than its
+    // checkpoint proves, and the fork below must start where both end.
+    settled(&net, &gh_origin, &["secretariat", "de", "fr"]);
     let fr = net.members.iter().position(|m| m.id == "fr").unwrap();
     net.members[fr].node.stop();
     net.issue("GH26SPL00002");
-    // Until Ghana's log stops growing (the audit trail's anchor follows the issuance) and the
-    // nodes that are up hold all of it.
-    let mut last = (0, Instant::now());
-    wait_until(
-        "Ghana's log settled and replicated by the nodes that are up",
-        Duration::from_secs(60),
-        || {
-            let size = held(&net.member("gh").node, &gh_origin).map_or(0, |h| h.1);
-            if size != last.0 {
-                last = (size, Instant::now());
-            }
-            last.1.elapsed() > Duration::from_secs(3)
-                && ["secretariat", "de"].iter().all(|id| {
-                    held(&net.member(id).node, &gh_origin)
-                        .is_some_and(|(s, cp, _)| s == size && cp == size)
-                })
-        },
-    );
-    fork_replica(&net, "fr", "gh", last.0);
+    let size = settled(&net, &gh_origin, &["secretariat", "de"]);
+    fork_replica(&net, "fr", "gh", size);
     net.members[fr].node.start();
 
     // The nodes holding Ghana's true log.
@@ -735,6 +750,11 @@ fn fork_replica(net: &P2pNetwork, holder: &str, log: &str, size: u64) {
     let store = ledger::Store::open(dir.join(format!("{holder}-data/db"))).unwrap();
     let mut replica = ledger::Replica::open(store, &origin, signer.verifier()).unwrap();
     let start = replica.size();
+    assert_eq!(
+        replica.checkpoint().map(|c| c.size()),
+        Some(start),
+        "{holder}'s checkpoint of {origin} proves as many entries as it holds"
+    );
     assert!(
         start < size,
         "{holder} holds {start} entries of {origin}, not fewer than {size}"

@@ -3,9 +3,13 @@
 
 #![allow(clippy::expect_used, clippy::unwrap_used)] // Test support: a failure is a failed test.
 
+use std::collections::BTreeSet;
+use std::collections::hash_map::RandomState;
+use std::hash::{BuildHasher, Hasher};
 use std::net::TcpListener;
 use std::path::{Path, PathBuf};
 use std::process::{Child, Command, Output, Stdio};
+use std::sync::Mutex;
 use std::time::{Duration, Instant};
 
 /// A node process.
@@ -22,12 +26,31 @@ pub struct Node {
     netns: Option<String>,
 }
 
-/// A port nobody listens on right now.
+/// A port nobody listens on right now, and that no other call in this process has handed out.
+///
+/// Ports come from below the kernel's ephemeral range, so an outgoing connection cannot take
+/// one between this call and the node's bind; and a port is never handed out twice, so two
+/// tests running at once cannot start their nodes on the same port (where the second node's
+/// health check would be answered by the first one).
 pub fn free_port() -> u16 {
-    TcpListener::bind("127.0.0.1:0")
-        .and_then(|l| l.local_addr())
-        .map(|a| a.port())
-        .expect("no free port on 127.0.0.1")
+    static GIVEN: Mutex<BTreeSet<u16>> = Mutex::new(BTreeSet::new());
+    let ephemeral_from = std::fs::read_to_string("/proc/sys/net/ipv4/ip_local_port_range")
+        .ok()
+        .and_then(|r| r.split_whitespace().next()?.parse::<u16>().ok())
+        .unwrap_or(32768);
+    let (low, high) = (10_000, ephemeral_from.max(20_000));
+    let mut given = GIVEN.lock().unwrap_or_else(|e| e.into_inner());
+    // Start at a different place in each process, so test binaries run side by side rarely meet.
+    let seed = RandomState::new().build_hasher().finish();
+    let span = u64::from(high - low);
+    for i in 0..span {
+        let port = low + ((seed + i) % span) as u16;
+        if !given.contains(&port) && TcpListener::bind(("127.0.0.1", port)).is_ok() {
+            given.insert(port);
+            return port;
+        }
+    }
+    panic!("no free port on 127.0.0.1 between {low} and {high}")
 }
 
 /// Runs `cites-node` with arguments and returns its output.
