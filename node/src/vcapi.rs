@@ -6,7 +6,7 @@
 // next to a network round trip.
 #![allow(clippy::result_large_err)]
 
-use std::collections::BTreeMap;
+use std::collections::{HashMap, VecDeque};
 use std::sync::Arc;
 use std::time::{Duration, Instant};
 
@@ -41,31 +41,64 @@ const MAX_STATUS_AGE: i64 = 3600;
 
 /// Challenges handed out and not yet used: each answers one presentation, once.
 #[derive(Default)]
-pub struct Challenges(std::sync::Mutex<BTreeMap<String, Instant>>);
+pub struct Challenges(std::sync::Mutex<Outstanding>);
+
+/// Every challenge lives as long as the others, so the order they were made in is the order
+/// they expire in: the expired ones are dropped from the front of a queue as new ones are made,
+/// not by a scan of all of them (up to [`MAX_OUTSTANDING`], under the lock) for each new one.
+#[derive(Default)]
+struct Outstanding {
+    live: HashMap<String, Instant>,
+    /// By expiry; may still name challenges already used, passed over when reached.
+    by_expiry: VecDeque<(Instant, String)>,
+}
 
 impl Challenges {
     /// A new value, valid for ten minutes.
     pub(crate) fn create(&self) -> Result<String, String> {
+        self.create_at(Instant::now())
+    }
+
+    fn create_at(&self, now: Instant) -> Result<String, String> {
         let mut bytes = [0u8; 18];
         getrandom::getrandom(&mut bytes).map_err(|e| e.to_string())?;
         let challenge = URL_SAFE_NO_PAD.encode(bytes);
-        let mut map = self.0.lock().map_err(|_| "lock poisoned".to_owned())?;
-        let now = Instant::now();
-        map.retain(|_, expires| *expires > now);
+        let mut o = self.0.lock().map_err(|_| "lock poisoned".to_owned())?;
+        while o
+            .by_expiry
+            .front()
+            .is_some_and(|(expires, _)| *expires <= now)
+        {
+            if let Some((_, gone)) = o.by_expiry.pop_front() {
+                o.live.remove(&gone);
+            }
+        }
+        // Used challenges wait in the queue until they expire; once they are most of it, the
+        // queue keeps only the live ones (each entry is copied at most once per such pass).
+        if o.by_expiry.len() > 2 * o.live.len() + 1024 {
+            let Outstanding { live, by_expiry } = &mut *o;
+            by_expiry.retain(|(_, c)| live.contains_key(c));
+        }
         // Anyone may ask; a bound keeps the map from growing without end.
-        if map.len() >= MAX_OUTSTANDING {
+        if o.live.len() >= MAX_OUTSTANDING {
             return Err("too many outstanding challenges; try again in a few minutes".into());
         }
-        map.insert(challenge.clone(), now + CHALLENGE_TTL);
+        let expires = now + CHALLENGE_TTL;
+        o.live.insert(challenge.clone(), expires);
+        o.by_expiry.push_back((expires, challenge.clone()));
         Ok(challenge)
     }
 
     /// Consumes a challenge; false if unknown, used or expired.
     pub(crate) fn take(&self, challenge: &str) -> bool {
-        let Ok(mut map) = self.0.lock() else {
+        self.take_at(challenge, Instant::now())
+    }
+
+    fn take_at(&self, challenge: &str, now: Instant) -> bool {
+        let Ok(mut o) = self.0.lock() else {
             return false;
         };
-        matches!(map.remove(challenge), Some(expires) if expires > Instant::now())
+        matches!(o.live.remove(challenge), Some(expires) if expires > now)
     }
 }
 
@@ -665,6 +698,56 @@ pub fn sign_status_lists(
 #[cfg(test)]
 mod tests {
     use super::*;
+
+    #[test]
+    fn a_challenge_answers_once_and_only_before_it_expires() {
+        let challenges = Challenges::default();
+        let t0 = Instant::now();
+        let (a, b) = (
+            challenges.create_at(t0).unwrap(),
+            challenges.create_at(t0).unwrap(),
+        );
+        assert!(challenges.take_at(&a, t0));
+        assert!(!challenges.take_at(&a, t0), "used already");
+        assert!(!challenges.take_at(&b, t0 + CHALLENGE_TTL), "expired");
+        assert!(!challenges.take_at("never-handed-out", t0));
+    }
+
+    #[test]
+    fn outstanding_challenges_are_bounded_and_used_or_expired_ones_make_room() {
+        let challenges = Challenges::default();
+        let t0 = Instant::now();
+        let made: Vec<String> = (0..MAX_OUTSTANDING)
+            .map(|_| challenges.create_at(t0).unwrap())
+            .collect();
+        assert!(challenges.create_at(t0).is_err(), "full");
+        assert!(challenges.take_at(&made[0], t0));
+        let last = challenges.create_at(t0).unwrap();
+        assert!(challenges.create_at(t0).is_err(), "full again");
+        // Once they expire, all the room is back and none of them answers.
+        let later = t0 + CHALLENGE_TTL;
+        let fresh = challenges.create_at(later).unwrap();
+        assert!(!challenges.take_at(&last, later));
+        assert!(!challenges.take_at(&made[1], later));
+        assert!(challenges.take_at(&fresh, later));
+    }
+
+    #[test]
+    fn used_challenges_do_not_pile_up() {
+        let challenges = Challenges::default();
+        let t0 = Instant::now();
+        for _ in 0..10_000 {
+            let c = challenges.create_at(t0).unwrap();
+            assert!(challenges.take_at(&c, t0));
+        }
+        let outstanding = challenges.0.lock().unwrap();
+        assert!(outstanding.live.is_empty());
+        assert!(
+            outstanding.by_expiry.len() <= 1025,
+            "{}",
+            outstanding.by_expiry.len()
+        );
+    }
 
     fn proven(suite: &str) -> Value {
         json!({ "type": ["VerifiableCredential"], "proof": { "type": "DataIntegrityProof", "cryptosuite": suite } })
