@@ -14,22 +14,10 @@
 
 #![allow(clippy::unwrap_used, clippy::expect_used)]
 
-use std::net::TcpListener;
 use std::time::{Duration, Instant};
 
 use node::RunningNode;
 use node::config::{Config, Role};
-
-/// A free port below the ephemeral range, so no node's outgoing connection takes the port a
-/// later node is about to listen on.
-fn free_port(next: &mut u16) -> u16 {
-    loop {
-        *next += 1;
-        if TcpListener::bind(("127.0.0.1", *next)).is_ok() {
-            return *next;
-        }
-    }
-}
 
 fn loopback_bytes() -> u64 {
     let text = std::fs::read_to_string("/proc/net/dev").unwrap_or_default();
@@ -99,7 +87,6 @@ async fn main() -> anyhow::Result<()> {
         .collect();
     anyhow::ensure!(parties.len() == nodes - 1, "not enough Party codes");
     let mut configs = Vec::new();
-    let mut port = 20_000;
     for i in 0..nodes {
         let (role, party, id) = if i == 0 {
             (Role::Secretariat, "CH".parse()?, "secretariat".to_owned())
@@ -112,12 +99,12 @@ async fn main() -> anyhow::Result<()> {
             role,
             party,
             format!("cites.sim/{id}"),
-            ([127, 0, 0, 1], free_port(&mut port)).into(),
+            ([127, 0, 0, 1], e2e_support::free_port()).into(),
             dir.path().join(&id),
         );
         c.address = "1 Simulation Street".into();
         c.place = "Simulation".into();
-        c.p2p_listen = Some(([127, 0, 0, 1], free_port(&mut port)).into());
+        c.p2p_listen = Some(([127, 0, 0, 1], e2e_support::free_port()).into());
         c.p2p_max_peers = max_peers;
         // One process shares tokio's 512 blocking threads among all the nodes.
         c.p2p_sync_slots = 2;
