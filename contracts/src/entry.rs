@@ -281,13 +281,23 @@ impl LogEntry {
         struct Version {
             v: u32,
         }
-        let version: Version =
-            serde_json::from_slice(bytes).map_err(|e| EntryError::Malformed(e.to_string()))?;
-        if version.v != ENTRY_VERSION {
-            return Err(EntryError::UnsupportedVersion(version.v));
+        // One parse for a good leaf; the version alone is read only to explain a failure (an
+        // entry of another version may not have this one's shape).
+        let entry: LogEntry = match serde_json::from_slice(bytes) {
+            Ok(entry) => entry,
+            Err(e) => {
+                let version: Version = serde_json::from_slice(bytes)
+                    .map_err(|e| EntryError::Malformed(e.to_string()))?;
+                return Err(if version.v == ENTRY_VERSION {
+                    EntryError::Malformed(e.to_string())
+                } else {
+                    EntryError::UnsupportedVersion(version.v)
+                });
+            }
+        };
+        if entry.v != ENTRY_VERSION {
+            return Err(EntryError::UnsupportedVersion(entry.v));
         }
-        let entry: LogEntry =
-            serde_json::from_slice(bytes).map_err(|e| EntryError::Malformed(e.to_string()))?;
         if entry.encode()? != bytes {
             return Err(EntryError::NotCanonical);
         }

@@ -189,28 +189,30 @@ pub fn verify_as<T: serde::de::DeserializeOwned>(
     key: &PublicKey,
     accepted: &[&str],
 ) -> Result<(Value, T), JoseError> {
-    let header = decode_header(token)?;
-    if header["alg"] != "EdDSA" {
-        return Err(JoseError::Header(format!(
-            "alg {} (only EdDSA is accepted)",
-            header["alg"]
-        )));
-    }
-    let typ = header["typ"].as_str().unwrap_or("");
-    if !accepted.contains(&typ) {
-        return Err(JoseError::Header(format!(
-            "typ {typ:?} (expected one of {accepted:?})"
-        )));
-    }
-    if header.get("crit").is_some() || header.get("b64").is_some() {
-        return Err(JoseError::Header(
-            "crit/b64 extensions are not accepted".into(),
-        ));
-    }
-    // josekit checks the header it parses (alg again) and the signature over the exact
-    // header and payload text, and hands back the payload it verified: decoded once, here.
-    let (payload, _) = josekit::jws::deserialize_compact(token.trim(), &Ed25519Verifier(*key))
-        .map_err(|_| JoseError::BadSignature)?;
+    let verifier = Ed25519Verifier(*key);
+    // josekit decodes the header once and shows it here before it checks the signature: the
+    // header's own faults get their own errors (kept aside, as josekit's are only text).
+    let refused = std::cell::RefCell::new(None);
+    let selector = |header: &JwsHeader| -> Result<Option<&dyn JwsVerifier>, josekit::JoseError> {
+        match acceptable(header.claims_set(), accepted) {
+            Ok(()) => Ok(Some(&verifier)),
+            Err(e) => {
+                let why = e.to_string();
+                *refused.borrow_mut() = Some(e);
+                Err(josekit::JoseError::InvalidJwsFormat(anyhow::anyhow!(why)))
+            }
+        }
+    };
+    // josekit checks the signature over the exact header and payload text and hands back the
+    // header and payload it verified: each decoded once, here.
+    let (payload, header) = josekit::jws::deserialize_compact_with_selector(token.trim(), selector)
+        .map_err(|_| match refused.take() {
+            Some(header_fault) => header_fault,
+            // Not even a header to show: say what is wrong with the form.
+            None => decode_header(token)
+                .err()
+                .unwrap_or(JoseError::BadSignature),
+        })?;
     // A JSON object, as a credential or presentation is (a derived struct would also take an
     // array, field by field).
     if payload.trim_ascii_start().first() != Some(&b'{') {
@@ -218,7 +220,29 @@ pub fn verify_as<T: serde::de::DeserializeOwned>(
     }
     let payload = serde_json::from_slice(&payload)
         .map_err(|e| JoseError::Malformed(format!("payload: {e}")))?;
-    Ok((header, payload))
+    Ok((Value::Object(header.into_map()), payload))
+}
+
+/// The header checks: EdDSA only, `typ` one of `accepted`, no `crit` or `b64` extension.
+fn acceptable(header: &serde_json::Map<String, Value>, accepted: &[&str]) -> Result<(), JoseError> {
+    let alg = header.get("alg").unwrap_or(&Value::Null);
+    if alg != "EdDSA" {
+        return Err(JoseError::Header(format!(
+            "alg {alg} (only EdDSA is accepted)"
+        )));
+    }
+    let typ = header.get("typ").and_then(Value::as_str).unwrap_or("");
+    if !accepted.contains(&typ) {
+        return Err(JoseError::Header(format!(
+            "typ {typ:?} (expected one of {accepted:?})"
+        )));
+    }
+    if header.contains_key("crit") || header.contains_key("b64") {
+        return Err(JoseError::Header(
+            "crit/b64 extensions are not accepted".into(),
+        ));
+    }
+    Ok(())
 }
 
 /// Accepted `typ` values for credentials (the Recommendation's, and the draft's that `ssi` and

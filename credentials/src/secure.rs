@@ -119,6 +119,20 @@ impl Secured {
         }
     }
 
+    /// As [`Secured::parse`], with the claims before any check
+    /// ([`Secured::unverified_document`]): a JWS is decoded once for both.
+    pub fn parse_read(text: &str) -> Result<(Secured, Value), SecureError> {
+        let trimmed = text.trim();
+        if trimmed.starts_with('{') {
+            let secured = Secured::parse(trimmed)?;
+            let document = secured.unverified_document()?;
+            Ok((secured, document))
+        } else {
+            let document = jose::decode(trimmed)?.payload;
+            Ok((Secured::Jwt(trimmed.to_owned()), document))
+        }
+    }
+
     /// The mechanism, from the token or the proof.
     pub fn mechanism(&self) -> Result<Mechanism, SecureError> {
         match self {
@@ -145,13 +159,22 @@ impl Secured {
         }
     }
 
+    /// [`Secured::unverified_document`] and [`Secured::unverified_method`] together: a JWS is
+    /// decoded once for both. Either may fail on its own.
+    pub fn unverified_parts(&self) -> (Result<Value, SecureError>, Result<String, SecureError>) {
+        match self {
+            Secured::Jwt(t) => match jose::decode(t) {
+                Ok(jose::Unverified { header, payload }) => (Ok(payload), method_of(&header)),
+                Err(e) => (Err(e.clone().into()), Err(e.into())),
+            },
+            Secured::Embedded(_) => (self.unverified_document(), self.unverified_method()),
+        }
+    }
+
     /// The verification method named, before any check.
     pub fn unverified_method(&self) -> Result<String, SecureError> {
         match self {
-            Secured::Jwt(t) => jose::decode_header(t)?["kid"]
-                .as_str()
-                .map(str::to_owned)
-                .ok_or(SecureError::Jose(JoseError::Header("no kid".into()))),
+            Secured::Jwt(t) => method_of(&jose::decode_header(t)?),
             Secured::Embedded(doc) => Ok(match self.mechanism()? {
                 Mechanism::EddsaRdfc2022 => rdfc::proof_of(doc)?.verification_method,
                 _ => jcs::proof_of(doc)?.verification_method,
@@ -162,11 +185,12 @@ impl Secured {
     /// SHA-256 of the exact secured bytes: the JWS text, or the JCS form of the document with
     /// its proof. This is the digest anchored in the issuer's log.
     pub fn digest(&self) -> [u8; 32] {
-        let bytes = match self {
-            Secured::Jwt(t) => t.as_bytes().to_vec(),
-            Secured::Embedded(doc) => contracts::canonical::to_vec(doc).unwrap_or_default(),
-        };
-        Sha256::digest(bytes).into()
+        match self {
+            Secured::Jwt(t) => Sha256::digest(t.as_bytes()).into(),
+            Secured::Embedded(doc) => {
+                Sha256::digest(contracts::canonical::to_vec(doc).unwrap_or_default()).into()
+            }
+        }
     }
 
     /// Checks the signature with `key` and returns the verified document. `presentation`
@@ -225,6 +249,14 @@ impl Secured {
     }
 }
 
+/// The `kid` of a JOSE header.
+fn method_of(header: &Value) -> Result<String, SecureError> {
+    header["kid"]
+        .as_str()
+        .map(str::to_owned)
+        .ok_or(SecureError::Jose(JoseError::Header("no kid".into())))
+}
+
 /// The JOSE `typ` values accepted for a credential or a presentation.
 fn jose_typs(presentation: bool) -> &'static [&'static str] {
     if presentation {
@@ -249,10 +281,7 @@ fn jose_proof(
     Ok(Proof {
         challenge: text(nonce),
         domain: text(aud),
-        method: header["kid"]
-            .as_str()
-            .map(str::to_owned)
-            .ok_or(JoseError::Header("no kid".into()))?,
+        method: method_of(header)?,
         purpose: if presentation {
             "authentication"
         } else {

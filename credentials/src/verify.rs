@@ -348,8 +348,8 @@ fn verify_into(
     expect: &Expectations,
     list: &mut List,
 ) -> Option<Box<Permit>> {
-    let claims = match vc
-        .unverified_document()
+    let (document, method) = vc.unverified_parts();
+    let claims = match document
         .map_err(|e| e.to_string())
         .and_then(|d| credential::read(&d).map_err(|e| e.to_string()))
     {
@@ -400,7 +400,7 @@ fn verify_into(
     let issued_at = anchor.as_ref().ok().map(|a| a.issued_at);
     let at = issued_at.unwrap_or(expect.now);
 
-    let method = vc.unverified_method().map_err(|e| e.to_string());
+    let method = method.map_err(|e| e.to_string());
     let issuer_key = method.clone().and_then(|m| {
         let key = trust.issuer_key(issuer, &m, at, anchor.as_ref().ok())?;
         Ok((m, key))

@@ -20,7 +20,7 @@ use hyper::body::Bytes;
 use serde_json::{Value, json};
 
 mod common;
-use common::{cpu_seconds, http, percentile, permit, post};
+use common::{Connection, cpu_seconds, percentile, permit};
 
 /// Stands in the template for each request's permit number.
 const NUMBER: &str = "NUMBER-OF-THIS-REQUEST";
@@ -50,7 +50,6 @@ async fn main() {
     let (before, after): (Arc<str>, Arc<str>) = (before.into(), after.into());
     let issue_url: hyper::Uri = format!("{url}/credentials/issue").parse().unwrap();
     let verify_url: hyper::Uri = format!("{url}/credentials/verify").parse().unwrap();
-    let http = http();
     let counter = Arc::new(AtomicU64::new(0));
     let errors = Arc::new(AtomicU64::new(0));
     let cpu_before = cpu_seconds();
@@ -59,11 +58,11 @@ async fn main() {
 
     let tasks: Vec<_> = (0..clients)
         .map(|c| {
-            let (http, token, counter, errors) =
-                (http.clone(), token.clone(), counter.clone(), errors.clone());
+            let (token, counter, errors) = (token.clone(), counter.clone(), errors.clone());
             let (before, after) = (before.clone(), after.clone());
             let (issue_url, verify_url) = (issue_url.clone(), verify_url.clone());
             tokio::spawn(async move {
+                let mut connection = Connection::new(&issue_url);
                 let mut latencies = Vec::new();
                 let mut verify_latencies = Vec::new();
                 let interval = rate.map(|r| Duration::from_secs_f64(clients as f64 / r));
@@ -76,7 +75,7 @@ async fn main() {
                     let n = counter.fetch_add(1, Ordering::Relaxed);
                     let body = Bytes::from(format!("{before}L{run_id}-{n}{after}"));
                     let t = Instant::now();
-                    match post(&http, &issue_url, Some(&token), body).await {
+                    match connection.post(&issue_url, Some(&token), body).await {
                         Some((201, answer)) => {
                             latencies.push(t.elapsed());
                             if verify {
@@ -84,7 +83,9 @@ async fn main() {
                                 let body =
                                     json!({"verifiableCredential": v["verifiableCredential"]});
                                 let t = Instant::now();
-                                match post(&http, &verify_url, None, body.to_string().into()).await
+                                match connection
+                                    .post(&verify_url, None, body.to_string().into())
+                                    .await
                                 {
                                     Some((200, _)) => verify_latencies.push(t.elapsed()),
                                     _ => {

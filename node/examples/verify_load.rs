@@ -22,7 +22,7 @@ use hyper::body::Bytes;
 use serde_json::{Value, json};
 
 mod common;
-use common::{agent, cpu_seconds, http, percentile, permit, post};
+use common::{Connection, agent, cpu_seconds, percentile, permit};
 
 fn main() {
     let args: Vec<String> = std::env::args().collect();
@@ -105,12 +105,12 @@ fn main() {
     let start = Instant::now();
     let deadline = start + Duration::from_secs(seconds);
     let (mut all, refused, ran_out) = runtime.block_on(async {
-        let http = http();
         let tasks: Vec<_> = prepared
             .into_iter()
             .map(|bodies| {
-                let (http, verify_url) = (http.clone(), verify_url.clone());
+                let verify_url = verify_url.clone();
                 tokio::spawn(async move {
+                    let mut connection = Connection::new(&verify_url);
                     let (mut latencies, mut refused, mut ran_out) = (Vec::new(), 0u64, true);
                     for body in bodies {
                         if Instant::now() >= deadline {
@@ -118,7 +118,7 @@ fn main() {
                             break;
                         }
                         let t = Instant::now();
-                        match post(&http, &verify_url, None, body).await {
+                        match connection.post(&verify_url, None, body).await {
                             Some((200, _)) => latencies.push(t.elapsed()),
                             _ => refused += 1,
                         }

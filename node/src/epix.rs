@@ -134,8 +134,6 @@ fn check(state: &AppState, jws: &str) -> Result<(Claims, Standing), Answer> {
     let key = registry
         .key_at(did, kid, now, None)
         .map_err(|e| fault(Fault::CallerNotFound, format!("{kid}: {e}")))?;
-    let key = credentials::keys::PublicKey::from_bytes(&key)
-        .map_err(|e| fault(Fault::CallerNotFound, e.to_string()))?;
     let verified = credentials::jose::verify(jws, &key, &[TYP])
         .map_err(|e| fault(Fault::CallerNotFound, e.to_string()))?;
     let claims: Claims = serde_json::from_value(verified.payload)

@@ -9,6 +9,7 @@ use std::sync::RwLock;
 
 use anyhow::Context;
 use chrono::Utc;
+use credentials::keys::PublicKey;
 use did_registry::trust_list::TrustList;
 use did_registry::{
     AsOf, Body, DidWeb, Entry, Genesis, Position, Registry, RegistryError, Resolution,
@@ -266,6 +267,10 @@ pub struct NodeRegistry {
     genesis: Genesis,
     did: DidWeb,
     held: RwLock<Held>,
+    /// Registry keys decompressed (an Ed25519 point decompression is a field exponentiation,
+    /// a tenth of a signature check): bounded by the keys the registry holds, as only those
+    /// get here.
+    points: std::sync::Mutex<std::collections::HashMap<[u8; 32], PublicKey>>,
     write: tokio::sync::Mutex<()>,
     /// The Secretariat's PeerId (of the key the genesis pins).
     secretariat_peer: String,
@@ -296,7 +301,7 @@ impl NodeRegistry {
             .parse()
             .with_context(|| format!("the node's DID {did:?}"))?;
         let (held, _) = replay(&genesis, reader)?;
-        let secretariat_peer = credentials::keys::PublicKey::from_bytes(
+        let secretariat_peer = PublicKey::from_bytes(
             &genesis
                 .secretariat
                 .verification_method
@@ -310,6 +315,7 @@ impl NodeRegistry {
             genesis,
             did,
             held: RwLock::new(held),
+            points: Default::default(),
             write: tokio::sync::Mutex::new(()),
         })
     }
@@ -337,12 +343,23 @@ impl NodeRegistry {
         method: &str,
         at: chrono::DateTime<Utc>,
         anchor: Option<&credentials::verify::Anchor>,
-    ) -> Result<[u8; 32], String> {
-        let held = read_lock(&self.held).map_err(|e| e.to_string())?;
-        held.registry
+    ) -> Result<PublicKey, String> {
+        let bytes = read_lock(&self.held)
+            .map_err(|e| e.to_string())?
+            .registry
             .key_valid_at(did, method, &anchored_at(at, anchor))
-            .map(|k| k.to_bytes())
-            .map_err(|e| e.to_string())
+            .map_err(|e| e.to_string())?
+            .to_bytes();
+        let mut points = self
+            .points
+            .lock()
+            .map_err(|_| "registry key cache lock poisoned".to_owned())?;
+        if let Some(key) = points.get(&bytes) {
+            return Ok(*key);
+        }
+        let key = PublicKey::from_bytes(&bytes).map_err(|e| e.to_string())?;
+        points.insert(bytes, key);
+        Ok(key)
     }
 
     /// Ok if `did` was an active Management Authority of `party` at `at`.
@@ -494,7 +511,7 @@ impl NodeRegistry {
     /// from the key the genesis pins.
     pub fn agreement_key(&self, did: &str) -> anyhow::Result<(String, [u8; 32])> {
         if self.genesis.secretariat.did.to_string() == did {
-            let key = credentials::keys::PublicKey::from_bytes(
+            let key = PublicKey::from_bytes(
                 &self
                     .genesis
                     .secretariat

@@ -158,8 +158,7 @@ impl<'a> NodeTrust<'a> {
             ));
         }
         let method = secured.unverified_method().map_err(|e| e.to_string())?;
-        let key = PublicKey::from_bytes(&registry.key_at(&issuer, &method, self.now, None)?)
-            .map_err(|e| e.to_string())?;
+        let key = registry.key_at(&issuer, &method, self.now, None)?;
         secured
             .check(&key, false)
             .map_err(|e| format!("status list signature: {e}"))?;
@@ -198,10 +197,7 @@ impl Trust for NodeTrust<'_> {
         match &self.state.registry {
             // The registry decides, as of the issuance time: rotated, recovered or withdrawn
             // keys are not valid for what was signed after.
-            Some(registry) => {
-                let bytes = registry.key_at(issuer, method, at, anchor)?;
-                PublicKey::from_bytes(&bytes).map_err(|e| e.to_string())
-            }
+            Some(registry) => registry.key_at(issuer, method, at, anchor),
             None => {
                 self.own(issuer)?;
                 let key = self.state.issuer.current();

@@ -362,15 +362,45 @@ fn secured_of(value: Value) -> Result<Secured, Response> {
     }
 }
 
+/// As [`secured_of`], with the document read before any check (`None` if it cannot be): a
+/// JWS is decoded once for both.
+fn read_secured(value: Value) -> Result<(Secured, Option<Value>), Response> {
+    match value {
+        Value::String(s) => Secured::parse_read(&s)
+            .map(|(secured, document)| (secured, Some(document)))
+            .map_err(|e| bad_request(e.to_string())),
+        other => {
+            let secured = secured_of(other)?;
+            let document = secured.unverified_document().ok();
+            Ok((secured, document))
+        }
+    }
+}
+
 fn answer(verdicts: Vec<Verdict>, risk: Vec<crate::risk::Flag>) -> Response {
+    /// The VC API's verification answer, written out as it is (not built as a `Value` first).
+    #[derive(serde::Serialize)]
+    struct Answer<'a> {
+        verified: bool,
+        results: &'a [Verdict],
+        errors: Vec<&'a str>,
+        warnings: [(); 0],
+        risk: Vec<crate::risk::Flag>,
+    }
     let verified = !verdicts.is_empty() && verdicts.iter().all(|v| v.valid);
-    let errors: Vec<String> = verdicts
+    let errors = verdicts
         .iter()
         .flat_map(|v| v.checks.iter())
         .filter(|c| c.outcome == credentials::verify::Outcome::Fail)
-        .map(|c| c.reason.clone())
+        .map(|c| c.reason.as_str())
         .collect();
-    let body = json!({ "verified": verified, "results": verdicts, "errors": errors, "warnings": [], "risk": risk });
+    let body = Answer {
+        verified,
+        results: &verdicts,
+        errors,
+        warnings: [],
+        risk,
+    };
     let status = if verified {
         StatusCode::OK
     } else {
@@ -532,7 +562,7 @@ pub async fn verify_vp(State(s): State<Arc<AppState>>, body: Bytes) -> Response 
         return bad_request("options.challenge is required (get one from POST /challenges)");
     };
     // Parse before spending the challenge: a malformed request must not use it up.
-    let secured = match secured_of(request.verifiable_presentation) {
+    let (secured, document) = match read_secured(request.verifiable_presentation) {
         Ok(v) => v,
         Err(r) => return r,
     };
@@ -551,7 +581,6 @@ pub async fn verify_vp(State(s): State<Arc<AppState>>, body: Bytes) -> Response 
     let expect = expectations(purpose, Some(challenge), Some(domain));
     let hs = request.options.hs_code.clone();
     // Read once, for where to verify and for the verification.
-    let document = secured.unverified_document().ok();
     let cheap = cheap_presentation(&secured, document.as_ref(), body.len());
     run_verification(s, expect, cheap, move |trust, expect| {
         let verdicts = verify_read_presentation(&secured, document.as_ref(), trust, expect);

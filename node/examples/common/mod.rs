@@ -52,43 +52,75 @@ pub fn agent() -> ureq::Agent {
         .into()
 }
 
-/// A lean HTTP/1.1 client for the timed part of a harness: every simulated client is a task on
-/// one thread, connections stay open and are reused. Thirty-two `ureq` threads took a fifth of
-/// the machine's CPU away from the node they were measuring (BENCHMARKS.md).
-pub type Http = hyper_util::client::legacy::Client<
-    hyper_util::client::legacy::connect::HttpConnector,
-    http_body_util::Full<hyper::body::Bytes>,
->;
-
-/// A new [`Http`] on the current runtime.
-pub fn http() -> Http {
-    hyper_util::client::legacy::Client::builder(hyper_util::rt::TokioExecutor::new()).build_http()
+/// One simulated client's kept-alive HTTP/1.1 connection, for the timed part of a harness:
+/// every client is a task on one thread with a connection of its own, as a client on another
+/// machine would have. Thirty-two `ureq` threads took a fifth of the machine's CPU away from the
+/// node they were measuring, and a shared pooled client still cost ~64 µs a request
+/// (BENCHMARKS.md).
+pub struct Connection {
+    authority: String,
+    send: Option<hyper::client::conn::http1::SendRequest<http_body_util::Full<hyper::body::Bytes>>>,
 }
 
-/// POSTs a JSON `body` (with the bearer `token`, if any) and reads the whole answer: its status
-/// and body, or `None` if it failed or took more than 30 s.
-pub async fn post(
-    http: &Http,
-    url: &hyper::Uri,
-    token: Option<&str>,
-    body: hyper::body::Bytes,
-) -> Option<(u16, hyper::body::Bytes)> {
-    use http_body_util::BodyExt as _;
-    let mut request = hyper::Request::post(url.clone()).header("content-type", "application/json");
-    if let Some(token) = token {
-        request = request.header("authorization", format!("Bearer {token}"));
+impl Connection {
+    /// A connection to the host and port of `url`, opened on first use (and again after the
+    /// node closed it).
+    pub fn new(url: &hyper::Uri) -> Connection {
+        Connection {
+            authority: url.authority().map(|a| a.to_string()).unwrap_or_default(),
+            send: None,
+        }
     }
-    let request = request.body(http_body_util::Full::new(body)).ok()?;
-    let answer = async {
-        let response = http.request(request).await.ok()?;
-        let status = response.status().as_u16();
-        let body = response.into_body().collect().await.ok()?.to_bytes();
-        Some((status, body))
-    };
-    tokio::time::timeout(Duration::from_secs(30), answer)
-        .await
-        .ok()
-        .flatten()
+
+    async fn open(&mut self) -> Option<()> {
+        let stream = tokio::net::TcpStream::connect(&self.authority).await.ok()?;
+        stream.set_nodelay(true).ok()?;
+        let (send, connection) =
+            hyper::client::conn::http1::handshake(hyper_util::rt::TokioIo::new(stream))
+                .await
+                .ok()?;
+        tokio::spawn(connection);
+        self.send = Some(send);
+        Some(())
+    }
+
+    /// POSTs a JSON `body` (with the bearer `token`, if any) to `url`'s path and reads the whole
+    /// answer: its status and body, or `None` if it failed or took more than 30 s.
+    pub async fn post(
+        &mut self,
+        url: &hyper::Uri,
+        token: Option<&str>,
+        body: hyper::body::Bytes,
+    ) -> Option<(u16, hyper::body::Bytes)> {
+        use http_body_util::BodyExt as _;
+        if self.send.as_ref().is_none_or(|s| s.is_closed()) {
+            self.open().await?;
+        }
+        let mut request = hyper::Request::post(url.path())
+            .header("host", &self.authority)
+            .header("content-type", "application/json");
+        if let Some(token) = token {
+            request = request.header("authorization", format!("Bearer {token}"));
+        }
+        let request = request.body(http_body_util::Full::new(body)).ok()?;
+        let send = self.send.as_mut()?;
+        let answer = async {
+            send.ready().await.ok()?;
+            let response = send.send_request(request).await.ok()?;
+            let status = response.status().as_u16();
+            let body = response.into_body().collect().await.ok()?.to_bytes();
+            Some((status, body))
+        };
+        let answer = tokio::time::timeout(Duration::from_secs(30), answer)
+            .await
+            .ok()
+            .flatten();
+        if answer.is_none() {
+            // Whatever state the connection is in, the next request starts on a new one.
+            self.send = None;
+        }
+        answer
+    }
 }
 
 /// User and system CPU time of this process so far, every thread counted (`/proc/self/stat`,
