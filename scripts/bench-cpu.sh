@@ -10,7 +10,8 @@
 # CLIENTS) and prints the harness's summary with the node's user + system CPU time across the
 # timed part divided by the requests answered. Release build, shared target directory.
 # NODE_BIN=PATH runs that cites-node instead (a copy of an earlier build, to compare two commits
-# run for run on a VM whose speed drifts).
+# run for run on a VM whose speed drifts). HARNESS_DIR=DIR takes verify_load and issue_load
+# from DIR and builds nothing: a loop of runs then measures the same binaries while sources change.
 set -euo pipefail
 cd "$(dirname "$0")/.."
 
@@ -26,11 +27,16 @@ case $runs in '' | *[!0-9]*) usage ;; esac
 case ${4:-1} in '' | *[!0-9]*) usage ;; esac
 
 export CARGO_TARGET_DIR=${CARGO_TARGET_DIR:-$HOME/.cache/cites-target}
-# The same set of targets as BENCHMARKS.md's commands: another set unifies other features and
-# rebuilds RocksDB.
-cargo build --release --locked -p node --bin cites-node --example issue_load --example verify_load
-bin=$CARGO_TARGET_DIR/release
-node_bin=${NODE_BIN:-$bin/cites-node}
+if [ -n "${HARNESS_DIR:-}" ]; then
+  bin=$HARNESS_DIR
+  [ -n "${NODE_BIN:-}" ] || { echo "bench-cpu: HARNESS_DIR needs NODE_BIN" >&2; exit 2; }
+else
+  # The same set of targets as BENCHMARKS.md's commands: another set unifies other features and
+  # rebuilds RocksDB.
+  cargo build --release --locked -p node --bin cites-node --example issue_load --example verify_load
+  bin=$CARGO_TARGET_DIR/release/examples
+fi
+node_bin=${NODE_BIN:-$CARGO_TARGET_DIR/release/cites-node}
 [ -x "$node_bin" ] || { echo "bench-cpu: $node_bin is not an executable" >&2; exit 2; }
 dir=${BENCH_DIR:-/tmp/cites-bench}
 tick=$(getconf CLK_TCK)
@@ -81,7 +87,7 @@ for run in $(seq 1 "$runs"); do
     RUST_LOG=warn "$node_bin" dev --data-dir "$dir/dev" --port 8710 >"$dir/node.log" 2>&1 &
     node_pid=$!
     wait_healthy http://127.0.0.1:8711
-    "$bin/examples/verify_load" http://127.0.0.1:8711 "$dir/dev/gh/keys/api.token" \
+    "$bin/verify_load" http://127.0.0.1:8711 "$dir/dev/gh/keys/api.token" \
       "$mechanism" 32 10 "$per_client" >"$dir/load.out" 2>&1 &
     load=$!
     # The presentations are prepared first; only the timed part counts (polled every 0.1 s,
@@ -104,7 +110,7 @@ for run in $(seq 1 "$runs"); do
     wait_healthy http://127.0.0.1:8796
     before=$(cpu_ticks "$node_pid")
     # VERIFY=1 would make the harness verify too, and count that CPU here.
-    env -u VERIFY "$bin/examples/issue_load" http://127.0.0.1:8796 "$dir/data/keys/api.token" \
+    env -u VERIFY "$bin/issue_load" http://127.0.0.1:8796 "$dir/data/keys/api.token" \
       "$mechanism" "$clients" 10 >"$dir/load.out" 2>&1 || { cat "$dir/load.out" >&2; exit 1; }
     ;;
   esac

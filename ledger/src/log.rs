@@ -569,6 +569,30 @@ mod tests {
         assert_eq!(store.checkpoint_at(&id, 5).unwrap(), Some(first));
     }
 
+    /// The latest checkpoint is held in memory once read: a larger one stored later replaces
+    /// it, an older one stored later (a replica filling in history) does not, and a second
+    /// handle on the database agrees.
+    #[test]
+    fn the_latest_checkpoint_follows_what_is_stored() {
+        let dir = tempfile::tempdir().unwrap();
+        let store = Store::open(dir.path()).unwrap();
+        let id = LogId::for_origin("o");
+        let at = |n: u64| StoredCheckpoint {
+            published_at: n,
+            note: format!("checkpoint {n}").into_bytes(),
+        };
+        assert_eq!(store.latest_checkpoint(&id).unwrap(), None);
+        store.put_checkpoint_if_absent(&id, 5, &at(5)).unwrap();
+        assert_eq!(store.latest_checkpoint(&id).unwrap(), Some((5, at(5))));
+        store.put_checkpoint_if_absent(&id, 9, &at(9)).unwrap();
+        store.put_checkpoint_if_absent(&id, 7, &at(7)).unwrap();
+        assert_eq!(store.latest_checkpoint(&id).unwrap(), Some((9, at(9))));
+        let other = LogId::for_origin("p");
+        assert_eq!(store.latest_checkpoint(&other).unwrap(), None);
+        drop(store);
+        let store = Store::open(dir.path()).unwrap();
+        assert_eq!(store.latest_checkpoint(&id).unwrap(), Some((9, at(9))));
+    }
     #[test]
     fn audit_finds_tampering_that_opening_cannot_see() {
         let dir = tempfile::tempdir().unwrap();
