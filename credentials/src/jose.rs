@@ -208,10 +208,15 @@ pub fn verify_as<T: serde::de::DeserializeOwned>(
     let (payload, header) = josekit::jws::deserialize_compact_with_selector(token.trim(), selector)
         .map_err(|_| match refused.take() {
             Some(header_fault) => header_fault,
-            // Not even a header to show: say what is wrong with the form.
-            None => decode_header(token)
-                .err()
-                .unwrap_or(JoseError::BadSignature),
+            // josekit refused before showing the header (not an object, or a claim of the
+            // wrong JSON type): say what is wrong with the form or the header.
+            None => match decode_header(token) {
+                Err(form) => form,
+                Ok(Value::Object(header)) => acceptable(&header, accepted)
+                    .err()
+                    .unwrap_or(JoseError::BadSignature),
+                Ok(_) => JoseError::Header("the header is not a JSON object".into()),
+            },
         })?;
     // A JSON object, as a credential or presentation is (a derived struct would also take an
     // array, field by field).
@@ -362,11 +367,21 @@ mod tests {
             verify("a.b", &key().public(), CREDENTIAL_TYPS),
             Err(JoseError::Malformed(_))
         ));
-        let none_header = URL_SAFE_NO_PAD.encode(br#"{"alg":"none","typ":"vc+jwt"}"#);
-        let unsigned = format!("{none_header}.{}.", parts[1]);
-        assert!(matches!(
-            verify(&unsigned, &key().public(), CREDENTIAL_TYPS),
-            Err(JoseError::Header(_))
-        ));
+        // Headers josekit refuses before showing them to the checks: still header faults.
+        for header in [
+            r#"{"alg":"none","typ":"vc+jwt"}"#,
+            r#"{"alg":null,"typ":"vc+jwt"}"#,
+            r#"{"alg":"EdDSA","typ":7}"#,
+            r#"["EdDSA"]"#,
+        ] {
+            let unsigned = format!("{}.{}.", URL_SAFE_NO_PAD.encode(header), parts[1]);
+            assert!(
+                matches!(
+                    verify(&unsigned, &key().public(), CREDENTIAL_TYPS),
+                    Err(JoseError::Header(_))
+                ),
+                "{header}"
+            );
+        }
     }
 }

@@ -279,7 +279,8 @@ impl Store {
         Self::from_db(Arc::new(db))
     }
 
-    /// Uses a database the caller opened; it must include [`COLUMN_FAMILIES`].
+    /// Uses a database the caller opened; it must include [`COLUMN_FAMILIES`]. Make one `Store`
+    /// per database and clone it: each one made here holds its own latest checkpoints.
     pub fn from_db(db: Arc<DB>) -> Result<Self, LedgerError> {
         for n in COLUMN_FAMILIES {
             if db.cf_handle(n).is_none() {
@@ -558,21 +559,25 @@ impl Store {
         size: u64,
         cp: &StoredCheckpoint,
     ) -> Result<StoredCheckpoint, LedgerError> {
-        if let Some(existing) = self.checkpoint_at(log, size)? {
-            return Ok(existing);
-        }
-        let mut v = cp.published_at.to_be_bytes().to_vec();
-        v.extend_from_slice(&cp.note);
-        self.put_synced(CF_CHECKPOINTS, &key(log, &[&size.to_be_bytes()]), &v)?;
-        // A log not held yet is read from the database when it is first asked for.
+        let stored = match self.checkpoint_at(log, size)? {
+            Some(existing) => existing,
+            None => {
+                let mut v = cp.published_at.to_be_bytes().to_vec();
+                v.extend_from_slice(&cp.note);
+                self.put_synced(CF_CHECKPOINTS, &key(log, &[&size.to_be_bytes()]), &v)?;
+                cp.clone()
+            }
+        };
+        // Raised in both cases: another writer may have stored this size a moment ago. A log
+        // not held yet is read from the database when it is first asked for.
         let mut held = self
             .latest
             .write()
             .map_err(|_| LedgerError::Corrupt("checkpoint cache lock poisoned".into()))?;
         if let Some(latest) = held.get_mut(log).filter(|(held, _)| *held < size) {
-            *latest = (size, cp.clone());
+            *latest = (size, stored.clone());
         }
-        Ok(cp.clone())
+        Ok(stored)
     }
 
     /// Attaches a cosignature line to the checkpoint of `size` (one per cosigner key).

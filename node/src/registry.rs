@@ -267,14 +267,19 @@ pub struct NodeRegistry {
     genesis: Genesis,
     did: DidWeb,
     held: RwLock<Held>,
-    /// Registry keys decompressed (an Ed25519 point decompression is a field exponentiation,
-    /// a tenth of a signature check): bounded by the keys the registry holds, as only those
-    /// get here.
+    /// Keys of registry records, decompressed (an Ed25519 point decompression is a field
+    /// exponentiation, a tenth of a signature check). A `did:key` resolves to the key in its
+    /// own name, which anyone can make up, so those are not kept; [`KEPT_POINTS`] bounds the
+    /// rest.
     points: std::sync::Mutex<std::collections::HashMap<[u8; 32], PublicKey>>,
     write: tokio::sync::Mutex<()>,
     /// The Secretariat's PeerId (of the key the genesis pins).
     secretariat_peer: String,
 }
+
+/// At most this many decompressed registry keys are kept (far more than the keys of every
+/// Party's authorities and their rotations).
+const KEPT_POINTS: usize = 4096;
 
 fn read_lock(l: &RwLock<Held>) -> anyhow::Result<std::sync::RwLockReadGuard<'_, Held>> {
     l.read()
@@ -350,6 +355,9 @@ impl NodeRegistry {
             .key_valid_at(did, method, &anchored_at(at, anchor))
             .map_err(|e| e.to_string())?
             .to_bytes();
+        if did.starts_with("did:key:") {
+            return PublicKey::from_bytes(&bytes).map_err(|e| e.to_string());
+        }
         let mut points = self
             .points
             .lock()
@@ -358,6 +366,9 @@ impl NodeRegistry {
             return Ok(*key);
         }
         let key = PublicKey::from_bytes(&bytes).map_err(|e| e.to_string())?;
+        if points.len() >= KEPT_POINTS {
+            points.clear();
+        }
         points.insert(bytes, key);
         Ok(key)
     }
