@@ -55,7 +55,7 @@ pub fn agent() -> ureq::Agent {
 /// One simulated client's kept-alive HTTP/1.1 connection, for the timed part of a harness:
 /// every client is a task on one thread with a connection of its own, as a client on another
 /// machine would have. Thirty-two `ureq` threads took a fifth of the machine's CPU away from the
-/// node they were measuring, and a shared pooled client still cost ~64 µs a request
+/// node they were measuring, and a shared pooled client 55-64 µs of CPU a request
 /// (BENCHMARKS.md).
 pub struct Connection {
     authority: String,
