@@ -190,33 +190,22 @@ pub fn verify_as<T: serde::de::DeserializeOwned>(
     accepted: &[&str],
 ) -> Result<(Value, T), JoseError> {
     let verifier = Ed25519Verifier(*key);
-    // josekit decodes the header once and shows it here before it checks the signature: the
-    // header's own faults get their own errors (kept aside, as josekit's are only text).
-    let refused = std::cell::RefCell::new(None);
+    // josekit decodes the header once and shows it here before it checks the signature.
     let selector = |header: &JwsHeader| -> Result<Option<&dyn JwsVerifier>, josekit::JoseError> {
-        match acceptable(header.claims_set(), accepted) {
-            Ok(()) => Ok(Some(&verifier)),
-            Err(e) => {
-                let why = e.to_string();
-                *refused.borrow_mut() = Some(e);
-                Err(josekit::JoseError::InvalidJwsFormat(anyhow::anyhow!(why)))
-            }
-        }
+        acceptable(header.claims_set(), accepted)
+            .map(|()| Some(&verifier as &dyn JwsVerifier))
+            .map_err(|e| josekit::JoseError::InvalidJwsFormat(anyhow::anyhow!(e.to_string())))
     };
     // josekit checks the signature over the exact header and payload text and hands back the
-    // header and payload it verified: each decoded once, here.
+    // header and payload it verified: each decoded once, here. Its errors are only text, so a
+    // refusal is explained again from the token (the failure path alone decodes twice).
     let (payload, header) = josekit::jws::deserialize_compact_with_selector(token.trim(), selector)
-        .map_err(|_| match refused.take() {
-            Some(header_fault) => header_fault,
-            // josekit refused before showing the header (not an object, or a claim of the
-            // wrong JSON type): say what is wrong with the form or the header.
-            None => match decode_header(token) {
-                Err(form) => form,
-                Ok(Value::Object(header)) => acceptable(&header, accepted)
-                    .err()
-                    .unwrap_or(JoseError::BadSignature),
-                Ok(_) => JoseError::Header("the header is not a JSON object".into()),
-            },
+        .map_err(|_| match decode_header(token) {
+            Err(form) => form,
+            Ok(Value::Object(header)) => acceptable(&header, accepted)
+                .err()
+                .unwrap_or(JoseError::BadSignature),
+            Ok(_) => JoseError::Header("the header is not a JSON object".into()),
         })?;
     // A JSON object, as a credential or presentation is (a derived struct would also take an
     // array, field by field).

@@ -185,6 +185,11 @@ impl std::fmt::Debug for Store {
     }
 }
 
+/// The error of a thread that panicked holding the latest checkpoints.
+fn poisoned() -> LedgerError {
+    LedgerError::Corrupt("checkpoint cache lock poisoned".into())
+}
+
 fn key(log: &LogId, parts: &[&[u8]]) -> Vec<u8> {
     let mut k = Vec::with_capacity(16 + parts.iter().map(|p| p.len()).sum::<usize>());
     k.extend_from_slice(&log.0);
@@ -492,13 +497,12 @@ impl Store {
         &self,
         log: &LogId,
     ) -> Result<Option<(u64, StoredCheckpoint)>, LedgerError> {
-        let lock_error = || LedgerError::Corrupt("checkpoint cache lock poisoned".into());
-        if let Some(held) = self.latest.read().map_err(|_| lock_error())?.get(log) {
+        if let Some(held) = self.latest.read().map_err(|_| poisoned())?.get(log) {
             return Ok(Some(held.clone()));
         }
         // Read under the lock: a checkpoint stored meanwhile then either finds this one held
         // (and replaces it) or is what the read finds.
-        let mut held = self.latest.write().map_err(|_| lock_error())?;
+        let mut held = self.latest.write().map_err(|_| poisoned())?;
         if let Some(latest) = held.get(log) {
             return Ok(Some(latest.clone()));
         }
@@ -570,10 +574,7 @@ impl Store {
         };
         // Raised in both cases: another writer may have stored this size a moment ago. A log
         // not held yet is read from the database when it is first asked for.
-        let mut held = self
-            .latest
-            .write()
-            .map_err(|_| LedgerError::Corrupt("checkpoint cache lock poisoned".into()))?;
+        let mut held = self.latest.write().map_err(|_| poisoned())?;
         if let Some(latest) = held.get_mut(log).filter(|(held, _)| *held < size) {
             *latest = (size, stored.clone());
         }

@@ -142,8 +142,7 @@ impl<'a> NodeTrust<'a> {
             return Err(format!("{} answered {}", entry.list, r.status()));
         }
         let text = r.body_mut().read_to_string().map_err(|e| e.to_string())?;
-        let secured = credentials::Secured::parse(&text).map_err(|e| e.to_string())?;
-        let doc = secured.unverified_document().map_err(|e| e.to_string())?;
+        let (secured, doc) = credentials::Secured::parse_read(&text).map_err(|e| e.to_string())?;
         if doc["id"] != entry.list.as_str() {
             return Err("the status list answered is not the one the credential names".into());
         }
